@@ -90,10 +90,10 @@ class CameraPose:
 
     @property
     def roll_deg(self) -> float:
-        """Tilt of the image's x axis out of the horizontal, degrees (positive:
-        image right end raised)."""
-        x_axis = self.r[:, 0]
-        return math.degrees(math.asin(float(np.clip(x_axis[1], -1.0, 1.0))))
+        """Rotation about the optical axis, degrees (positive: image right end raised).
+        Independent of pitch: atan2 of the image x and y axes' vertical components."""
+        r = self.r
+        return math.degrees(math.atan2(float(r[1, 0]), float(-r[1, 1])))
 
 
 def look_at_rotation(forward_world: npt.ArrayLike, up_hint_world: npt.ArrayLike = (0.0, 1.0, 0.0)) -> FloatArray:

@@ -1,0 +1,30 @@
+# Two commands matter: `make demo` and `make test`. Both set everything up first.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.setup-stamp
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup demo test lint bench accuracy clean
+
+$(STAMP): pyproject.toml hardware/setup_host.sh
+	bash hardware/setup_host.sh
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## Run the kiosk's main job on the built-in simulated athlete (headless here: prints and saves screenshots).
+demo: $(STAMP)
+	$(PY) -m kiosk.cli demo --out out/demo
+
+## Lint, type-check and run the test suite (no camera, no display needed).
+test: $(STAMP)
+	$(VENV)/bin/ruff check kiosk calibration hardware tests
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check kiosk calibration hardware tests
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

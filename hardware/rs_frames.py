@@ -1,0 +1,90 @@
+"""Conversions between pyrealsense2 objects and the SDK-free `DepthFrame`, plus the
+SDK's post-processing filter chain. Only hardware/ imports pyrealsense2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyrealsense2 as rs
+from pydantic import BaseModel, ConfigDict, Field
+
+from hardware.frame import DepthFrame, Intrinsics
+
+
+def intrinsics_from_rs(intr: Any) -> Intrinsics:
+    coeffs = tuple(float(c) for c in list(intr.coeffs)[:5])
+    return Intrinsics(width=int(intr.width), height=int(intr.height), fx=float(intr.fx), fy=float(intr.fy),
+                      ppx=float(intr.ppx), ppy=float(intr.ppy), model=str(intr.model).split(".")[-1],
+                      coeffs=(coeffs + (0.0,) * 5)[:5])  # type: ignore[arg-type]
+
+
+def intrinsics_to_rs(intr: Intrinsics) -> Any:
+    out = rs.intrinsics()
+    out.width, out.height = intr.width, intr.height
+    out.fx, out.fy, out.ppx, out.ppy = intr.fx, intr.fy, intr.ppx, intr.ppy
+    out.model = rs.distortion.brown_conrady
+    out.coeffs = list(intr.coeffs)
+    return out
+
+
+def depth_frame_from_rs(frame: Any, depth_scale_m: float | None = None) -> DepthFrame:
+    """Copy an SDK depth frame into a DepthFrame (the SDK's buffer is released after)."""
+    depth = frame.as_depth_frame()
+    vsp = frame.profile.as_video_stream_profile()
+    scale = float(depth.get_units()) if depth_scale_m is None else depth_scale_m
+    data = np.asanyarray(depth.get_data()).copy()
+    return DepthFrame(depth=data, depth_scale_m=scale, intrinsics=intrinsics_from_rs(vsp.intrinsics),
+                      timestamp_s=float(frame.get_timestamp()) / 1000.0, index=int(frame.get_frame_number()))
+
+
+class FilterConfig(BaseModel):
+    """The SDK post-processing chain, applied in this order: decimation, threshold,
+    spatial, temporal, hole filling. The temporal filter smears motion (DESIGN.md):
+    keep it off while measuring."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    decimation: int = Field(default=2, ge=1, le=8, description="1 = off")
+    min_distance_m: float = Field(default=0.3, ge=0.0, le=10.0)
+    max_distance_m: float = Field(default=4.0, ge=0.1, le=16.0)
+    spatial: bool = True
+    spatial_alpha: float = Field(default=0.5, ge=0.25, le=1.0)
+    spatial_delta: int = Field(default=20, ge=1, le=50)
+    spatial_iterations: int = Field(default=2, ge=1, le=5)
+    temporal: bool = False
+    hole_filling: bool = False
+
+    @classmethod
+    def off(cls) -> FilterConfig:
+        return cls(decimation=1, min_distance_m=0.0, max_distance_m=16.0, spatial=False)
+
+
+class FilterChain:
+    """Builds the SDK filters once; `process(frame)` runs them on an SDK frame."""
+
+    def __init__(self, cfg: FilterConfig) -> None:
+        self.cfg = cfg
+        self._filters: list[Any] = []
+        if cfg.decimation > 1:
+            dec = rs.decimation_filter()
+            dec.set_option(rs.option.filter_magnitude, cfg.decimation)
+            self._filters.append(dec)
+        if cfg.min_distance_m > 0.0 or cfg.max_distance_m < 16.0:
+            thr = rs.threshold_filter(cfg.min_distance_m, cfg.max_distance_m)
+            self._filters.append(thr)
+        if cfg.spatial:
+            sp = rs.spatial_filter()
+            sp.set_option(rs.option.filter_smooth_alpha, cfg.spatial_alpha)
+            sp.set_option(rs.option.filter_smooth_delta, cfg.spatial_delta)
+            sp.set_option(rs.option.filter_magnitude, cfg.spatial_iterations)
+            self._filters.append(sp)
+        if cfg.temporal:
+            self._filters.append(rs.temporal_filter())
+        if cfg.hole_filling:
+            self._filters.append(rs.hole_filling_filter())
+
+    def process(self, frame: Any) -> Any:
+        for f in self._filters:
+            frame = f.process(frame)
+        return frame

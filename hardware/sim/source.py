@@ -1,0 +1,189 @@
+"""The simulated athlete as a first-class camera source.
+
+A scripted, posable body is raycast from a virtual D4xx placement, D4xx stereo noise
+is added, and the depth image is pushed through `pyrealsense2.software_device`, so the
+SDK's filters (and recorder, for `hinge-kiosk record`) run exactly as for a camera.
+Ground truth for every frame is kept beside the frames (`truth`), computed from the
+exact body geometry.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hardware.frame import DepthFrame, Intrinsics
+from hardware.rs_frames import FilterChain, FilterConfig, depth_frame_from_rs
+from hardware.sim.body import Athlete, body_mesh
+from hardware.sim.camera import CAMERA_MODELS, Placement
+from hardware.sim.motion import Script, make_script
+from hardware.sim.noise import NoiseConfig, apply_noise
+from hardware.sim.raycast import Raycaster, Room
+from hardware.sim.truth import frame_truth
+from hardware.software_device import SoftwareDepthDevice
+from hardware.source import SourceBase, SourceError, SourceState, SourceStatus
+
+INCH_M = 0.0254
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Everything that defines a simulated recording. Same config + seed = same frames."""
+
+    script: str = "session"
+    script_options: dict[str, Any] = field(default_factory=dict)
+    height_m: float = 1.78
+    build: str = "average"
+    placement: Placement = field(default_factory=Placement)
+    camera: str = "D435"
+    width: int = 848
+    height: int = 480
+    fps: int = 30
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    room: Room = field(default_factory=Room)
+    seed: int = 0
+    max_seconds: float | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class SimulatedSource(SourceBase):
+    """FrameSource over a scripted simulated athlete. `realtime=True` paces frames at fps;
+    otherwise frames come as fast as they render. `record_to` writes a .db3 through the
+    SDK recorder (unfiltered, as a camera's recording would be)."""
+
+    def __init__(self, cfg: SimConfig | None = None, filters: FilterConfig | None = None,
+                 realtime: bool = False, record_to: Path | None = None) -> None:
+        self.cfg = cfg or SimConfig()
+        if self.cfg.camera not in CAMERA_MODELS:
+            raise SourceError(f"unknown simulated camera {self.cfg.camera!r}; use one of {', '.join(CAMERA_MODELS)}")
+        self.model = CAMERA_MODELS[self.cfg.camera]
+        try:
+            self._intr = self.model.intrinsics(self.cfg.width, self.cfg.height)
+        except ValueError as err:
+            raise SourceError(str(err)) from None
+        self.athlete = Athlete(height_m=self.cfg.height_m, build=self.cfg.build)
+        self.script: Script = make_script(self.cfg.script, self.athlete, **self.cfg.script_options)
+        duration = self.script.duration_s if self.cfg.max_seconds is None else min(
+            self.script.duration_s, self.cfg.max_seconds)
+        self.n_frames = int(round(duration * self.cfg.fps))
+        self.pose = self.cfg.placement.pose()
+        self.truth: list[dict[str, Any]] = []
+        self._filters = FilterChain(filters or FilterConfig.off())
+        self._realtime = realtime
+        self._record_to = record_to
+        self._device: SoftwareDepthDevice | None = None
+        self._raycaster: Raycaster | None = None
+        self._rng = np.random.default_rng(self.cfg.seed)
+        self._index = 0
+        self._t0 = 0.0
+        self._state = SourceState.STOPPED
+
+    def start(self) -> None:
+        self._raycaster = Raycaster(self._intr, self.pose, self.cfg.room, self.model.baseline_m)
+        self._device = SoftwareDepthDevice(self._intr, self.cfg.fps, name=f"Simulated {self.model.name}",
+                                           serial=f"SIM-{self.model.name}-{self.cfg.seed:04d}",
+                                           record_to=self._record_to)
+        self._t0 = time.monotonic()
+        self._state = SourceState.STREAMING
+
+    def render_depth(self, t_s: float) -> tuple[np.ndarray[Any, Any], dict[str, Any]]:
+        """Noisy z16 depth image at script time t_s and its ground truth row."""
+        assert self._raycaster is not None, "start() first"
+        sample = self.script.sample(t_s)
+        if sample.pose is None:
+            render = self._raycaster.render(None, None)
+        else:
+            verts, tris = body_mesh(self.athlete, sample.pose)
+            render = self._raycaster.render(verts, tris)
+        depth = apply_noise(render, self.model, self._intr.fx, 0.001, self.cfg.noise, self._rng)
+        wall_x = None
+        if sample.pose is not None and sample.wall_distance_in is not None:
+            wall_x = sample.heel_x_m - sample.wall_distance_in * INCH_M
+        row: dict[str, Any] = {"t_s": t_s, "phase": sample.phase, "rep_index": sample.rep_index,
+                               "drill": sample.drill, "wall_distance_in": sample.wall_distance_in,
+                               "body_pixels": int(render.body.sum())}
+        if sample.pose is None:
+            row["person"] = False
+        else:
+            row.update(frame_truth(self.athlete, sample.pose, wall_x).to_json())
+            row["person"] = True
+        return depth, row
+
+    def read(self, timeout_s: float = 1.0) -> DepthFrame | None:
+        if self._state is not SourceState.STREAMING or self._device is None:
+            return None
+        if self._index >= self.n_frames:
+            self._state = SourceState.ENDED
+            return None
+        t_s = self._index / self.cfg.fps
+        if self._realtime:
+            delay = self._t0 + t_s - time.monotonic()
+            if delay > timeout_s:
+                return None
+            if delay > 0:
+                time.sleep(delay)
+        depth, row = self.render_depth(t_s)
+        sdk_frame = self._device.push(depth, t_s, self._index)
+        self._index += 1
+        if sdk_frame is None:
+            return None
+        self.truth.append(row)
+        return depth_frame_from_rs(self._filters.process(sdk_frame), 0.001)
+
+    def truth_document(self) -> dict[str, Any]:
+        """Ground truth for a recording: setup, the camera's exact pose, per-frame truth, scripted reps."""
+        return {
+            "simulator": self.cfg.describe(),
+            "facing": self.cfg.placement.facing,
+            "camera_pose": {"rotation": self.pose.rotation, "translation": self.pose.translation,
+                            "height_m": self.pose.height_m, "pitch_deg": self.pose.pitch_deg,
+                            "roll_deg": self.pose.roll_deg},
+            "intrinsics": asdict(self._intr),
+            "fps": self.cfg.fps,
+            "per_frame": self.truth,
+            "reps": [asdict(r) for r in self.script.reps],
+        }
+
+    def write_truth(self, path: Path) -> None:
+        path.write_text(json.dumps(self.truth_document(), indent=1, default=_json_default))
+
+    @property
+    def intrinsics(self) -> Intrinsics:
+        return self._intr
+
+    @property
+    def online(self) -> bool:
+        return self._state is SourceState.STREAMING
+
+    @property
+    def status(self) -> SourceStatus:
+        msg = f"simulated athlete, script {self.cfg.script}, frame {self._index}/{self.n_frames}"
+        return SourceStatus(state=self._state, message=msg, usb_type="3.2",
+                            device_name=f"Simulated {self.model.name}", serial=f"SIM-{self.cfg.seed:04d}")
+
+    def close(self) -> None:
+        if self._device is not None:
+            self._device.close()
+            self._device = None
+        if self._state is SourceState.STREAMING:
+            self._state = SourceState.STOPPED
+
+
+def truth_path_for(recording: Path) -> Path:
+    """Where the ground truth of a simulated recording lives: beside it."""
+    return recording.with_suffix(".truth.json")
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, tuple):
+        return list(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
