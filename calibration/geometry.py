@@ -19,7 +19,9 @@ from hardware.frame import Intrinsics
 FloatArray = npt.NDArray[np.float64]
 
 
-def deproject(depth_m: npt.NDArray[np.floating], intr: Intrinsics, stride: int = 1) -> npt.NDArray[np.float32]:
+def deproject(
+    depth_m: npt.NDArray[np.floating], intr: Intrinsics, stride: int = 1
+) -> npt.NDArray[np.float32]:
     """Valid pixels of a depth image (metres, 0 = none) to camera-frame points, (N, 3) float32.
 
     `stride` subsamples rows and columns (a cheap decimation for calibration)."""
@@ -56,7 +58,7 @@ class CameraPose:
         r = np.asarray(rotation, dtype=np.float64).reshape(3, 3)
         t = np.asarray(translation, dtype=np.float64).reshape(3)
         return CameraPose(
-            rotation=tuple(tuple(float(x) for x in row) for row in r),
+            rotation=tuple((float(row[0]), float(row[1]), float(row[2])) for row in r),
             translation=(float(t[0]), float(t[1]), float(t[2])),
         )
 
@@ -96,7 +98,9 @@ class CameraPose:
         return math.degrees(math.atan2(float(r[1, 0]), float(-r[1, 1])))
 
 
-def look_at_rotation(forward_world: npt.ArrayLike, up_hint_world: npt.ArrayLike = (0.0, 1.0, 0.0)) -> FloatArray:
+def look_at_rotation(
+    forward_world: npt.ArrayLike, up_hint_world: npt.ArrayLike = (0.0, 1.0, 0.0)
+) -> FloatArray:
     """world_from_camera rotation for a camera whose optical axis points along
     `forward_world` with the image's up as close as possible to `up_hint_world`."""
     z = np.asarray(forward_world, dtype=np.float64)

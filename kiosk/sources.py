@@ -14,8 +14,8 @@ from hardware.source import FrameSource, SourceError
 
 
 def sim_config_from_args(script: str = "session", height_m: float = 1.78, build: str = "average",
-                         camera: str = "D435", distance_m: float = 2.0, camera_height_m: float = 0.95,
-                         pitch_deg: float = 8.0, side: str = "right", oblique_deg: float = 0.0,
+                         camera: str = "D435", distance_m: float = 2.4, camera_height_m: float = 1.0,
+                         pitch_deg: float = 0.0, side: str = "right", oblique_deg: float = 0.0,
                          seed: int = 0, fps: int = 30) -> SimConfig:
     from hardware.sim.motion import SCRIPTS
 

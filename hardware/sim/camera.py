@@ -74,9 +74,9 @@ class Placement:
     station_x_m: x of the point the camera aims at (between heels and hinged hips).
     """
 
-    distance_m: float = 2.0
-    height_m: float = 0.95
-    pitch_deg: float = 8.0
+    distance_m: float = 2.4
+    height_m: float = 1.0
+    pitch_deg: float = 0.0
     side: Side = "right"
     oblique_deg: float = 0.0
     roll_deg: float = 0.0

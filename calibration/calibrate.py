@@ -1,0 +1,131 @@
+"""Compose the calibration from depth frames: floor -> pose -> person/facing -> zone -> background.
+
+The CLI (`hinge-kiosk calibrate`) reads frames from a source and calls `calibrate`, then
+`validate.check` and `calibration_summary_json`. Inputs are plain DepthFrame sequences so
+any source (live, recording, simulator) works. Frames: camera and world as in DESIGN.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from calibration.background import build_background
+from calibration.errors import CalibrationError
+from calibration.facing import detect_facing
+from calibration.floor import D4XX_NOISE_M_PER_M2, fit_floor, sample_points
+from calibration.geometry import CameraPose, deproject
+from calibration.model import Calibration, FacingSetting
+from calibration.person import StandingPerson, find_standing_person
+from calibration.pose import Facing, pose_from_floor
+from calibration.zone import DEFAULT_STATION_DISTANCE_M, zone_at, zone_on_axis
+from hardware.frame import DepthFrame
+
+_FACING_FRAMES = 3  # frames pooled for the foot profile: averages stereo noise on small feet
+_FACING_STRIDE = 2  # feet are ~25 cm long: a finer sampling than the floor fit's
+_MIN_FOOT_HEIGHT_M = 0.012  # below this a point is floor whatever the noise
+
+
+def calibrate(
+    frames: Sequence[DepthFrame],
+    facing: str = "auto",
+    empty_frames: Sequence[DepthFrame] | None = None,
+    station_distance_m: float | None = None,
+    source: str = "",
+) -> Calibration:
+    """Calibration from frames of a static camera (a person may stand in the station).
+
+    facing: "left", "right" or "auto" (from the feet of a person standing in view; stays
+    "auto" when there is none or the feet are ambiguous, to be decided at the first hinge).
+    empty_frames: frames with nobody in view, for the background model (None: no model).
+    station_distance_m: put the station this far along the optical axis (horizontal);
+    default: where the person stood, else 2.0 m along the axis.
+    Raises CalibrationError (one line) when the floor cannot be found or an input is wrong."""
+    if facing not in ("left", "right", "auto"):
+        raise CalibrationError(f"facing must be left, right or auto, not {facing!r}")
+    if not frames:
+        raise CalibrationError("No depth frames to calibrate from: check that the camera is streaming")
+    intr = frames[0].intrinsics
+    if any(f.intrinsics != intr for f in frames):
+        raise CalibrationError("Calibration frames come from different stream settings: use one stream")
+    if station_distance_m is not None and not 0.3 <= station_distance_m <= 6.0:
+        raise CalibrationError(
+            f"Station distance {station_distance_m} m is outside 0.3-6 m: give it in metres"
+        )
+
+    floor = fit_floor(frames)
+    built_for: Facing = "left" if facing == "left" else "right"
+    pose = pose_from_floor(floor, built_for)
+    person = _find_person(frames, pose)
+
+    setting: FacingSetting = built_for if facing != "auto" else "auto"
+    if facing == "auto" and person is not None:
+        setting = _facing_from_feet(frames, pose, person) or "auto"
+
+    if station_distance_m is not None:
+        zone = zone_on_axis(pose, station_distance_m)
+    elif person is not None:
+        zone = zone_at(person.centre_x_m, person.centre_z_m)
+    else:
+        zone = zone_on_axis(pose, DEFAULT_STATION_DISTANCE_M)
+
+    background = None
+    if empty_frames:
+        if any(f.intrinsics != intr for f in empty_frames):
+            raise CalibrationError(
+                "Empty-scene frames differ from the calibration frames' stream: use one stream"
+            )
+        background = build_background(empty_frames)
+
+    created_utc = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    cal = Calibration(
+        intrinsics=intr, pose=pose, floor=floor, facing="auto" if setting == "auto" else built_for, zone=zone,
+        background=background, created_utc=created_utc, source=source,
+    )
+    # Everything above is in the frame built for `built_for`; turn it if the feet said otherwise.
+    return cal if setting == "auto" else cal.with_facing(setting)
+
+
+def _find_person(frames: Sequence[DepthFrame], pose: CameraPose) -> StandingPerson | None:
+    points, _ = sample_points(frames, max_points=20_000)
+    world = pose.to_world(points).astype(np.float64)
+    try:
+        axis_point = zone_on_axis(pose, DEFAULT_STATION_DISTANCE_M)
+    except CalibrationError:
+        return None  # camera looking straight down: no person at the station to see anyway
+    return find_standing_person(world, near_xz=(axis_point.centre_x_m, axis_point.centre_z_m),
+                                camera_xz=(float(pose.t[0]), float(pose.t[2])))
+
+
+def _facing_from_feet(
+    frames: Sequence[DepthFrame], pose: CameraPose, person: StandingPerson
+) -> Facing | None:
+    # Average a few frames (pixels valid in all) to cut stereo noise on the small feet, then
+    # drop points that the floor's own noise could have lifted (3 sigma along the normal;
+    # on a grazing floor the depth noise grows as 1/cos(incidence) and its normal part
+    # stays ~ z^2 * k): at 2.5 m a D435's floor scatters ~2 cm, as much as a toe is high.
+    chosen = frames[:: max(1, len(frames) // _FACING_FRAMES)][:_FACING_FRAMES]
+    stack = np.stack([f.depth_m() for f in chosen], axis=0)
+    depth_m = np.where(np.all(stack > 0, axis=0), stack.mean(axis=0), 0.0)
+    cam = deproject(depth_m, chosen[0].intrinsics, stride=_FACING_STRIDE).astype(np.float64)
+    z = cam[:, 2]
+    sigma_m = D4XX_NOISE_M_PER_M2 * z * z / np.sqrt(len(chosen))
+    world = pose.to_world(cam).astype(np.float64)
+    keep = person.box_mask(world) & (world[:, 1] > np.maximum(_MIN_FOOT_HEIGHT_M, 3.0 * sigma_m))
+    return detect_facing(world[keep], pose)
+
+
+def calibration_summary_json(cal: Calibration, problems: Sequence[str]) -> dict[str, Any]:
+    """The `hinge-kiosk calibrate --json` object: exactly camera_height_m, camera_pitch_deg
+    (down is positive), camera_roll_deg, facing ("left", "right" or "auto") and problems."""
+    return {
+        "camera_height_m": round(cal.camera_height_m, 4),
+        "camera_pitch_deg": round(cal.camera_pitch_deg, 2),
+        "camera_roll_deg": round(cal.camera_roll_deg, 2),
+        "facing": cal.facing,
+        "problems": list(problems),
+    }
+

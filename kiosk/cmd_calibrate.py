@@ -1,0 +1,88 @@
+"""`hinge-kiosk calibrate`: floor, camera pose, facing and station from a source.
+
+Reads a short burst of raw (unfiltered) frames, fits the calibration, checks it and
+writes the versioned file. `--json` prints the summary the installer's tools read."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from calibration.calibrate import calibrate, calibration_summary_json
+from calibration.errors import CalibrationError
+from calibration.store import save
+from calibration.validate import check
+from hardware.frame import DepthFrame
+from hardware.rs_frames import FilterConfig
+from hardware.source import FrameSource
+
+DEFAULT_FRAMES = 15
+
+
+def default_calibration_path() -> Path:
+    """The service's state directory when run under systemd, else the working directory."""
+    state = os.environ.get("STATE_DIRECTORY")
+    return (Path(state.split(":")[0]) if state else Path.cwd()) / "calibration.json"
+
+
+def read_frames(src: FrameSource, n: int, skip: int = 0, timeout_s: float = 3.0) -> list[DepthFrame]:
+    """Up to n frames after skipping `skip`; fewer if the source ends or stalls."""
+    frames: list[DepthFrame] = []
+    misses = 0
+    while len(frames) < n + skip and misses < 3:
+        f = src.read(timeout_s)
+        if f is None:
+            if not src.online:
+                break
+            misses += 1
+            continue
+        frames.append(f)
+    return frames[skip:]
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from kiosk.cli import CliError, sim_config
+    from kiosk.sources import open_source
+
+    sim = sim_config(args) if args.source == "sim" else None
+    src = open_source(args.source, filters=FilterConfig.off(), sim=sim, serial=args.serial)
+    with src:
+        frames = read_frames(src, args.frames, skip=args.skip)
+    if not frames:
+        raise CliError(f"no depth frames from {args.source}: check the camera or recording")
+    try:
+        cal = calibrate(frames, facing=args.facing, station_distance_m=args.station_distance,
+                        source=str(args.source))
+    except CalibrationError as err:
+        raise CliError(str(err)) from None
+    problems = check(cal)
+    out = Path(args.out) if args.out else default_calibration_path()
+    save(cal, out)
+    if args.json:
+        print(json.dumps(calibration_summary_json(cal, problems)))
+    else:
+        print(f"camera height {cal.camera_height_m:.3f} m, tilted {cal.camera_pitch_deg:.1f} deg down, "
+              f"roll {cal.camera_roll_deg:.1f} deg, athlete faces {cal.facing}")
+        print(f"floor: {cal.floor.inlier_fraction * 100:.0f}% of points, {cal.floor.rms_mm:.0f} mm RMS")
+        for p in problems:
+            print(f"problem: {p}")
+        print(f"saved {out}" + ("" if not problems else " (fix the problems above and calibrate again)"))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    p = sub.add_parser("calibrate", help="find the floor, camera pose and facing; write the calibration file")
+    p.add_argument("--source", default="live", metavar="{live,sim,REC}",
+                   help="live camera, the simulated athlete, or a .db3/.bag recording")
+    p.add_argument("--out", default=None, help="calibration file (default: calibration.json in the state dir)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--facing", default="auto", choices=["left", "right", "auto"])
+    p.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="frames to fit over")
+    p.add_argument("--skip", type=int, default=0, help="frames to skip first (auto-exposure settling)")
+    p.add_argument("--station-distance", type=float, default=None, metavar="M",
+                   help="station distance along the camera axis (default: where the athlete stands)")
+    p.add_argument("--serial", default=None)
+    p.set_defaults(func=cmd_calibrate)
+    return p
