@@ -1,0 +1,154 @@
+"""Upper-body landmarks in the trunk frame: shoulder joint, back contour, head.
+
+Trunk frame: origin at the hip joint H, `a` = unit trunk axis (H -> shoulder joint),
+`n` = (-a_y, a_x), the dorsal normal (out of the back; -x when upright, +y when the
+trunk is horizontal). Points have s = (p - H).a along the trunk and t = (p - H).n.
+The back contour is the per-s-bin robust max of t: it stays the back whether the athlete
+stands or hinges, and an arm hanging in a hinge lies on the ventral side.
+
+Shoulder joint model: `shoulder_depth_frac * stature` ventral of the back contour at
+`trunk_frac * stature` along the axis. The axis is solved for by a few Newton steps:
+rotate `a` until that point lies on it (the step is exact to first order, so 3
+iterations converge from the initial guess of H -> upper-body centroid).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from kiosk.core.legs import despike
+from kiosk.core.profile import F64, BinnedContour, binned_contour
+from kiosk.core.thresholds import LandmarkConfig
+from kiosk.core.types import Point2
+
+
+@dataclass(frozen=True)
+class UpperBody:
+    """Trunk axis and back landmarks, world (x, y) metres. spinal_curve_deg: turn of the
+    back contour between the sacrum->mid-back and mid-back->upper-back chords, + =
+    flexion (rounding). neck_flexion_deg: + = head dropped / chin tucked."""
+
+    axis: Point2
+    dorsal: Point2
+    shoulder: Point2
+    sacrum: Point2 | None
+    thoracic: Point2 | None
+    spine_mid: Point2 | None
+    head: Point2 | None
+    neck_base: Point2 | None
+    head_centroid: Point2 | None
+    spinal_curve_deg: float | None
+    neck_flexion_deg: float | None
+
+
+def _frame(x: F64, y: F64, hip: Point2, a: Point2) -> tuple[F64, F64]:
+    dx, dy = x - hip[0], y - hip[1]
+    return dx * a[0] + dy * a[1], -dx * a[1] + dy * a[0]
+
+
+def _to_world(hip: Point2, a: Point2, s: float, t: float) -> Point2:
+    return hip[0] + s * a[0] - t * a[1], hip[1] + s * a[1] + t * a[0]
+
+
+def _back_at(prof: BinnedContour, s: float, half_m: float) -> float | None:
+    sel = (np.abs(prof.centre - s) <= half_m) & ~np.isnan(prof.hi)
+    return float(np.median(prof.hi[sel])) if sel.any() else None
+
+
+def upper_body(
+    x: F64, y: F64, hip: Point2, buttocks_x_m: float, stature_m: float, cfg: LandmarkConfig
+) -> UpperBody | None:
+    """Trunk axis, shoulder joint and back landmarks; None without enough upper body."""
+    up = (y > hip[1] - 0.05) & (x > buttocks_x_m - 0.05)
+    if up.sum() < 50:
+        return None
+    xu, yu = x[up], y[up]
+    c = (float(xu.mean()) - hip[0], float(yu.mean()) - hip[1])
+    norm = math.hypot(*c)
+    if norm < 1e-6:
+        return None
+    a = (c[0] / norm, c[1] / norm)
+    s_sh = cfg.trunk_frac * stature_m
+    d_sh = cfg.shoulder_depth_frac * stature_m
+    reach = s_sh + 0.25 * stature_m
+    n_bins = math.ceil(reach / cfg.bin_m)
+    prof: BinnedContour | None = None
+    for _ in range(3):
+        s, t = _frame(xu, yu, hip, a)
+        prof = binned_contour(s, t, 0.0, cfg.bin_m, n_bins, cfg.edge_rank, cfg.run_gap_m)
+        back = _back_at(prof, s_sh, 0.03)
+        if back is None:
+            return None
+        ang = math.atan2(back - d_sh, s_sh)  # rotate a dorsally by this angle
+        ca, sa = math.cos(ang), math.sin(ang)
+        a = (a[0] * ca - a[1] * sa, a[1] * ca + a[0] * sa)  # n = (-a_y, a_x): +ang turns a toward n
+    assert prof is not None
+    s, t = _frame(xu, yu, hip, a)
+    prof = binned_contour(s, t, 0.0, cfg.bin_m, n_bins, cfg.edge_rank, cfg.run_gap_m)
+    back_contour = despike(prof.hi, 0.015)
+    shoulder = _to_world(hip, a, s_sh, (_back_at(prof, s_sh, 0.03) or d_sh) - d_sh)
+
+    def contour_point(s_at: float) -> Point2 | None:
+        t_at = _back_at(prof, s_at, 0.025)
+        return None if t_at is None else _to_world(hip, a, s_at, t_at)
+
+    sacrum = contour_point(cfg.sacrum_frac * stature_m)
+    spine_mid = contour_point(0.5 * s_sh)
+    upper = contour_point(0.95 * s_sh)
+    thoracic = _max_in(prof.centre, back_contour, cfg.thoracic_lo * s_sh, cfg.thoracic_hi * s_sh, hip, a)
+    head_lo = s_sh + cfg.head_start_frac * stature_m
+    head = _max_in(prof.centre, back_contour, head_lo, reach, hip, a)
+    # Neck base: a fixed point of the trunk frame (a body-model offset from the shoulder
+    # level on the back), not measured: the neck's own contour is short and mixes with
+    # the jaw and the trapezius.
+    back_sh = _back_at(prof, s_sh, 0.03)
+    neck_base = (
+        None if back_sh is None else _to_world(hip, a, s_sh + cfg.neck_base_frac * stature_m, back_sh - d_sh)
+    )
+    in_head = s >= head_lo
+    head_centroid = (float(xu[in_head].mean()), float(yu[in_head].mean())) if in_head.sum() >= 20 else None
+    neck_flex = None
+    if neck_base is not None and head_centroid is not None:
+        v = (head_centroid[0] - neck_base[0], head_centroid[1] - neck_base[1])
+        along = v[0] * a[0] + v[1] * a[1]
+        dorsal = -v[0] * a[1] + v[1] * a[0]
+        neck_flex = math.degrees(math.atan2(-dorsal, along)) - cfg.neck_neutral_deg
+    curve = None
+    if sacrum is not None and spine_mid is not None and upper is not None:
+        curve = _turn_deg(sacrum, spine_mid, upper)
+    return UpperBody(
+        axis=a,
+        dorsal=(-a[1], a[0]),
+        shoulder=shoulder,
+        sacrum=sacrum,
+        thoracic=thoracic,
+        spine_mid=spine_mid,
+        head=head,
+        neck_base=neck_base,
+        head_centroid=head_centroid,
+        spinal_curve_deg=curve,
+        neck_flexion_deg=neck_flex,
+    )
+
+
+def _max_in(centre: F64, back: F64, s_lo: float, s_hi: float, hip: Point2, a: Point2) -> Point2 | None:
+    """World point of the back contour's max t over s in [s_lo, s_hi]."""
+    sel = (centre >= s_lo) & (centre <= s_hi) & ~np.isnan(back)
+    if not sel.any():
+        return None
+    i = int(np.argmax(np.where(sel, back, -np.inf)))
+    return _to_world(hip, a, float(centre[i]), float(back[i]))
+
+
+def _turn_deg(p0: Point2, p1: Point2, p2: Point2) -> float:
+    """Turn from chord p0->p1 to chord p1->p2, degrees; + when the path bends ventrally
+    (the middle point stands out dorsally: flexion of the spine)."""
+    d1 = (p1[0] - p0[0], p1[1] - p0[1])
+    d2 = (p2[0] - p1[0], p2[1] - p1[1])
+    cross = d1[0] * d2[1] - d1[1] * d2[0]
+    dot = d1[0] * d2[0] + d1[1] * d2[1]
+    # n = (-a_y, a_x) is a left turn of the axis, so a ventral bend is a right turn (cross < 0).
+    return -math.degrees(math.atan2(cross, dot))

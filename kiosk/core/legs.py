@@ -1,0 +1,139 @@
+"""Lower-body landmarks from the height profile: heel, toe, buttocks, knee, hip joint.
+
+The height profile bins the athlete's sagittal points (x, y) by height. Per bin it keeps
+a robust posterior edge (`lo`: the edge_rank-th smallest x) and the front of the limb
+that starts at that edge (`run_hi`), so an arm or hand hanging in front of the legs in
+a hinge does not widen the leg. The camera sees one side of the body; in a hinge both
+legs move together, so their overlapping projections give the near leg's profile.
+
+Leg model: the shank and thigh mid-lines are fitted to the bin mid-points; the ankle is
+the shank line at ankle height, the knee is `shank_frac * stature` up the shank line and
+the hip joint `thigh_frac * stature` up the thigh line from the knee. Segment lengths
+come from stature because the joint centres themselves are invisible.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from kiosk.core.profile import F64, BinnedContour, binned_contour, fit_line, window_median
+from kiosk.core.thresholds import LandmarkConfig
+from kiosk.core.types import Point2
+
+
+@dataclass(frozen=True)
+class LowerBody:
+    """heel/toe/buttocks: surface points; ankle/knee/hip: joint-centre estimates (None
+    when the leg profile could not be fitted); *_dir: unit vectors up each segment."""
+
+    heel: Point2
+    toe: Point2
+    buttocks: Point2
+    ankle: Point2 | None = None
+    knee: Point2 | None = None
+    hip: Point2 | None = None
+    shank_dir: Point2 | None = None
+    thigh_dir: Point2 | None = None
+
+
+def despike(a: F64, tol_m: float) -> F64:
+    """Replace bins that differ from their 3-bin median by more than tol_m by that median
+    (a lone noisy bin), keeping true extremes that neighbours support."""
+    if a.size < 3:
+        return a
+    med = window_median(a, 3)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(a - med) > tol_m, med, a)
+
+
+def height_profile(x: F64, y: F64, top_m: float, cfg: LandmarkConfig) -> BinnedContour:
+    n_bins = max(math.ceil(top_m / cfg.bin_m), 1)
+    return binned_contour(y, x, 0.0, cfg.bin_m, n_bins, cfg.edge_rank, cfg.run_gap_m)
+
+
+def _extreme(prof: BinnedContour, y_lo: float, y_hi: float, values: F64, posterior: bool) -> Point2 | None:
+    sel = (prof.centre >= y_lo) & (prof.centre <= y_hi) & ~np.isnan(values)
+    if not sel.any():
+        return None
+    v = despike(values[sel], 0.01)
+    c = prof.centre[sel]
+    i = int(np.nanargmin(v) if posterior else np.nanargmax(v))
+    return float(v[i]), float(c[i])
+
+
+def feet_profile(x: F64, y: F64, cfg: LandmarkConfig) -> BinnedContour:
+    """Profile of the feet, y in [heel_min_y_m, foot_max_y_m]: above the floor's noise
+    fuzz, with a higher rank (foot_rank) because stray floor points still reach here."""
+    n_bins = max(math.ceil((cfg.foot_max_y_m - cfg.heel_min_y_m) / cfg.bin_m), 1)
+    return binned_contour(y, x, cfg.heel_min_y_m, cfg.bin_m, n_bins, cfg.foot_rank, cfg.run_gap_m)
+
+
+def lower_body(
+    prof: BinnedContour, feet: BinnedContour, stature_m: float, cfg: LandmarkConfig
+) -> LowerBody | None:
+    """Lower-body landmarks; None when the feet or the buttocks are not in the profile."""
+    heel = _extreme(feet, 0.0, np.inf, feet.lo, posterior=True)
+    toe = _extreme(feet, 0.0, np.inf, feet.hi, posterior=False)
+    butt = _extreme(prof, cfg.hip_min_y_m, np.inf, prof.lo, posterior=True)
+    if heel is None or toe is None or butt is None:
+        return None
+    butt = (butt[0] - cfg.silhouette_bias_m, butt[1])
+    base = LowerBody(heel=heel, toe=toe, buttocks=butt)
+    mid, ok = _leg_midline(prof, stature_m, cfg)
+    if ok.sum() < 6:
+        return base
+    y = prof.centre
+    ankle_y = cfg.ankle_height_frac * stature_m
+    knee_y = ankle_y + cfg.shank_frac * stature_m  # first guess: vertical shank
+    margin = cfg.knee_margin_frac * stature_m
+    top = cfg.leg_top_frac * stature_m
+    shank = thigh = None
+    for _ in range(2):  # refit once with the knee height implied by the fitted shank
+        shank = fit_line(y[ok & (y < knee_y - margin)], mid[ok & (y < knee_y - margin)])
+        thigh = fit_line(
+            y[ok & (y > knee_y + margin) & (y < top)], mid[ok & (y > knee_y + margin) & (y < top)]
+        )
+        if shank is None or thigh is None:
+            return base
+        ushank = _unit_up(shank[1])
+        knee_y = ankle_y + cfg.shank_frac * stature_m * ushank[1]
+    assert shank is not None and thigh is not None
+    ushank, uthigh = _unit_up(shank[1]), _unit_up(thigh[1])
+    ankle = (shank[0] + shank[1] * ankle_y, ankle_y)
+    knee_chain = (
+        ankle[0] + cfg.shank_frac * stature_m * ushank[0],
+        ankle[1] + cfg.shank_frac * stature_m * ushank[1],
+    )
+    # Put the knee on the thigh line (the better-fitted segment) level with the chain's knee
+    # along the thigh, then walk up the thigh to the hip joint.
+    origin = (thigh[0], 0.0)
+    along = (knee_chain[0] - origin[0]) * uthigh[0] + (knee_chain[1] - origin[1]) * uthigh[1]
+    knee = (origin[0] + along * uthigh[0], origin[1] + along * uthigh[1])
+    lt = cfg.thigh_frac * stature_m
+    hip = (knee[0] + lt * uthigh[0], knee[1] + lt * uthigh[1])
+    return LowerBody(
+        heel=heel, toe=toe, buttocks=butt, ankle=ankle, knee=knee, hip=hip, shank_dir=ushank, thigh_dir=uthigh
+    )
+
+
+def _unit_up(slope_dx_dy: float) -> Point2:
+    """Unit vector (dx, dy) with dy > 0 along a line x = a + slope * y."""
+    n = math.hypot(slope_dx_dy, 1.0)
+    return slope_dx_dy / n, 1.0 / n
+
+
+def _leg_midline(prof: BinnedContour, stature_m: float, cfg: LandmarkConfig) -> tuple[F64, np.ndarray]:
+    """Per-bin leg mid x and a validity mask over the leg's height range. Bins whose
+    width strays from the local median width (an arm merged with the leg, a hole) are
+    dropped rather than trusted."""
+    y = prof.centre
+    in_leg = (y >= cfg.leg_bottom_m) & (y <= cfg.leg_top_frac * stature_m)
+    width = np.where(in_leg, prof.run_hi - prof.lo, np.nan)
+    local = window_median(width, 7)
+    with np.errstate(invalid="ignore"):
+        ok = in_leg & (width > 0.6 * local) & (width < 1.5 * local) & (width > 0.03)
+    mid = 0.5 * (prof.lo + prof.run_hi)
+    return mid, ok & ~np.isnan(mid)

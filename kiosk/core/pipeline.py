@@ -1,0 +1,137 @@
+"""Per-frame measurement: world points -> person -> landmarks -> smoothed metrics.
+
+What the kiosk loop and `analyze` call once per frame:
+
+    state = PipelineState()
+    metrics, state = measure_frame(points_world, zone, profile, t_s, state, foreground)
+
+or the thin stateful wrapper `MeasurementPipeline(zone, profile).process(points, t_s)`.
+Pure: numpy arrays and frozen values in, `FrameMetrics` and the next state out. The
+state carries the filters (smoothing.py, lag documented there) and the athlete's
+stature, learnt while they stand upright and used to scale the body model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from kiosk.core.landmarks import find_landmarks, top_of_body_m
+from kiosk.core.metrics import com_over_foot, dowel_gaps, knee_flexion_deg, trunk_angle_deg
+from kiosk.core.person import segment_person
+from kiosk.core.smoothing import SmootherState, smooth_values
+from kiosk.core.thresholds import Profile
+from kiosk.core.types import DowelGaps, FrameMetrics, Points, StationZone
+
+_UPRIGHT_DEG = 10.0  # stature is learnt only when the trunk is this close to vertical
+_STATURE_GAIN = 0.2  # per upright frame: converges in ~0.5 s at 30 fps
+
+
+@dataclass(frozen=True)
+class PipelineState:
+    """Carried from frame to frame. stature_m: None until first seen upright."""
+
+    smoother: SmootherState = field(default_factory=SmootherState)
+    stature_m: float | None = None
+
+
+def measure_frame(
+    points_world: Points,
+    zone: StationZone,
+    profile: Profile,
+    t_s: float,
+    state: PipelineState,
+    foreground: npt.NDArray[np.bool_] | None = None,
+) -> tuple[FrameMetrics, PipelineState]:
+    """Measure one frame. points_world: (N, 3) float32 world frame (facing resolved, floor
+    y = 0); foreground: optional (N,) bool from the background model; t_s: frame time.
+    Values are smoothed; FrameMetrics.landmarks holds this frame's raw landmarks."""
+    seg = segment_person(points_world, zone, profile.segmentation, foreground)
+    if not seg.person:
+        return FrameMetrics(t_s=t_s, person=False, second_person=seg.second_person, reason=seg.reason), state
+    lm, why = find_landmarks(seg.points, profile.landmarks, state.stature_m)
+    if lm is None:
+        return FrameMetrics(t_s=t_s, person=False, second_person=seg.second_person, reason=why), state
+    raw: dict[str, float | None] = {
+        "heel_x_m": lm.heel[0],
+        "toe_x_m": lm.toe[0],
+        "buttocks_x_m": lm.buttocks[0],
+        "knee_x_m": lm.knee[0] if lm.knee else None,
+        "knee_flexion_deg": knee_flexion_deg(lm.shank_dir, lm.thigh_dir)
+        if lm.shank_dir and lm.thigh_dir
+        else None,
+        "trunk_angle_deg": trunk_angle_deg(lm.trunk_axis) if lm.trunk_axis else None,
+        "neck_flexion_deg": lm.neck_flexion_deg,
+        "spinal_curve_deg": lm.spinal_curve_deg,
+        "com_over_foot": com_over_foot(lm.com_x_m, lm.heel[0], lm.toe[0]),
+    }
+    if lm.head and lm.thoracic and lm.sacrum and lm.dorsal:
+        g = dowel_gaps(lm.head, lm.thoracic, lm.sacrum, lm.dorsal)
+        raw.update(gap_head_mm=g.head_mm, gap_thoracic_mm=g.thoracic_mm, gap_sacrum_mm=g.sacrum_mm)
+    sm, smoother = smooth_values(state.smoother, raw, t_s, profile.smoothing)
+    gaps = None
+    if "gap_head_mm" in raw:
+        gaps = DowelGaps(
+            head_mm=_nn(sm["gap_head_mm"]),
+            thoracic_mm=_nn(sm["gap_thoracic_mm"]),
+            sacrum_mm=_nn(sm["gap_sacrum_mm"]),
+            resting_on=g.resting_on,
+        )
+    stature = _update_stature(state.stature_m, seg.points, sm["trunk_angle_deg"], profile)
+    metrics = FrameMetrics(
+        t_s=t_s,
+        person=True,
+        second_person=seg.second_person,
+        heel_x_m=sm["heel_x_m"],
+        toe_x_m=sm["toe_x_m"],
+        buttocks_x_m=sm["buttocks_x_m"],
+        knee_x_m=sm["knee_x_m"],
+        knee_flexion_deg=sm["knee_flexion_deg"],
+        trunk_angle_deg=sm["trunk_angle_deg"],
+        dowel_gaps=gaps,
+        neck_flexion_deg=sm["neck_flexion_deg"],
+        spinal_curve_deg=sm["spinal_curve_deg"],
+        com_over_foot=sm["com_over_foot"],
+        landmarks=lm,
+    )
+    return metrics, PipelineState(smoother=smoother, stature_m=stature)
+
+
+def _nn(v: float | None) -> float:
+    return 0.0 if v is None else max(v, 0.0)
+
+
+def _update_stature(
+    current: float | None, points: Points, trunk_deg: float | None, profile: Profile
+) -> float | None:
+    """Stature follows the top of the body while the athlete stands upright; until then
+    the first frame's top stands in (a hinge at first sight underestimates it briefly)."""
+    cfg = profile.landmarks
+    top = float(np.clip(top_of_body_m(points), cfg.stature_min_m, cfg.stature_max_m))
+    if current is None:
+        return top
+    if trunk_deg is not None and trunk_deg < _UPRIGHT_DEG:
+        return current + _STATURE_GAIN * (top - current)
+    return current
+
+
+class MeasurementPipeline:
+    """Stateful convenience wrapper around `measure_frame` for the kiosk loop."""
+
+    def __init__(self, zone: StationZone, profile: Profile) -> None:
+        self.zone = zone
+        self.profile = profile
+        self.state = PipelineState()
+
+    def process(
+        self, points_world: Points, t_s: float, foreground: npt.NDArray[np.bool_] | None = None
+    ) -> FrameMetrics:
+        metrics, self.state = measure_frame(
+            points_world, self.zone, self.profile, t_s, self.state, foreground
+        )
+        return metrics
+
+    def reset(self) -> None:
+        self.state = PipelineState()

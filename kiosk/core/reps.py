@@ -1,0 +1,270 @@
+"""Rep detection: a pure state machine standing -> hinge -> standing, driven per frame.
+
+Phases: ABSENT (no athlete), SETTLING (present, not yet standing still), READY (standing
+still: the reference - heel x, buttocks x, spine curve - is (re)taken here, so each
+rep starts from the athlete's own stance), HINGE (a rep in progress).
+
+- A rep starts from READY when the trunk passes `hinge_start_trunk_deg` AND the hips
+  have travelled back `hip_travel_start_m`; it ends once the athlete has stood again
+  (trunk < `stand_max_trunk_deg`, hips within `stand_max_hip_travel_m`) for
+  `stand_confirm_s` and the trunk is back within `motion_deg` of its start angle (or 1 s
+  has passed). The gap between the two trunk thresholds is the hysteresis. start_s/end_s
+  are when the trunk leaves / returns within `motion_deg` of the reference angle.
+- Sway never reaches the start thresholds; a dip that does but stays shallower than
+  `min_rep_trunk_deg` or shorter than `min_rep_s` is dropped.
+- Walking (heel x leaving the reference by `walk_heel_shift_m`) aborts a rep and drops
+  the reference; a new one needs `still_window_s` of standing still. Pauses (standing,
+  or holding the bottom) change nothing. Losing the athlete for `lost_timeout_s` aborts.
+
+`rep_step(state, sample, cfg)` -> (state, RepRecord | None); the record carries every
+sample of the rep and the reference, and `judge_rep` turns it into faults.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from statistics import median
+
+from kiosk.core.thresholds import FaultConfig, RepConfig
+
+_SETTLE_MAX_S = 1.0  # after this long standing, a rep ends even if the trunk stays off its start angle
+
+
+class Phase(enum.Enum):
+    ABSENT = "absent"
+    SETTLING = "settling"
+    READY = "ready"
+    HINGE = "hinge"
+
+
+@dataclass(frozen=True)
+class RepSample:
+    """One frame's inputs to the rep logic (smoothed metrics). None = not measured.
+    hip_to_wall_mm uses the drill's wall; knee_past_toe_m = knee x - toe x."""
+
+    t_s: float
+    person: bool
+    heel_x_m: float | None = None
+    buttocks_x_m: float | None = None
+    trunk_angle_deg: float | None = None
+    knee_flexion_deg: float | None = None
+    knee_past_toe_m: float | None = None
+    hip_to_wall_mm: float | None = None
+    spinal_curve_deg: float | None = None
+    neck_flexion_deg: float | None = None
+    gap_head_mm: float | None = None
+    gap_thoracic_mm: float | None = None
+    gap_sacrum_mm: float | None = None
+    com_over_foot: float | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The standing stance a rep starts from (medians over the still window)."""
+
+    t_s: float
+    heel_x_m: float
+    buttocks_x_m: float
+    trunk_angle_deg: float
+    spinal_curve_deg: float | None
+
+
+@dataclass(frozen=True)
+class RepRecord:
+    """A completed rep: start (left standing), bottom (deepest hips), end (stood again)."""
+
+    start_s: float
+    bottom_s: float
+    end_s: float
+    reference: Reference
+    samples: tuple[RepSample, ...]
+
+
+@dataclass(frozen=True)
+class RepState:
+    phase: Phase = Phase.ABSENT
+    reference: Reference | None = None
+    window: tuple[RepSample, ...] = ()
+    samples: tuple[RepSample, ...] = ()
+    start_s: float = 0.0
+    last_stand_s: float = 0.0
+    stand_since_s: float | None = None
+    last_seen_s: float = float("-inf")
+
+
+def _standing(s: RepSample, ref: Reference | None, cfg: RepConfig) -> bool:
+    if s.trunk_angle_deg is None or s.trunk_angle_deg >= cfg.stand_max_trunk_deg:
+        return False
+    return (
+        ref is None
+        or s.buttocks_x_m is None
+        or ref.buttocks_x_m - s.buttocks_x_m < cfg.stand_max_hip_travel_m
+    )
+
+
+def _still_reference(window: tuple[RepSample, ...], cfg: RepConfig) -> Reference | None:
+    """Reference from the window if it spans still_window_s of standing still."""
+    if not window or window[-1].t_s - window[0].t_s < cfg.still_window_s - 1e-6:
+        return None
+    heel = [s.heel_x_m for s in window if s.heel_x_m is not None]
+    butt = [s.buttocks_x_m for s in window if s.buttocks_x_m is not None]
+    trunk = [s.trunk_angle_deg for s in window if s.trunk_angle_deg is not None]
+    if len(heel) < 3 or len(butt) < 3 or len(trunk) < 3:
+        return None
+    if (
+        max(heel) - min(heel) > cfg.still_heel_range_m
+        or max(butt) - min(butt) > cfg.still_hip_range_m
+        or max(trunk) - min(trunk) > cfg.still_trunk_range_deg
+    ):
+        return None
+    spine = [s.spinal_curve_deg for s in window if s.spinal_curve_deg is not None]
+    return Reference(
+        t_s=window[-1].t_s,
+        heel_x_m=median(heel),
+        buttocks_x_m=median(butt),
+        trunk_angle_deg=median(trunk),
+        spinal_curve_deg=median(spine) if spine else None,
+    )
+
+
+def _push(window: tuple[RepSample, ...], s: RepSample, cfg: RepConfig) -> tuple[RepSample, ...]:
+    keep = tuple(w for w in window if s.t_s - w.t_s <= cfg.still_window_s + 1e-6)
+    return (*keep, s)
+
+
+def rep_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState, RepRecord | None]:
+    """Advance the rep state machine by one frame."""
+    if not s.person or s.trunk_angle_deg is None or s.heel_x_m is None:
+        if s.t_s - state.last_seen_s > cfg.lost_timeout_s:
+            return RepState(last_seen_s=state.last_seen_s), None
+        return state, None  # a short dropout: hold everything
+    state = replace(state, last_seen_s=s.t_s)
+    ref = state.reference
+    if state.phase is Phase.HINGE:
+        return _hinge_step(state, s, cfg)
+    if state.phase is Phase.READY and ref is not None:
+        if abs(s.heel_x_m - ref.heel_x_m) > cfg.walk_heel_shift_m:
+            # moved the feet: walking in, out, or re-stancing -> take a new reference
+            return replace(state, phase=Phase.SETTLING, reference=None, window=(s,)), None
+        travel = ref.buttocks_x_m - s.buttocks_x_m if s.buttocks_x_m is not None else 0.0
+        if s.trunk_angle_deg >= cfg.hinge_start_trunk_deg and travel >= cfg.hip_travel_start_m:
+            return replace(
+                state,
+                phase=Phase.HINGE,
+                samples=(s,),
+                start_s=_onset_s(state.window, ref, cfg, state.last_stand_s),
+                stand_since_s=None,
+                window=(),
+            ), None
+    if _standing(s, ref if state.phase is Phase.READY else None, cfg):
+        window = _push(state.window, s, cfg)
+        new_ref = _still_reference(window, cfg)
+        phase = Phase.READY if (new_ref is not None or state.phase is Phase.READY) else Phase.SETTLING
+        return replace(state, phase=phase, window=window, reference=new_ref or ref, last_stand_s=s.t_s), None
+    if state.phase is Phase.READY:
+        return state, None  # sway between the thresholds: keep the reference and the window
+    return replace(state, phase=Phase.SETTLING, window=()), None
+
+
+def _hinge_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState, RepRecord | None]:
+    ref = state.reference
+    assert ref is not None and s.heel_x_m is not None
+    if abs(s.heel_x_m - ref.heel_x_m) > cfg.walk_heel_shift_m or s.t_s - state.start_s > cfg.max_rep_s:
+        return RepState(phase=Phase.SETTLING, last_seen_s=s.t_s, window=()), None
+    samples = (*state.samples, s)
+    if not _standing(s, ref, cfg):
+        return replace(state, samples=samples, stand_since_s=None), None
+    since = state.stand_since_s if state.stand_since_s is not None else s.t_s
+    settled = s.trunk_angle_deg is not None and s.trunk_angle_deg <= ref.trunk_angle_deg + cfg.motion_deg
+    if s.t_s - since < cfg.stand_confirm_s or not (settled or s.t_s - since >= _SETTLE_MAX_S):
+        return replace(state, samples=samples, stand_since_s=since), None
+    end_s = next(
+        (
+            x.t_s
+            for x in samples
+            if x.t_s >= since
+            and x.trunk_angle_deg is not None
+            and x.trunk_angle_deg <= ref.trunk_angle_deg + cfg.motion_deg
+        ),
+        since,
+    )
+    body = tuple(x for x in samples if x.t_s <= end_s) or samples
+    after = replace(state, phase=Phase.READY, samples=(), stand_since_s=None, window=(s,), last_stand_s=s.t_s)
+    max_trunk = max(x.trunk_angle_deg for x in body if x.trunk_angle_deg is not None)
+    if max_trunk < cfg.min_rep_trunk_deg or end_s - state.start_s < cfg.min_rep_s:
+        return after, None  # a dip, not a rep
+    return after, RepRecord(
+        start_s=state.start_s, bottom_s=_bottom_s(body, ref), end_s=end_s, reference=ref, samples=body
+    )
+
+
+def _onset_s(window: tuple[RepSample, ...], ref: Reference, cfg: RepConfig, fallback_s: float) -> float:
+    """Start of the movement: the last standing frame with the trunk still within
+    motion_deg of the reference's angle (the hinge threshold itself is crossed later)."""
+    for x in reversed(window):
+        if x.trunk_angle_deg is not None and x.trunk_angle_deg <= ref.trunk_angle_deg + cfg.motion_deg:
+            return x.t_s
+    return fallback_s
+
+
+def _bottom_s(body: tuple[RepSample, ...], ref: Reference) -> float:
+    """Time of the deepest hips: max hip travel behind the reference."""
+    best = max(
+        body, key=lambda x: (ref.buttocks_x_m - x.buttocks_x_m) if x.buttocks_x_m is not None else -1.0
+    )
+    return best.t_s
+
+
+def _med(values: list[float | None]) -> float | None:
+    v = [x for x in values if x is not None]
+    return median(v) if v else None
+
+
+def judge_rep(rec: RepRecord, wall_drill: bool, faults: FaultConfig, cfg: RepConfig) -> tuple[str, ...]:
+    """Faults of a rep, in the DESIGN.md vocabulary and order. Bottom values are medians
+    over the frames within `bottom_window_deg` of the rep's maximum trunk angle, so one
+    noisy frame cannot make or break a verdict."""
+    sm = rec.samples
+    trunk_max = max(x.trunk_angle_deg for x in sm if x.trunk_angle_deg is not None)
+    bottom = [
+        x
+        for x in sm
+        if x.trunk_angle_deg is not None and x.trunk_angle_deg >= trunk_max - cfg.bottom_window_deg
+    ]
+    out: list[str] = []
+    h2w = [x.hip_to_wall_mm for x in sm if x.hip_to_wall_mm is not None]
+    if wall_drill and (not h2w or min(h2w) > faults.wall_tolerance_mm):
+        out.append("wall_not_reached")
+    knee = [x.knee_flexion_deg for x in sm if x.knee_flexion_deg is not None]
+    past = [x.knee_past_toe_m for x in sm if x.knee_past_toe_m is not None]
+    if (knee and max(knee) > faults.max_knee_flexion_deg) or (
+        past and max(past) > faults.knee_past_toe_margin_m
+    ):
+        out.append("knees_bent")
+    neck = _med([x.neck_flexion_deg for x in bottom])
+    neck_ok = neck is None or abs(neck) <= faults.max_neck_flexion_deg
+    spine = _med([x.spinal_curve_deg for x in bottom])
+    flexion = (
+        None
+        if spine is None or rec.reference.spinal_curve_deg is None
+        else spine - rec.reference.spinal_curve_deg
+    )
+    back_gap = max(
+        (_med([x.gap_sacrum_mm for x in bottom]) or 0.0), (_med([x.gap_thoracic_mm for x in bottom]) or 0.0)
+    )
+    # A head thrown back also lifts the dowel off the sacrum: trust the gaps for the back
+    # only while the head is neutral.
+    if (flexion is not None and flexion > faults.max_spinal_flexion_deg) or (
+        neck_ok and back_gap > faults.max_back_gap_mm
+    ):
+        out.append("back_rounded")
+    head_gap = _med([x.gap_head_mm for x in bottom])
+    if not neck_ok or (
+        faults.max_head_gap_mm is not None and head_gap is not None and head_gap > faults.max_head_gap_mm
+    ):
+        out.append("head_not_neutral")
+    com = [x.com_over_foot for x in sm if x.com_over_foot is not None]
+    if com and max(com) > faults.max_com_over_foot:
+        out.append("weight_on_toes")
+    return tuple(out)

@@ -1,0 +1,136 @@
+"""Profile: every tunable of the measurement core and the drill, with bounds.
+
+Pydantic models with extra="forbid" (a typo in the TOML is an error, not a silent default)
+and frozen instances (the core treats them as values). No I/O here: profile_loader.py
+reads the TOML. Defaults follow docs/measurement.md; kiosk/default_profile.toml repeats
+them with comments. Body-model fractions are of the athlete's stature.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SegmentationConfig(_Section):
+    """Picking the athlete out of the world points (person.py)."""
+
+    floor_band_m: float = Field(default=0.03, ge=0.0, le=0.10)
+    voxel_m: float = Field(default=0.05, ge=0.02, le=0.12)
+    connect_min_y_m: float = Field(default=0.05, ge=0.0, le=0.2)
+    min_voxel_points: int = Field(default=3, ge=1, le=50)
+    min_person_points: int = Field(default=400, ge=50, le=100_000)
+    min_height_m: float = Field(default=0.9, ge=0.3, le=2.0)
+    max_foot_y_m: float = Field(default=0.15, ge=0.04, le=0.5)
+    max_extent_x_m: float = Field(default=1.9, ge=0.5, le=3.0)
+    max_extent_z_m: float = Field(default=1.0, ge=0.3, le=2.0)
+    second_min_height_m: float = Field(default=1.0, ge=0.3, le=2.0)
+    second_min_points_frac: float = Field(default=0.2, ge=0.0, le=1.0)
+    attach_gap_voxels: int = Field(default=2, ge=0, le=5)
+    attach_max_extent_m: float = Field(default=0.7, ge=0.1, le=1.5)
+
+
+class LandmarkConfig(_Section):
+    """Sagittal profile and body model (landmarks.py)."""
+
+    bin_m: float = Field(default=0.02, ge=0.005, le=0.06)
+    edge_rank: int = Field(default=1, ge=0, le=10)
+    foot_max_y_m: float = Field(default=0.10, ge=0.05, le=0.2)
+    heel_min_y_m: float = Field(default=0.05, ge=0.0, le=0.1)
+    foot_rank: int = Field(default=1, ge=0, le=20)
+    hip_min_y_m: float = Field(default=0.30, ge=0.1, le=0.6)
+    silhouette_bias_m: float = Field(default=0.0, ge=-0.03, le=0.03)
+    leg_bottom_m: float = Field(default=0.12, ge=0.05, le=0.3)
+    leg_top_frac: float = Field(default=0.44, ge=0.3, le=0.55)
+    knee_margin_frac: float = Field(default=0.035, ge=0.0, le=0.1)
+    run_gap_m: float = Field(default=0.05, ge=0.01, le=0.2)
+    ankle_height_frac: float = Field(default=0.045, ge=0.02, le=0.08)
+    shank_frac: float = Field(default=0.246, ge=0.18, le=0.32)
+    thigh_frac: float = Field(default=0.245, ge=0.18, le=0.32)
+    trunk_frac: float = Field(default=0.285, ge=0.2, le=0.36)
+    shoulder_depth_frac: float = Field(default=0.055, ge=0.0, le=0.12)
+    sacrum_frac: float = Field(default=0.08, ge=0.02, le=0.15)
+    thoracic_lo: float = Field(default=0.45, ge=0.2, le=0.7)
+    thoracic_hi: float = Field(default=0.85, ge=0.6, le=1.0)
+    neck_base_frac: float = Field(default=0.025, ge=0.0, le=0.08)
+    head_start_frac: float = Field(default=0.06, ge=0.02, le=0.12)
+    neck_neutral_deg: float = Field(default=-5.0, ge=-45.0, le=45.0)
+    stature_min_m: float = Field(default=1.2, ge=0.8, le=1.6)
+    stature_max_m: float = Field(default=2.2, ge=1.6, le=2.6)
+
+
+class SmoothingConfig(_Section):
+    """One-euro filter per signal after a causal 3-median (smoothing.py)."""
+
+    median3: bool = True
+    min_cutoff_hz: float = Field(default=2.0, gt=0.0, le=30.0)
+    beta: float = Field(default=0.15, ge=0.0, le=10.0)
+    d_cutoff_hz: float = Field(default=1.0, gt=0.0, le=30.0)
+    reset_after_s: float = Field(default=0.5, ge=0.0, le=5.0)
+
+
+class RepConfig(_Section):
+    """Rep state machine (reps.py). Trunk angles in degrees, hip travel in metres."""
+
+    stand_max_trunk_deg: float = Field(default=15.0, ge=2.0, le=40.0)
+    hinge_start_trunk_deg: float = Field(default=25.0, ge=5.0, le=60.0)
+    hip_travel_start_m: float = Field(default=0.02, ge=0.0, le=0.3)
+    stand_max_hip_travel_m: float = Field(default=0.05, ge=0.0, le=0.3)
+    still_window_s: float = Field(default=0.5, ge=0.1, le=3.0)
+    still_heel_range_m: float = Field(default=0.03, ge=0.005, le=0.2)
+    still_hip_range_m: float = Field(default=0.04, ge=0.005, le=0.2)
+    still_trunk_range_deg: float = Field(default=6.0, ge=0.5, le=30.0)
+    motion_deg: float = Field(default=5.0, ge=0.5, le=20.0)
+    stand_confirm_s: float = Field(default=0.15, ge=0.0, le=2.0)
+    min_rep_s: float = Field(default=0.6, ge=0.1, le=5.0)
+    max_rep_s: float = Field(default=20.0, ge=1.0, le=120.0)
+    min_rep_trunk_deg: float = Field(default=30.0, ge=5.0, le=90.0)
+    walk_heel_shift_m: float = Field(default=0.08, ge=0.01, le=0.5)
+    lost_timeout_s: float = Field(default=0.5, ge=0.0, le=5.0)
+    bottom_window_deg: float = Field(default=5.0, ge=0.0, le=30.0)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> RepConfig:
+        if self.hinge_start_trunk_deg <= self.stand_max_trunk_deg:
+            raise ValueError("hinge_start_trunk_deg must exceed stand_max_trunk_deg (hysteresis)")
+        if self.min_rep_trunk_deg < self.hinge_start_trunk_deg:
+            raise ValueError("min_rep_trunk_deg must be >= hinge_start_trunk_deg")
+        return self
+
+
+class FaultConfig(_Section):
+    """Fault limits (docs/measurement.md, 'Faults')."""
+
+    wall_tolerance_mm: float = Field(default=25.0, ge=0.0, le=200.0)
+    max_knee_flexion_deg: float = Field(default=35.0, ge=5.0, le=120.0)
+    knee_past_toe_margin_m: float = Field(default=0.0, ge=-0.1, le=0.2)
+    max_spinal_flexion_deg: float = Field(default=25.0, ge=5.0, le=90.0)
+    max_back_gap_mm: float = Field(default=40.0, ge=5.0, le=300.0)
+    max_neck_flexion_deg: float = Field(default=25.0, ge=5.0, le=90.0)
+    max_head_gap_mm: float | None = Field(default=None, ge=5.0, le=300.0)
+    max_com_over_foot: float = Field(default=0.75, ge=0.3, le=1.5)
+
+
+class DrillConfig(_Section):
+    """Drill progression (drill.py): dowel reps, then the wall drill."""
+
+    dowel_reps: int = Field(default=3, ge=0, le=50)
+    wall_start_in: float = Field(default=6.0, ge=0.0, le=48.0)
+    step_in: float = Field(default=2.0, gt=0.0, le=12.0)
+    max_fails_per_distance: int = Field(default=2, ge=1, le=10)
+    max_wall_in: float = Field(default=40.0, ge=1.0, le=96.0)
+
+
+class Profile(_Section):
+    """The whole profile. `name` labels it in results."""
+
+    name: str = "default"
+    segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig)
+    landmarks: LandmarkConfig = Field(default_factory=LandmarkConfig)
+    smoothing: SmoothingConfig = Field(default_factory=SmoothingConfig)
+    reps: RepConfig = Field(default_factory=RepConfig)
+    faults: FaultConfig = Field(default_factory=FaultConfig)
+    drill: DrillConfig = Field(default_factory=DrillConfig)

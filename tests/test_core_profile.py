@@ -1,0 +1,82 @@
+"""Profile TOML loading and the smoothing filter (kiosk/core/profile_loader.py, smoothing.py)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.core.profile_loader import ProfileError, load_profile, parse_profile
+from kiosk.core.smoothing import SmootherState, smooth_values
+from kiosk.core.thresholds import Profile, SmoothingConfig
+
+
+def test_shipped_default_profile_matches_the_code_defaults() -> None:
+    assert load_profile() == Profile()
+
+
+def test_partial_profile_keeps_other_defaults(tmp_path: Path) -> None:
+    p = tmp_path / "p.toml"
+    p.write_text('name = "juniors"\n[faults]\nmax_knee_flexion_deg = 30.0\n[drill]\nwall_start_in = 4\n')
+    prof = load_profile(p)
+    assert (
+        prof.name == "juniors"
+        and prof.faults.max_knee_flexion_deg == 30.0
+        and prof.drill.wall_start_in == 4.0
+    )
+    assert prof.reps == Profile().reps
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[faults]\nmax_knee_flexion = 30\n", "max_knee_flexion"),  # typo: extra=forbid
+        ("[faults]\nmax_com_over_foot = 7\n", "max_com_over_foot"),  # out of bounds
+        ("[reps]\nhinge_start_trunk_deg = 10\n", "hysteresis"),  # below stand_max_trunk_deg
+        ("[drill\n", "TOML"),
+    ],
+)
+def test_bad_profiles_are_rejected(text: str, needle: str) -> None:
+    with pytest.raises(ProfileError, match=needle):
+        parse_profile(text)
+
+
+def test_missing_file_is_a_profile_error(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError):
+        load_profile(tmp_path / "nope.toml")
+
+
+def _run(values: list[float], name: str, fps: float = 30.0) -> list[float]:
+    state, out = SmootherState(), []
+    for i, v in enumerate(values):
+        sm, state = smooth_values(state, {name: v}, i / fps, SmoothingConfig())
+        val = sm[name]
+        assert val is not None
+        out.append(val)
+    return out
+
+
+def test_smoothing_reduces_noise_at_rest() -> None:
+    rng = np.random.default_rng(0)
+    raw = list(10.0 + rng.normal(0.0, 2.0, 300))
+    out = _run(raw, "trunk_angle_deg")
+    assert np.std(out[30:]) < 0.6 * np.std(raw[30:])  # ~0.5: min_cutoff 2 Hz trades noise for lag
+
+
+def test_smoothing_lags_a_rep_by_at_most_three_frames() -> None:
+    # Trunk 0 -> 60 deg in 1 s and back (a brisk hinge): the filtered peak is within 2 deg
+    # and the filtered curve trails the raw one by < 3 frames where it moves.
+    t = np.arange(0, 2.0, 1 / 30)
+    raw = list(30.0 - 30.0 * np.cos(math.pi * t))
+    out = _run(raw, "trunk_angle_deg")
+    assert max(out) > max(raw) - 2.0
+    lag = [np.argmin(np.abs(np.array(raw) - out[i])) for i in range(10, 25)]
+    assert max(i - j for i, j in zip(range(10, 25), lag, strict=True)) <= 3
+
+
+def test_smoothing_drops_a_single_spike() -> None:
+    raw = [0.10] * 20 + [0.30] + [0.10] * 10
+    out = _run(raw, "buttocks_x_m")
+    assert max(abs(v - 0.10) for v in out) < 0.005
