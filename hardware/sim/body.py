@@ -1,0 +1,148 @@
+"""The simulated athlete: a posable human body in the world frame, and balanced poses.
+
+World frame (docs/measurement.md): origin on the floor, +y up, +x the athlete's forward,
++z the athlete's right; metres, angles in degrees at this API.
+
+This module is the simulator's body API:
+- `Athlete` (stature, build, stance) and `Pose` (joint angles) - see anthropometry/skeleton;
+- `body_mesh(athlete, pose)`: world vertices and triangles for raycasting;
+- `body_landmarks(athlete, pose)`: exact landmarks and centre of mass;
+- `balanced_pose(...)`: a posture whose centre of mass stays over the mid-foot (hips go
+  back as the trunk tips forward), solved for the shank tilt;
+- `pose_reaching(...)`: the balanced hinge whose buttocks' rearmost point is at a given x,
+  solved for the trunk angle (a wall touched exactly, or missed by a chosen margin).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from hardware.sim.anthropometry import BUILDS, Athlete, dims
+from hardware.sim.landmarks import BodyLandmarks, body_landmarks, body_mesh, buttocks_x
+from hardware.sim.skeleton import Pose, foot_geometry, solve_skeleton
+
+__all__ = [
+    "BUILDS", "CLEAN_COM_OVER_FOOT", "STANDING_COM_OVER_FOOT", "STANDING_KNEE_DEG", "Athlete",
+    "BodyLandmarks", "Pose", "balanced_pose", "body_landmarks", "body_mesh", "buttocks_x", "com_over_foot",
+    "foot_length_m", "pose_reaching", "standing_pose",
+]
+
+CLEAN_COM_OVER_FOOT = 0.45  # a clean hinge keeps the weight over the mid-foot
+STANDING_COM_OVER_FOOT = 0.38  # quiet standing: centre of pressure ~40 % of the foot from the heel
+STANDING_KNEE_DEG = 3.0
+_SHANK_RANGE_DEG = (-30.0, 50.0)
+
+
+def foot_length_m(athlete: Athlete) -> float:
+    """Heel-to-toe extent of the meshed foot (metres)."""
+    return foot_geometry(athlete)[1]
+
+
+def com_over_foot(athlete: Athlete, pose: Pose) -> float:
+    """Centre of mass x between heel (0) and toe (1), feet flat at pose.heel_x_m."""
+    com_x = float(solve_skeleton(athlete, pose).com[0])
+    return (com_x - pose.heel_x_m) / foot_length_m(athlete)
+
+
+def find_root(f: Callable[[float], float], lo: float, hi: float, tol: float, ftol: float = 0.0,
+              max_iter: int = 100) -> float:
+    """A root of continuous `f` in [lo, hi] (f(lo), f(hi) of opposite signs): stops when the
+    bracket is narrower than `tol` or |f| <= ftol.
+
+    Illinois regula falsi: superlinear on the smooth functions here, never leaves the bracket."""
+    f_lo, f_hi = f(lo), f(hi)
+    if f_lo == 0.0:
+        return lo
+    if f_hi == 0.0:
+        return hi
+    if (f_lo > 0) == (f_hi > 0):
+        raise ValueError(f"no sign change in [{lo}, {hi}]: f = {f_lo:.4g}, {f_hi:.4g}")
+    side = 0
+    x = lo
+    for _ in range(max_iter):
+        x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        fx = f(x)
+        if abs(fx) <= ftol or hi - lo < tol:
+            return x
+        if (fx > 0) == (f_hi > 0):
+            hi, f_hi = x, fx
+            if side == +1:
+                f_lo /= 2.0
+            side = +1
+        else:
+            lo, f_lo = x, fx
+            if side == -1:
+                f_hi /= 2.0
+            side = -1
+        if abs(hi - lo) < tol:
+            return 0.5 * (lo + hi)
+    return x
+
+
+def balanced_pose(athlete: Athlete, trunk_angle_deg: float, knee_flexion_deg: float, *,
+                  com_target: float = CLEAN_COM_OVER_FOOT, heel_x_m: float = 0.0,
+                  lumbar_flexion_deg: float = 0.0, thoracic_flexion_deg: float = 0.0,
+                  pelvic_tilt_deg: float = 0.0, neck_flexion_deg: float = 0.0,
+                  arm_flexion_deg: float | None = None, elbow_flexion_deg: float = 10.0) -> Pose:
+    """Pose with the given trunk angle, knee flexion and spine/head options whose centre of
+    mass is at `com_target` of the foot (0 heel, 1 toe), feet flat at heel_x_m.
+
+    Solves the shank tilt (ankle dorsiflexion): the hips travel back as the trunk tips.
+    Raises ValueError when no shank tilt in -30..50 deg balances the body."""
+    base = Pose(heel_x_m=heel_x_m, knee_flexion_deg=knee_flexion_deg, trunk_angle_deg=trunk_angle_deg,
+                lumbar_flexion_deg=lumbar_flexion_deg, thoracic_flexion_deg=thoracic_flexion_deg,
+                pelvic_tilt_deg=pelvic_tilt_deg, neck_flexion_deg=neck_flexion_deg,
+                arm_flexion_deg=arm_flexion_deg, elbow_flexion_deg=elbow_flexion_deg)
+    target_x = heel_x_m + com_target * foot_length_m(athlete)
+
+    def excess(shank_deg: float) -> float:
+        return float(solve_skeleton(athlete, _with_shank(base, shank_deg)).com[0]) - target_x
+
+    shank = find_root(excess, *_SHANK_RANGE_DEG, tol=1e-6, ftol=1e-8)  # COM within 0.01 um
+    return _with_shank(base, shank)
+
+
+def _with_shank(p: Pose, shank_deg: float) -> Pose:
+    return Pose(heel_x_m=p.heel_x_m, shank_tilt_deg=shank_deg, knee_flexion_deg=p.knee_flexion_deg,
+                trunk_angle_deg=p.trunk_angle_deg, lumbar_flexion_deg=p.lumbar_flexion_deg,
+                thoracic_flexion_deg=p.thoracic_flexion_deg, pelvic_tilt_deg=p.pelvic_tilt_deg,
+                neck_flexion_deg=p.neck_flexion_deg, arm_flexion_deg=p.arm_flexion_deg,
+                elbow_flexion_deg=p.elbow_flexion_deg, gait_phase=p.gait_phase, stride_m=p.stride_m)
+
+
+def standing_pose(athlete: Athlete, heel_x_m: float = 0.0) -> Pose:
+    """Relaxed upright stance: trunk line vertical, knees nearly straight, balanced."""
+    return balanced_pose(athlete, 0.0, STANDING_KNEE_DEG, com_target=STANDING_COM_OVER_FOOT,
+                         heel_x_m=heel_x_m)
+
+
+def pose_reaching(athlete: Athlete, buttocks_x_m: float, knee_flexion_deg: float, *,
+                  max_trunk_deg: float = 95.0, tol_m: float = 1e-5, **options: float) -> Pose:
+    """Balanced hinge whose rearmost point above 0.3 m (the buttocks) is at x = buttocks_x_m.
+
+    Solves the trunk angle in [0, max_trunk_deg] by 1-D root finding on the mesh's exact
+    rearmost vertex; `options` are balanced_pose's keyword options (heel_x_m, com_target,
+    spine and head angles). Raises ValueError if the point is out of reach."""
+
+    def pose_at(trunk_deg: float) -> Pose:
+        return balanced_pose(athlete, trunk_deg, knee_flexion_deg, **options)
+
+    def excess(trunk_deg: float) -> float:
+        return buttocks_x(athlete, pose_at(trunk_deg)) - buttocks_x_m
+
+    # Coarse scan for the first crossing: the rearmost point moves back monotonically in
+    # a normal hinge, but the scan keeps the bracket honest if it ever turns.
+    lo = 0.0
+    f_lo = excess(lo)
+    if f_lo <= 0.0:
+        raise ValueError(f"buttocks x {buttocks_x_m:.3f} m is not behind the standing position")
+    step = 5.0
+    while lo < max_trunk_deg:
+        hi = min(lo + step, max_trunk_deg)
+        if excess(hi) <= 0.0:
+            # A trunk-angle bracket of tol_m / trunk length (rad) moves the hips less than tol_m.
+            trunk = find_root(excess, lo, hi, tol=math.degrees(tol_m / dims(athlete).trunk_m), ftol=tol_m)
+            return pose_at(trunk)
+        lo = hi
+    raise ValueError(f"buttocks x {buttocks_x_m:.3f} m is out of reach (trunk up to {max_trunk_deg} deg)")
