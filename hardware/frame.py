@@ -33,8 +33,8 @@ class Intrinsics:
         """Intrinsics of the same camera at `factor` times the resolution
         (e.g. 0.5 after decimation by 2)."""
         return Intrinsics(
-            width=int(round(self.width * factor)),
-            height=int(round(self.height * factor)),
+            width=round(self.width * factor),
+            height=round(self.height * factor),
             fx=self.fx * factor,
             fy=self.fy * factor,
             ppx=(self.ppx + 0.5) * factor - 0.5,

@@ -9,6 +9,7 @@ After `reconnect_after_s` without frames the pipeline is restarted, at most ever
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -27,9 +28,12 @@ def list_devices() -> list[dict[str, str]]:
     out = []
     for dev in rs.context().query_devices():
         info = {}
-        for key, field in (("name", rs.camera_info.name), ("serial", rs.camera_info.serial_number),
-                           ("usb_type", rs.camera_info.usb_type_descriptor),
-                           ("product_line", rs.camera_info.product_line)):
+        for key, field in (
+            ("name", rs.camera_info.name),
+            ("serial", rs.camera_info.serial_number),
+            ("usb_type", rs.camera_info.usb_type_descriptor),
+            ("product_line", rs.camera_info.product_line),
+        ):
             info[key] = dev.get_info(field) if dev.supports(field) else ""
         out.append(info)
     return out
@@ -42,9 +46,16 @@ def is_usb2(usb_type: str | None) -> bool:
 class LiveSource(SourceBase):
     """A D4xx camera. `serial=None` takes the first one found."""
 
-    def __init__(self, serial: str | None = None, width: int = 848, height: int = 480, fps: int = 30,
-                 filters: FilterConfig | None = None, reconnect_after_s: float = 1.0,
-                 retry_every_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        serial: str | None = None,
+        width: int = 848,
+        height: int = 480,
+        fps: int = 30,
+        filters: FilterConfig | None = None,
+        reconnect_after_s: float = 1.0,
+        retry_every_s: float = 2.0,
+    ) -> None:
         if (width, height) not in RESOLUTIONS:
             allowed = ", ".join(f"{w}x{h}" for w, h in RESOLUTIONS)
             raise SourceError(f"depth resolution {width}x{height} not supported; use one of {allowed}")
@@ -63,8 +74,10 @@ class LiveSource(SourceBase):
     def start(self) -> None:
         devices = list_devices()
         if not devices:
-            raise SourceError("no RealSense camera found: plug it into a USB 3 port "
-                              "(or run with --source sim for the simulated athlete)")
+            raise SourceError(
+                "no RealSense camera found: plug it into a USB 3 port "
+                "(or run with --source sim for the simulated athlete)"
+            )
         wanted = [d for d in devices if self.serial is None or d["serial"] == self.serial]
         if not wanted:
             found = ", ".join(d["serial"] for d in devices)
@@ -84,14 +97,19 @@ class LiveSource(SourceBase):
         except RuntimeError as err:
             usb = self._info.get("usb_type", "")
             hint = " (the camera is on a USB 2 link: use a USB 3 port and cable)" if is_usb2(usb) else ""
-            raise SourceError(f"camera would not stream {self.width}x{self.height}@{self.fps}: {err}{hint}") from None
+            raise SourceError(
+                f"camera would not stream {self.width}x{self.height}@{self.fps}: {err}{hint}"
+            ) from None
         self._pipeline = pipeline
         stream = profile.get_stream(rs.stream.depth).as_video_stream_profile()
         self._intr = intrinsics_from_rs(stream.intrinsics)
         self._state = SourceState.STREAMING
         self._last_frame_t = time.monotonic()
-        self._message = ("USB 2 link: depth limited; use a USB 3 port and the short cable"
-                         if is_usb2(self._info.get("usb_type")) else "")
+        self._message = (
+            "USB 2 link: depth limited; use a USB 3 port and the short cable"
+            if is_usb2(self._info.get("usb_type"))
+            else ""
+        )
 
     def read(self, timeout_s: float = 1.0) -> DepthFrame | None:
         if self._pipeline is None:
@@ -115,10 +133,8 @@ class LiveSource(SourceBase):
         return depth_frame_from_rs(self._filters.process(depth))
 
     def _drop_pipeline(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):
             self._pipeline.stop()
-        except RuntimeError:
-            pass
         self._pipeline = None
 
     def _maybe_reconnect(self) -> None:
@@ -144,8 +160,13 @@ class LiveSource(SourceBase):
 
     @property
     def status(self) -> SourceStatus:
-        return SourceStatus(state=self._state, message=self._message, usb_type=self._info.get("usb_type"),
-                            device_name=self._info.get("name"), serial=self._info.get("serial"))
+        return SourceStatus(
+            state=self._state,
+            message=self._message,
+            usb_type=self._info.get("usb_type"),
+            device_name=self._info.get("name"),
+            serial=self._info.get("serial"),
+        )
 
     def close(self) -> None:
         if self._pipeline is not None:

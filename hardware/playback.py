@@ -48,12 +48,17 @@ def _sdk_error_line(path: Path, err: Exception) -> str:
 class RecordingSource(SourceBase):
     """Frames of a recording's depth stream, through the SDK's playback device."""
 
-    def __init__(self, path: Path | str, realtime: bool = False, filters: FilterConfig | None = None,
-                 queue_size: int = 4) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        realtime: bool = False,
+        filters: FilterConfig | None = None,
+        queue_size: int = 4,
+    ) -> None:
         self.path = Path(path)
         self.realtime = realtime
         self._filters = FilterChain(filters or FilterConfig.off())
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[DepthFrame | Exception] = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._sensor: Any = None
         self._playback: Any = None
@@ -71,7 +76,9 @@ class RecordingSource(SourceBase):
             self._playback = dev.as_playback()
             self._playback.set_real_time(self.realtime)
             sensor, profile = self._depth_stream(dev)
-            self._device_name = dev.get_info(rs.camera_info.name) if dev.supports(rs.camera_info.name) else None
+            self._device_name = (
+                dev.get_info(rs.camera_info.name) if dev.supports(rs.camera_info.name) else None
+            )
             self._depth_scale_m = float(sensor.as_depth_sensor().get_depth_scale())
             self._intr = intrinsics_from_rs(profile.as_video_stream_profile().intrinsics)
             sensor.open(profile)
@@ -92,6 +99,7 @@ class RecordingSource(SourceBase):
 
     def _on_frame(self, frame: Any) -> None:
         # Runs on the SDK's playback thread. Copy out and block until taken (no drops).
+        item: DepthFrame | Exception
         try:
             item = depth_frame_from_rs(self._filters.process(frame), self._depth_scale_m)
         except Exception as err:  # an odd frame must not kill the SDK thread
@@ -127,8 +135,11 @@ class RecordingSource(SourceBase):
             return item
 
     def _finished(self) -> bool:
-        return self._playback is not None and self._playback.current_status() == rs.playback_status.stopped \
+        return (
+            self._playback is not None
+            and self._playback.current_status() == rs.playback_status.stopped
             and self._queue.empty()
+        )
 
     @property
     def intrinsics(self) -> Intrinsics:

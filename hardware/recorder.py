@@ -35,8 +35,9 @@ def _check_out(out: Path) -> None:
         raise SourceError(f"folder {out.parent} does not exist; create it first")
 
 
-def record_sim(cfg: SimConfig, out: Path, seconds: float | None = None,
-               progress: Progress | None = None) -> RecordResult:
+def record_sim(
+    cfg: SimConfig, out: Path, seconds: float | None = None, progress: Progress | None = None
+) -> RecordResult:
     """Record the simulated athlete for `seconds` (default: the whole script)."""
     _check_out(out)
     if seconds is not None:
@@ -53,8 +54,15 @@ def record_sim(cfg: SimConfig, out: Path, seconds: float | None = None,
     return RecordResult(path=out, frames=n, truth_path=truth)
 
 
-def record_live(out: Path, seconds: float, serial: str | None = None, width: int = 848, height: int = 480,
-                fps: int = 30, progress: Progress | None = None) -> RecordResult:
+def record_live(
+    out: Path,
+    seconds: float,
+    serial: str | None = None,
+    width: int = 848,
+    height: int = 480,
+    fps: int = 30,
+    progress: Progress | None = None,
+) -> RecordResult:
     """Record a live camera's depth stream for `seconds`."""
     _check_out(out)
     if (width, height) not in RESOLUTIONS:

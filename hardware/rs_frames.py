@@ -13,10 +13,17 @@ from hardware.frame import DepthFrame, Intrinsics
 
 
 def intrinsics_from_rs(intr: Any) -> Intrinsics:
-    coeffs = tuple(float(c) for c in list(intr.coeffs)[:5])
-    return Intrinsics(width=int(intr.width), height=int(intr.height), fx=float(intr.fx), fy=float(intr.fy),
-                      ppx=float(intr.ppx), ppy=float(intr.ppy), model=str(intr.model).split(".")[-1],
-                      coeffs=(coeffs + (0.0,) * 5)[:5])  # type: ignore[arg-type]
+    c = [float(x) for x in list(intr.coeffs)[:5]] + [0.0] * 5
+    return Intrinsics(
+        width=int(intr.width),
+        height=int(intr.height),
+        fx=float(intr.fx),
+        fy=float(intr.fy),
+        ppx=float(intr.ppx),
+        ppy=float(intr.ppy),
+        model=str(intr.model).split(".")[-1],
+        coeffs=(c[0], c[1], c[2], c[3], c[4]),
+    )
 
 
 def intrinsics_to_rs(intr: Intrinsics) -> Any:
@@ -34,8 +41,13 @@ def depth_frame_from_rs(frame: Any, depth_scale_m: float | None = None) -> Depth
     vsp = frame.profile.as_video_stream_profile()
     scale = float(depth.get_units()) if depth_scale_m is None else depth_scale_m
     data = np.asanyarray(depth.get_data()).copy()
-    return DepthFrame(depth=data, depth_scale_m=scale, intrinsics=intrinsics_from_rs(vsp.intrinsics),
-                      timestamp_s=float(frame.get_timestamp()) / 1000.0, index=int(frame.get_frame_number()))
+    return DepthFrame(
+        depth=data,
+        depth_scale_m=scale,
+        intrinsics=intrinsics_from_rs(vsp.intrinsics),
+        timestamp_s=float(frame.get_timestamp()) / 1000.0,
+        index=int(frame.get_frame_number()),
+    )
 
 
 class FilterConfig(BaseModel):

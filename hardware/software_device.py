@@ -18,8 +18,15 @@ class SoftwareDepthDevice:
     """Push frames with `push()`, get the SDK frame back. `record_to` attaches the SDK
     recorder (.db3) so every pushed frame is written as a camera's would be."""
 
-    def __init__(self, intr: Intrinsics, fps: int, depth_scale_m: float = 0.001,
-                 name: str = "Simulated D435", serial: str = "SIM00001", record_to: Path | None = None) -> None:
+    def __init__(
+        self,
+        intr: Intrinsics,
+        fps: int,
+        depth_scale_m: float = 0.001,
+        name: str = "Simulated D435",
+        serial: str = "SIM00001",
+        record_to: Path | None = None,
+    ) -> None:
         self.intr = intr
         self.depth_scale_m = depth_scale_m
         self._dev = rs.software_device()
@@ -48,8 +55,9 @@ class SoftwareDepthDevice:
     def push(self, depth: npt.NDArray[np.uint16], timestamp_s: float, index: int) -> Any:
         """Inject one depth image; returns the SDK frame the sensor produced (or None)."""
         if depth.shape != (self.intr.height, self.intr.width) or depth.dtype != np.uint16:
-            raise ValueError(f"depth must be uint16 {self.intr.height}x{self.intr.width}, got "
-                             f"{depth.dtype} {depth.shape}")
+            raise ValueError(
+                f"depth must be uint16 {self.intr.height}x{self.intr.width}, got {depth.dtype} {depth.shape}"
+            )
         f = rs.software_video_frame()
         f.pixels = np.ascontiguousarray(depth)
         f.bpp = 2

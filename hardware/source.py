@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
 from hardware.frame import DepthFrame, Intrinsics
 
@@ -23,16 +23,16 @@ class SourceError(Exception):
 class SourceState(enum.Enum):
     STOPPED = "stopped"
     STREAMING = "streaming"
-    WAITING = "waiting"          # started, no frame within the last timeout
+    WAITING = "waiting"  # started, no frame within the last timeout
     DISCONNECTED = "disconnected"
-    ENDED = "ended"              # a recording or script reached its end
+    ENDED = "ended"  # a recording or script reached its end
 
 
 @dataclass(frozen=True)
 class SourceStatus:
     state: SourceState
     message: str = ""
-    usb_type: str | None = None   # e.g. "3.2"; "2.1" means a USB 2 link (too slow for 848x480@30)
+    usb_type: str | None = None  # e.g. "3.2"; "2.1" means a USB 2 link (too slow for 848x480@30)
     device_name: str | None = None
     serial: str | None = None
 
@@ -72,7 +72,7 @@ class SourceBase:
     def close(self) -> None:
         raise NotImplementedError
 
-    def __enter__(self) -> SourceBase:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -55,23 +55,34 @@ def run_one(camera: str, placement: Placement, seed: int = 11, n_frames: int = 5
                 frames.append(f)
     cal = calibrate(frames, facing="auto")
     truth = placement.pose()
-    return Row(camera, placement, (cal.camera_height_m - truth.height_m) * 1000.0,
-               cal.camera_pitch_deg - truth.pitch_deg, cal.camera_roll_deg - truth.roll_deg,
-               cal.facing == placement.facing, len(check(cal)))
+    return Row(
+        camera,
+        placement,
+        (cal.camera_height_m - truth.height_m) * 1000.0,
+        cal.camera_pitch_deg - truth.pitch_deg,
+        cal.camera_roll_deg - truth.roll_deg,
+        cal.facing == placement.facing,
+        len(check(cal)),
+    )
 
 
 def render(rows: list[Row]) -> str:
     def rms(vals: list[float]) -> float:
         return math.sqrt(sum(v * v for v in vals) / len(vals))
 
-    hs, ps, rs = [r.height_err_mm for r in rows], [r.pitch_err_deg for r in rows], [r.roll_err_deg for r in rows]
+    hs, ps, rs = (
+        [r.height_err_mm for r in rows],
+        [r.pitch_err_deg for r in rows],
+        [r.roll_err_deg for r in rows],
+    )
     lines = [
         "# Calibration accuracy on the simulated camera",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()} with `make calibration-report` "
         "(`python -m kiosk.calib_report`). Each row: the simulated athlete walks in and stands; 5 frames "
         "(848x480, D4xx noise, through pyrealsense2's software device) while standing go to `calibrate()`; "
-        "errors are against the placement's exact pose. Target (issue 2): height within 1 cm, pitch within 1 deg.",
+        "errors are against the placement's exact pose. "
+        "Target (issue 2): height within 1 cm, pitch within 1 deg.",
         "",
         "| camera | distance m | height m | pitch deg | side | oblique deg | roll deg | height err mm | "
         "pitch err deg | roll err deg | facing | problems |",
@@ -79,9 +90,11 @@ def render(rows: list[Row]) -> str:
     ]
     for r in rows:
         p = r.placement
-        lines.append(f"| {r.camera} | {p.distance_m} | {p.height_m} | {p.pitch_deg} | {p.side} | {p.oblique_deg} | "
-                     f"{p.roll_deg} | {r.height_err_mm:+.1f} | {r.pitch_err_deg:+.2f} | {r.roll_err_deg:+.2f} | "
-                     f"{'right' if r.facing_ok else 'WRONG/auto'} | {r.problems} |")
+        lines.append(
+            f"| {r.camera} | {p.distance_m} | {p.height_m} | {p.pitch_deg} | {p.side} | {p.oblique_deg} | "
+            f"{p.roll_deg} | {r.height_err_mm:+.1f} | {r.pitch_err_deg:+.2f} | {r.roll_err_deg:+.2f} | "
+            f"{'right' if r.facing_ok else 'WRONG/auto'} | {r.problems} |"
+        )
     lines += [
         "",
         f"**Height**: max |err| {max(map(abs, hs)):.1f} mm, RMS {rms(hs):.1f} mm. "
@@ -103,8 +116,11 @@ def main() -> None:
     rows = []
     for cam, pl in PLACEMENTS:
         row = run_one(cam, pl)
-        print(f"{cam} {pl.distance_m} m h={pl.height_m} p={pl.pitch_deg} {pl.side} obl={pl.oblique_deg}: "
-              f"height {row.height_err_mm:+.1f} mm, pitch {row.pitch_err_deg:+.2f} deg, facing ok={row.facing_ok}")
+        print(
+            f"{cam} {pl.distance_m} m h={pl.height_m} p={pl.pitch_deg} {pl.side} obl={pl.oblique_deg}: "
+            f"height {row.height_err_mm:+.1f} mm, pitch {row.pitch_err_deg:+.2f} deg, "
+            f"facing ok={row.facing_ok}"
+        )
         rows.append(row)
     Path(args.out).write_text(render(rows))
     print(f"wrote {args.out}")

@@ -33,17 +33,27 @@ def _add_sim_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--camera-height", type=float, default=1.0, metavar="M")
     g.add_argument("--pitch", type=float, default=0.0, metavar="DEG", help="camera tilt down, degrees")
     g.add_argument("--side", default="right", choices=["left", "right"], help="athlete side the camera is on")
-    g.add_argument("--oblique", type=float, default=0.0, metavar="DEG", help="camera swung behind the side (0-30)")
+    g.add_argument(
+        "--oblique", type=float, default=0.0, metavar="DEG", help="camera swung behind the side (0-30)"
+    )
     g.add_argument("--seed", type=int, default=0)
 
 
 def sim_config(args: argparse.Namespace) -> SimConfig:
     from kiosk.sources import sim_config_from_args
 
-    return sim_config_from_args(script=args.script, height_m=args.athlete_height, build=args.build,
-                                camera=args.camera, distance_m=args.distance,
-                                camera_height_m=args.camera_height, pitch_deg=args.pitch, side=args.side,
-                                oblique_deg=args.oblique, seed=args.seed)
+    return sim_config_from_args(
+        script=args.script,
+        height_m=args.athlete_height,
+        build=args.build,
+        camera=args.camera,
+        distance_m=args.distance,
+        camera_height_m=args.camera_height,
+        pitch_deg=args.pitch,
+        side=args.side,
+        oblique_deg=args.oblique,
+        seed=args.seed,
+    )
 
 
 def cmd_record(args: argparse.Namespace) -> int:

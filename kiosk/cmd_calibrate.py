@@ -53,8 +53,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if not frames:
         raise CliError(f"no depth frames from {args.source}: check the camera or recording")
     try:
-        cal = calibrate(frames, facing=args.facing, station_distance_m=args.station_distance,
-                        source=str(args.source))
+        cal = calibrate(
+            frames, facing=args.facing, station_distance_m=args.station_distance, source=str(args.source)
+        )
     except CalibrationError as err:
         raise CliError(str(err)) from None
     problems = check(cal)
@@ -63,8 +64,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(calibration_summary_json(cal, problems)))
     else:
-        print(f"camera height {cal.camera_height_m:.3f} m, tilted {cal.camera_pitch_deg:.1f} deg down, "
-              f"roll {cal.camera_roll_deg:.1f} deg, athlete faces {cal.facing}")
+        print(
+            f"camera height {cal.camera_height_m:.3f} m, tilted {cal.camera_pitch_deg:.1f} deg down, "
+            f"roll {cal.camera_roll_deg:.1f} deg, athlete faces {cal.facing}"
+        )
         print(f"floor: {cal.floor.inlier_fraction * 100:.0f}% of points, {cal.floor.rms_mm:.0f} mm RMS")
         for p in problems:
             print(f"problem: {p}")
@@ -74,15 +77,26 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="find the floor, camera pose and facing; write the calibration file")
-    p.add_argument("--source", default="live", metavar="{live,sim,REC}",
-                   help="live camera, the simulated athlete, or a .db3/.bag recording")
-    p.add_argument("--out", default=None, help="calibration file (default: calibration.json in the state dir)")
+    p.add_argument(
+        "--source",
+        default="live",
+        metavar="{live,sim,REC}",
+        help="live camera, the simulated athlete, or a .db3/.bag recording",
+    )
+    p.add_argument(
+        "--out", default=None, help="calibration file (default: calibration.json in the state dir)"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--facing", default="auto", choices=["left", "right", "auto"])
     p.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="frames to fit over")
     p.add_argument("--skip", type=int, default=0, help="frames to skip first (auto-exposure settling)")
-    p.add_argument("--station-distance", type=float, default=None, metavar="M",
-                   help="station distance along the camera axis (default: where the athlete stands)")
+    p.add_argument(
+        "--station-distance",
+        type=float,
+        default=None,
+        metavar="M",
+        help="station distance along the camera axis (default: where the athlete stands)",
+    )
     p.add_argument("--serial", default=None)
     p.set_defaults(func=cmd_calibrate)
     return p

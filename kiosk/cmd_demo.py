@@ -51,9 +51,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     rec = out_dir / f"{args.script}.db3"
     cfg = sim_config(args)
-    print(f"simulating '{args.script}': {cfg.height_m:.2f} m athlete, {cfg.camera} at "
-          f"{cfg.placement.distance_m:.1f} m, {cfg.placement.height_m:.2f} m high, camera on the "
-          f"athlete's {cfg.placement.side}")
+    print(
+        f"simulating '{args.script}': {cfg.height_m:.2f} m athlete, {cfg.camera} at "
+        f"{cfg.placement.distance_m:.1f} m, {cfg.placement.height_m:.2f} m high, camera on the "
+        f"athlete's {cfg.placement.side}"
+    )
     bar = ProgressBar("rendering")
     try:
         res = record_sim(cfg, rec, progress=bar)

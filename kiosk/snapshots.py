@@ -17,7 +17,9 @@ PASS_RGB = (40, 170, 80)
 FAIL_RGB = (210, 60, 50)
 
 
-def depth_to_rgb(depth_m: npt.NDArray[np.float32], near_m: float = 1.0, far_m: float = 4.0) -> npt.NDArray[np.uint8]:
+def depth_to_rgb(
+    depth_m: npt.NDArray[np.float32], near_m: float = 1.0, far_m: float = 4.0
+) -> npt.NDArray[np.uint8]:
     """(H, W, 3) greyscale: near is bright, no data is black."""
     g = 1.0 - np.clip((depth_m - near_m) / (far_m - near_m), 0.0, 1.0)
     rgb = (40 + 215 * g).astype(np.uint8)
@@ -25,7 +27,9 @@ def depth_to_rgb(depth_m: npt.NDArray[np.float32], near_m: float = 1.0, far_m: f
     return np.repeat(rgb[..., None], 3, axis=2)
 
 
-def contact_sheet(tiles: list[tuple[npt.NDArray[np.float32], dict[str, Any]]], out: Path, cols: int = 3) -> Path:
+def contact_sheet(
+    tiles: list[tuple[npt.NDArray[np.float32], dict[str, Any]]], out: Path, cols: int = 3
+) -> Path:
     """Save tiles of (depth_m, rep json) as one PNG with a verdict banner on each tile."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
@@ -41,7 +45,9 @@ def contact_sheet(tiles: list[tuple[npt.NDArray[np.float32], dict[str, Any]]], o
     for i, (depth, rep) in enumerate(tiles):
         surf = pygame.surfarray.make_surface(depth_to_rgb(depth[:, x0:x1]).swapaxes(0, 1))
         colour = PASS_RGB if rep["passed"] else FAIL_RGB
-        verdict = "PASS" if rep["passed"] else "FAIL: " + ", ".join(FAULT_WORDS.get(f, f) for f in rep["faults"])
+        verdict = (
+            "PASS" if rep["passed"] else "FAIL: " + ", ".join(FAULT_WORDS.get(f, f) for f in rep["faults"])
+        )
         pygame.draw.rect(surf, colour, (0, 0, w, 34))
         label = f"rep {rep['index']}  wall {rep['wall_distance_in']:.0f} in  {verdict}"
         surf.blit(font.render(label, True, (255, 255, 255)), (8, 7))

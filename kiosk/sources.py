@@ -8,29 +8,50 @@ from __future__ import annotations
 from pathlib import Path
 
 from hardware.rs_frames import FilterConfig
-from hardware.sim.camera import Placement
+from hardware.sim.camera import Placement, Side
 from hardware.sim.source import SimConfig
 from hardware.source import FrameSource, SourceError
 
 
-def sim_config_from_args(script: str = "session", height_m: float = 1.78, build: str = "average",
-                         camera: str = "D435", distance_m: float = 2.4, camera_height_m: float = 1.0,
-                         pitch_deg: float = 0.0, side: str = "right", oblique_deg: float = 0.0,
-                         seed: int = 0, fps: int = 30) -> SimConfig:
+def sim_config_from_args(
+    script: str = "session",
+    height_m: float = 1.78,
+    build: str = "average",
+    camera: str = "D435",
+    distance_m: float = 2.4,
+    camera_height_m: float = 1.0,
+    pitch_deg: float = 0.0,
+    side: str = "right",
+    oblique_deg: float = 0.0,
+    seed: int = 0,
+    fps: int = 30,
+) -> SimConfig:
     from hardware.sim.motion import SCRIPTS
 
     if script not in SCRIPTS:
         raise SourceError(f"unknown simulator script {script!r}; choose one of: {', '.join(sorted(SCRIPTS))}")
     if side not in ("left", "right"):
         raise SourceError(f"--side must be left or right, not {side!r}")
-    placement = Placement(distance_m=distance_m, height_m=camera_height_m, pitch_deg=pitch_deg,
-                          side=side, oblique_deg=oblique_deg)  # type: ignore[arg-type]
-    return SimConfig(script=script, height_m=height_m, build=build, placement=placement, camera=camera,
-                     seed=seed, fps=fps)
+    side_lr: Side = "left" if side == "left" else "right"
+    placement = Placement(
+        distance_m=distance_m,
+        height_m=camera_height_m,
+        pitch_deg=pitch_deg,
+        side=side_lr,
+        oblique_deg=oblique_deg,
+    )
+    return SimConfig(
+        script=script, height_m=height_m, build=build, placement=placement, camera=camera, seed=seed, fps=fps
+    )
 
 
-def open_source(spec: str, filters: FilterConfig | None = None, realtime: bool = False,
-                sim: SimConfig | None = None, serial: str | None = None) -> FrameSource:
+def open_source(
+    spec: str,
+    filters: FilterConfig | None = None,
+    realtime: bool = False,
+    sim: SimConfig | None = None,
+    serial: str | None = None,
+) -> FrameSource:
     """A started-later source for `spec`. Raises SourceError with one line on a bad spec."""
     if spec == "live":
         from hardware.live import LiveSource

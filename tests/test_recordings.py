@@ -43,7 +43,7 @@ def test_real_d435_bag_intrinsics_exact(realdata: Path) -> None:
     assert frame.depth.shape == (480, 640) and frame.depth.dtype == np.uint16
     assert frame.depth_scale_m == pytest.approx(0.001)
     valid = frame.depth[frame.depth > 0] * frame.depth_scale_m
-    assert valid.size > 0.5 * frame.depth.size          # an office wall: mostly valid
+    assert valid.size > 0.5 * frame.depth.size  # an office wall: mostly valid
     assert 0.3 < float(np.median(valid)) < 4.0
 
 
@@ -73,7 +73,7 @@ def test_sdk_filters_run_on_software_frames(tmp_path: Path) -> None:
     assert f.depth.shape == (240, 424)
     assert f.intrinsics.width == 424 and f.intrinsics.fx == pytest.approx(213.0, abs=0.5)
     z = f.depth[f.depth > 0] * f.depth_scale_m
-    assert z.min() >= 0.5 - 1e-3 and z.max() <= 3.0 + 1e-3   # threshold filter ran
+    assert z.min() >= 0.5 - 1e-3 and z.max() <= 3.0 + 1e-3  # threshold filter ran
 
 
 def _bad(tmp_path: Path, name: str, content: bytes | None) -> Path:
@@ -92,8 +92,9 @@ def _bad(tmp_path: Path, name: str, content: bytes | None) -> Path:
         ("notes.txt", b"hello", "expected .db3 or .bag"),
     ],
 )
-def test_bad_recordings_give_one_line_errors(tmp_path: Path, name: str, content: bytes | None,
-                                             needle: str) -> None:
+def test_bad_recordings_give_one_line_errors(
+    tmp_path: Path, name: str, content: bytes | None, needle: str
+) -> None:
     with pytest.raises(SourceError) as err:
         RecordingSource(_bad(tmp_path, name, content)).start()
     msg = str(err.value)

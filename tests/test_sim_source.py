@@ -30,7 +30,7 @@ def test_frames_come_through_the_sdk_with_filters() -> None:
         status = src.status
     assert len(frames) == 6
     assert [f.index for f in frames] == list(range(6))
-    assert frames[0].depth.shape == (240, 424)                 # the SDK decimation filter ran
+    assert frames[0].depth.shape == (240, 424)  # the SDK decimation filter ran
     assert frames[0].intrinsics.fx == pytest.approx(213.0, abs=0.5)
     assert status.device_name == "Simulated D435"
     assert len(src.truth) == 6 and all("phase" in row for row in src.truth)
@@ -65,12 +65,14 @@ def test_stereo_shadow_falls_left_of_the_body_and_holes_appear() -> None:
     assert render.body.sum() > 5000
     assert render.shadow.sum() > 100
     rows = np.flatnonzero(render.shadow.any(axis=1) & render.body.any(axis=1))
-    left = sum(int(np.flatnonzero(render.shadow[r]).mean() < np.flatnonzero(render.body[r]).mean()) for r in rows)
-    assert left / len(rows) > 0.8        # the right imager sits at +x: shadows land image-left
+    left = sum(
+        int(np.flatnonzero(render.shadow[r]).mean() < np.flatnonzero(render.body[r]).mean()) for r in rows
+    )
+    assert left / len(rows) > 0.8  # the right imager sits at +x: shadows land image-left
     z16 = apply_noise(render, D435, intr.fx, 0.001, NoiseConfig(), np.random.default_rng(0))
     assert not np.any(z16[render.shadow])
     body_valid = (z16 > 0)[render.body].mean()
-    assert 0.8 < body_valid < 0.999      # dropouts, holes and grazing losses, but mostly seen
+    assert 0.8 < body_valid < 0.999  # dropouts, holes and grazing losses, but mostly seen
 
 
 def test_simulated_recording_reads_back_frame_exact(tmp_path: Path) -> None:
@@ -103,7 +105,9 @@ def test_calibration_recovers_simulated_camera(placement: Placement) -> None:
     cfg = SimConfig(script="walk_in_stand", placement=placement, seed=7)
     with SimulatedSource(cfg) as src:
         # Frames while the athlete stands in the station (after walking in).
-        stand = [i for i, _ in enumerate(range(src.n_frames)) if src.script.sample(i / cfg.fps).phase == "stand"]
+        stand = [
+            i for i, _ in enumerate(range(src.n_frames)) if src.script.sample(i / cfg.fps).phase == "stand"
+        ]
         frames = []
         for i in range(stand[0] + 10):
             f = src.read(5.0)

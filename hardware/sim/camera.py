@@ -51,7 +51,9 @@ class CameraModel:
                 f"unsupported depth resolution {width}x{height}; use one of "
                 + ", ".join(f"{w}x{h}" for w, h in _FX_BY_RESOLUTION)
             ) from None
-        return Intrinsics(width=width, height=height, fx=fx, fy=fx, ppx=(width - 1) / 2.0, ppy=(height - 1) / 2.0)
+        return Intrinsics(
+            width=width, height=height, fx=fx, fy=fx, ppx=(width - 1) / 2.0, ppy=(height - 1) / 2.0
+        )
 
     def depth_rms_m(self, z_m: float, fx_px: float) -> float:
         """Stereo depth RMS error at distance z: z^2 * subpixel / (fx * baseline)."""
@@ -91,8 +93,13 @@ class Placement:
         """Exact camera-to-world pose of this placement (ground truth for calibration)."""
         th = math.radians(self.oblique_deg)
         sign = 1.0 if self.side == "right" else -1.0
-        centre = np.array([self.station_x_m - self.distance_m * math.sin(th), self.height_m,
-                           sign * self.distance_m * math.cos(th)])
+        centre = np.array(
+            [
+                self.station_x_m - self.distance_m * math.sin(th),
+                self.height_m,
+                sign * self.distance_m * math.cos(th),
+            ]
+        )
         horiz = np.array([self.station_x_m, self.height_m, 0.0]) - centre
         horiz[1] = 0.0
         horiz /= np.linalg.norm(horiz)

@@ -28,13 +28,13 @@ class NoiseConfig:
     """enabled=False gives the clean render, quantised. Fractions are per valid pixel."""
 
     enabled: bool = True
-    correlated_fraction: float = 0.7   # share of the noise variance that is spatially correlated
-    correlation_px: int = 6            # size of the correlated noise's cells, pixels
-    grazing_start_deg: float = 70.0    # incidence beyond which dropouts start
-    grazing_full_deg: float = 85.0     # incidence beyond which all depth is lost
-    flying_pixel_prob: float = 0.5     # chance an edge pixel flies
-    edge_jump_m: float = 0.10          # depth step that counts as an edge
-    holes_per_frame: float = 2.0       # mean number of blob holes
+    correlated_fraction: float = 0.7  # share of the noise variance that is spatially correlated
+    correlation_px: int = 6  # size of the correlated noise's cells, pixels
+    grazing_start_deg: float = 70.0  # incidence beyond which dropouts start
+    grazing_full_deg: float = 85.0  # incidence beyond which all depth is lost
+    flying_pixel_prob: float = 0.5  # chance an edge pixel flies
+    edge_jump_m: float = 0.10  # depth step that counts as an edge
+    holes_per_frame: float = 2.0  # mean number of blob holes
     hole_radius_px: tuple[int, int] = (3, 12)
     speckle_dropout: float = 0.003
 
@@ -56,10 +56,13 @@ def _correlated_field(rng: np.random.Generator, h: int, w: int, cell_px: int) ->
     gx = grid[:, ix] * (1.0 - fx) + grid[:, ix + 1] * fx
     field = gx[iy] * (1.0 - fy)[:, None] + gx[iy + 1] * fy[:, None]
     # Bilinear interpolation lowers the variance between grid nodes; restore unit RMS.
-    return (field / max(float(field.std()), 1e-6)).astype(np.float32)
+    out: npt.NDArray[np.float32] = (field / max(float(field.std()), 1e-6)).astype(np.float32)
+    return out
 
 
-def _edge_mask(depth: npt.NDArray[np.float32], jump_m: float) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float32]]:
+def _edge_mask(
+    depth: npt.NDArray[np.float32], jump_m: float
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float32]]:
     """Pixels on the near side of a depth step and the far depth across that step."""
     far = np.zeros_like(depth)
     np.maximum(far[1:, :], depth[:-1, :], out=far[1:, :])
@@ -70,8 +73,14 @@ def _edge_mask(depth: npt.NDArray[np.float32], jump_m: float) -> tuple[npt.NDArr
     return edge, far
 
 
-def apply_noise(render: Render, model: CameraModel, fx_px: float, depth_scale_m: float,
-                cfg: NoiseConfig, rng: np.random.Generator) -> npt.NDArray[np.uint16]:
+def apply_noise(
+    render: Render,
+    model: CameraModel,
+    fx_px: float,
+    depth_scale_m: float,
+    cfg: NoiseConfig,
+    rng: np.random.Generator,
+) -> npt.NDArray[np.uint16]:
     """Noisy z16 depth image from a clean render. 0 = no data."""
     depth = render.depth_m.copy()
     valid = depth > 0
@@ -86,8 +95,9 @@ def apply_noise(render: Render, model: CameraModel, fx_px: float, depth_scale_m:
         depth = np.where(valid, depth + sigma * n, 0.0).astype(np.float32)
 
         incidence_deg = np.degrees(np.arccos(cos_inc))
-        p_drop = np.clip((incidence_deg - cfg.grazing_start_deg)
-                         / (cfg.grazing_full_deg - cfg.grazing_start_deg), 0.0, 1.0)
+        p_drop = np.clip(
+            (incidence_deg - cfg.grazing_start_deg) / (cfg.grazing_full_deg - cfg.grazing_start_deg), 0.0, 1.0
+        )
         drop = rng.random((h, w), dtype=np.float32) < p_drop
         drop |= rng.random((h, w), dtype=np.float32) < cfg.speckle_dropout
         drop |= render.shadow
@@ -99,7 +109,8 @@ def apply_noise(render: Render, model: CameraModel, fx_px: float, depth_scale_m:
         depth = np.where(fly, render.depth_m * (1 - mix) + far * mix, depth)
         depth = np.where(drop, 0.0, depth)
     depth = np.where((depth >= model.min_z_m) & (depth <= model.max_z_m), depth, 0.0)
-    return np.clip(np.rint(depth / depth_scale_m), 0, 65535).astype(np.uint16)
+    z16: npt.NDArray[np.uint16] = np.clip(np.rint(depth / depth_scale_m), 0, 65535).astype(np.uint16)
+    return z16
 
 
 def _holes(rng: np.random.Generator, h: int, w: int, cfg: NoiseConfig) -> npt.NDArray[np.bool_]:

@@ -53,8 +53,12 @@ def camera_rays(intr: Intrinsics, pose: CameraPose) -> npt.NDArray[np.float32]:
     return np.concatenate([origin, d_world], axis=-1).astype(np.float32)
 
 
-def _plane_hits(rays: npt.NDArray[np.float32], normal: npt.NDArray[np.float64], offset: float,
-                bounds: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]) -> npt.NDArray[np.float32]:
+def _plane_hits(
+    rays: npt.NDArray[np.float32],
+    normal: npt.NDArray[np.float64],
+    offset: float,
+    bounds: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+) -> npt.NDArray[np.float32]:
     """t of each ray's hit with the plane n.p = offset inside an axis-aligned box, inf if none."""
     o, d = rays[..., :3].astype(np.float64), rays[..., 3:].astype(np.float64)
     denom = d @ normal
@@ -86,8 +90,9 @@ class Raycaster:
         planes = [(np.array([0.0, 1.0, 0.0]), 0.0, (np.array([-s, 0.0, -s]), np.array([s, 0.0, s])))]
         if room.back_wall_offset_m is not None:
             z = -np.sign(self.pose.t[2] or 1.0) * room.back_wall_offset_m
-            planes.append((np.array([0.0, 0.0, 1.0]), z,
-                           (np.array([-s, 0.0, z]), np.array([s, room.wall_height_m, z]))))
+            planes.append(
+                (np.array([0.0, 0.0, 1.0]), z, (np.array([-s, 0.0, z]), np.array([s, room.wall_height_m, z])))
+            )
         depth = np.full(dirs.shape[:2], np.inf, dtype=np.float32)
         cos = np.zeros(dirs.shape[:2], dtype=np.float32)
         for normal, offset, bounds in planes:
@@ -97,9 +102,13 @@ class Raycaster:
             cos = np.where(nearer, np.abs(dirs @ normal) / dir_norm, cos).astype(np.float32)
         return np.where(np.isfinite(depth), depth, 0.0).astype(np.float32), cos
 
-    def _body_rect(self, vertices: npt.NDArray[np.float64], pad_left_px: int) -> tuple[int, int, int, int] | None:
+    def _body_rect(
+        self, vertices: npt.NDArray[np.float64], pad_left_px: int
+    ) -> tuple[int, int, int, int] | None:
         lo, hi = vertices.min(axis=0), vertices.max(axis=0)
-        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+        corners = np.array(
+            [[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
+        )
         cam = self.pose.to_camera(corners)
         if np.all(cam[:, 2] <= 0.05):
             return None
@@ -112,7 +121,9 @@ class Raycaster:
         v1 = int(np.clip(np.ceil(v.max()) + 3, 0, self.intr.height))
         return (v0, v1, u0, u1) if u1 > u0 and v1 > v0 else None
 
-    def render(self, vertices: npt.NDArray[np.float64] | None, triangles: npt.NDArray[np.int32] | None) -> Render:
+    def render(
+        self, vertices: npt.NDArray[np.float64] | None, triangles: npt.NDArray[np.int32] | None
+    ) -> Render:
         depth = self._static_depth.copy()
         cos = self._static_cos.copy()
         body = np.zeros(depth.shape, dtype=bool)
@@ -127,8 +138,9 @@ class Raycaster:
         v0, v1, u0, u1 = rect
         o3d = self._o3d
         scene = o3d.t.geometry.RaycastingScene()
-        scene.add_triangles(o3d.core.Tensor(vertices.astype(np.float32)),
-                            o3d.core.Tensor(triangles.astype(np.uint32)))
+        scene.add_triangles(
+            o3d.core.Tensor(vertices.astype(np.float32)), o3d.core.Tensor(triangles.astype(np.uint32))
+        )
         rays = np.ascontiguousarray(self._rays[v0:v1, u0:u1])
         ans = scene.cast_rays(o3d.core.Tensor(rays))
         t_hit = ans["t_hit"].numpy()
@@ -143,8 +155,9 @@ class Raycaster:
         shadow[v0:v1, u0:u1] = self._occluded_from_right_imager(scene, rays, depth[v0:v1, u0:u1])
         return Render(depth_m=depth, cos_incidence=cos, body=body, shadow=shadow)
 
-    def _occluded_from_right_imager(self, scene: Any, rays: npt.NDArray[np.float32],
-                                    depth: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
+    def _occluded_from_right_imager(
+        self, scene: Any, rays: npt.NDArray[np.float32], depth: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.bool_]:
         """Points the right IR imager cannot see because the body is in the way: D4xx has
         no depth there (the stereo occlusion shadow beside foreground edges)."""
         o3d = self._o3d

@@ -58,11 +58,18 @@ class SimulatedSource(SourceBase):
     otherwise frames come as fast as they render. `record_to` writes a .db3 through the
     SDK recorder (unfiltered, as a camera's recording would be)."""
 
-    def __init__(self, cfg: SimConfig | None = None, filters: FilterConfig | None = None,
-                 realtime: bool = False, record_to: Path | None = None) -> None:
+    def __init__(
+        self,
+        cfg: SimConfig | None = None,
+        filters: FilterConfig | None = None,
+        realtime: bool = False,
+        record_to: Path | None = None,
+    ) -> None:
         self.cfg = cfg or SimConfig()
         if self.cfg.camera not in CAMERA_MODELS:
-            raise SourceError(f"unknown simulated camera {self.cfg.camera!r}; use one of {', '.join(CAMERA_MODELS)}")
+            raise SourceError(
+                f"unknown simulated camera {self.cfg.camera!r}; use one of {', '.join(CAMERA_MODELS)}"
+            )
         self.model = CAMERA_MODELS[self.cfg.camera]
         try:
             self._intr = self.model.intrinsics(self.cfg.width, self.cfg.height)
@@ -70,9 +77,12 @@ class SimulatedSource(SourceBase):
             raise SourceError(str(err)) from None
         self.athlete = Athlete(height_m=self.cfg.height_m, build=self.cfg.build)
         self.script: Script = make_script(self.cfg.script, self.athlete, **self.cfg.script_options)
-        duration = self.script.duration_s if self.cfg.max_seconds is None else min(
-            self.script.duration_s, self.cfg.max_seconds)
-        self.n_frames = int(round(duration * self.cfg.fps))
+        duration = (
+            self.script.duration_s
+            if self.cfg.max_seconds is None
+            else min(self.script.duration_s, self.cfg.max_seconds)
+        )
+        self.n_frames = round(duration * self.cfg.fps)
         self.pose = self.cfg.placement.pose()
         self.truth: list[dict[str, Any]] = []
         self._filters = FilterChain(filters or FilterConfig.off())
@@ -87,9 +97,13 @@ class SimulatedSource(SourceBase):
 
     def start(self) -> None:
         self._raycaster = Raycaster(self._intr, self.pose, self.cfg.room, self.model.baseline_m)
-        self._device = SoftwareDepthDevice(self._intr, self.cfg.fps, name=f"Simulated {self.model.name}",
-                                           serial=f"SIM-{self.model.name}-{self.cfg.seed:04d}",
-                                           record_to=self._record_to)
+        self._device = SoftwareDepthDevice(
+            self._intr,
+            self.cfg.fps,
+            name=f"Simulated {self.model.name}",
+            serial=f"SIM-{self.model.name}-{self.cfg.seed:04d}",
+            record_to=self._record_to,
+        )
         self._t0 = time.monotonic()
         self._state = SourceState.STREAMING
 
@@ -106,9 +120,14 @@ class SimulatedSource(SourceBase):
         wall_x = None
         if sample.pose is not None and sample.wall_distance_in is not None:
             wall_x = sample.heel_x_m - sample.wall_distance_in * INCH_M
-        row: dict[str, Any] = {"t_s": t_s, "phase": sample.phase, "rep_index": sample.rep_index,
-                               "drill": sample.drill, "wall_distance_in": sample.wall_distance_in,
-                               "body_pixels": int(render.body.sum())}
+        row: dict[str, Any] = {
+            "t_s": t_s,
+            "phase": sample.phase,
+            "rep_index": sample.rep_index,
+            "drill": sample.drill,
+            "wall_distance_in": sample.wall_distance_in,
+            "body_pixels": int(render.body.sum()),
+        }
         if sample.pose is None:
             row["person"] = False
         else:
@@ -142,9 +161,13 @@ class SimulatedSource(SourceBase):
         return {
             "simulator": self.cfg.describe(),
             "facing": self.cfg.placement.facing,
-            "camera_pose": {"rotation": self.pose.rotation, "translation": self.pose.translation,
-                            "height_m": self.pose.height_m, "pitch_deg": self.pose.pitch_deg,
-                            "roll_deg": self.pose.roll_deg},
+            "camera_pose": {
+                "rotation": self.pose.rotation,
+                "translation": self.pose.translation,
+                "height_m": self.pose.height_m,
+                "pitch_deg": self.pose.pitch_deg,
+                "roll_deg": self.pose.roll_deg,
+            },
             "intrinsics": asdict(self._intr),
             "fps": self.cfg.fps,
             "per_frame": self.truth,
@@ -165,8 +188,13 @@ class SimulatedSource(SourceBase):
     @property
     def status(self) -> SourceStatus:
         msg = f"simulated athlete, script {self.cfg.script}, frame {self._index}/{self.n_frames}"
-        return SourceStatus(state=self._state, message=msg, usb_type="3.2",
-                            device_name=f"Simulated {self.model.name}", serial=f"SIM-{self.cfg.seed:04d}")
+        return SourceStatus(
+            state=self._state,
+            message=msg,
+            usb_type="3.2",
+            device_name=f"Simulated {self.model.name}",
+            serial=f"SIM-{self.cfg.seed:04d}",
+        )
 
     def close(self) -> None:
         if self._device is not None:
