@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.setup-stamp
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test lint bench accuracy clean
+.PHONY: setup demo test lint bench accuracy calibration-report clean
 
 $(STAMP): pyproject.toml hardware/setup_host.sh
 	bash hardware/setup_host.sh
@@ -26,5 +26,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check kiosk calibration hardware tests
 	$(VENV)/bin/mypy
 
+## Time the per-frame analysis against a straightforward Open3D pipeline (one core); writes docs/performance.md.
+bench: $(STAMP)
+	$(PY) -m kiosk.bench --out docs/performance.md
+
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
+
+## Calibration error over simulated camera placements -> docs/calibration.md
+calibration-report: $(STAMP)
+	$(PY) -m kiosk.calib_report --out docs/calibration.md

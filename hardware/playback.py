@@ -3,7 +3,9 @@ recorder writes) and ROS1 `.bag` (older SDKs and most published recordings).
 
 Analysis mode (realtime=False) delivers every frame in order, none dropped: the SDK's
 playback thread blocks in our callback until the reader takes the frame. Demo mode
-(realtime=True) paces frames by their timestamps.
+(realtime=True) paces those same frames by their own sensor timestamps. (The SDK's own
+real-time mode follows the recorder's arrival clock, which for a software device is the
+render rate, not the frame rate.)
 """
 
 from __future__ import annotations
@@ -68,13 +70,14 @@ class RecordingSource(SourceBase):
         self._device_name: str | None = None
         self._depth_scale_m = 0.001
         self._count = 0
+        self._pace_origin: tuple[float, float] | None = None  # (wall clock, frame timestamp)
 
     def start(self) -> None:
         check_recording_path(self.path)
         try:
             dev = rs.context().load_device(str(self.path))
             self._playback = dev.as_playback()
-            self._playback.set_real_time(self.realtime)
+            self._playback.set_real_time(False)
             sensor, profile = self._depth_stream(dev)
             self._device_name = (
                 dev.get_info(rs.camera_info.name) if dev.supports(rs.camera_info.name) else None
@@ -132,7 +135,18 @@ class RecordingSource(SourceBase):
                 continue
             self._count += 1
             self._state = SourceState.STREAMING
+            if self.realtime:
+                self._pace(item.timestamp_s)
             return item
+
+    def _pace(self, timestamp_s: float) -> None:
+        now = time.monotonic()
+        if self._pace_origin is None or timestamp_s < self._pace_origin[1]:
+            self._pace_origin = (now, timestamp_s)  # first frame, or the stream jumped back
+            return
+        due = self._pace_origin[0] + (timestamp_s - self._pace_origin[1])
+        if due > now:
+            time.sleep(min(due - now, 1.0))
 
     def _finished(self) -> bool:
         return (

@@ -41,7 +41,7 @@ class Row:
     pitch_err_deg: float
     roll_err_deg: float
     facing_ok: bool
-    problems: int
+    problems: tuple[str, ...]
 
 
 def run_one(camera: str, placement: Placement, seed: int = 11, n_frames: int = 5) -> Row:
@@ -62,7 +62,7 @@ def run_one(camera: str, placement: Placement, seed: int = 11, n_frames: int = 5
         cal.camera_pitch_deg - truth.pitch_deg,
         cal.camera_roll_deg - truth.roll_deg,
         cal.facing == placement.facing,
-        len(check(cal)),
+        tuple(check(cal)),
     )
 
 
@@ -93,7 +93,7 @@ def render(rows: list[Row]) -> str:
         lines.append(
             f"| {r.camera} | {p.distance_m} | {p.height_m} | {p.pitch_deg} | {p.side} | {p.oblique_deg} | "
             f"{p.roll_deg} | {r.height_err_mm:+.1f} | {r.pitch_err_deg:+.2f} | {r.roll_err_deg:+.2f} | "
-            f"{'right' if r.facing_ok else 'WRONG/auto'} | {r.problems} |"
+            f"{'right' if r.facing_ok else 'WRONG/auto'} | {len(r.problems)} |"
         )
     lines += [
         "",
@@ -106,6 +106,9 @@ def render(rows: list[Row]) -> str:
         "placement (e.g. a 2.0 m athlete's head cut off by a near, low camera: a D4xx sees 58 deg "
         "vertically at 848x480).",
     ]
+    seen = sorted({p for r in rows for p in r.problems})
+    if seen:
+        lines += ["", "Problems reported:", *[f"- {p}" for p in seen]]
     return "\n".join(lines) + "\n"
 
 
