@@ -239,9 +239,10 @@ def test_wall_pass_and_wall_short() -> None:
 
 def test_session_is_the_demo() -> None:
     s = script("session")
-    assert [r.drill for r in s.reps] == ["dowel", "dowel", "wall", "wall", "wall", "wall", "wall"]
-    assert [r.wall_distance_in for r in s.reps] == [None, None, 6.0, 8.0, 10.0, 12.0, 12.0]
-    assert [r.passed for r in s.reps] == [True] * 5 + [False] * 2
+    # 3 dowel reps: the kiosk profile's default dowel stage (kiosk/default_profile.toml).
+    assert [r.drill for r in s.reps] == ["dowel"] * 3 + ["wall"] * 5
+    assert [r.wall_distance_in for r in s.reps] == [None, None, None, 6.0, 8.0, 10.0, 12.0, 12.0]
+    assert [r.passed for r in s.reps] == [True] * 6 + [False] * 2
     assert s.hinge_depth_in == 10.0
     summary = script_summary(s)
-    assert json.loads(json.dumps(summary))["summary"] == {"reps": 7, "passed": 5, "hinge_depth_in": 10.0}
+    assert json.loads(json.dumps(summary))["summary"] == {"reps": 8, "passed": 6, "hinge_depth_in": 10.0}
