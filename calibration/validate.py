@@ -24,6 +24,11 @@ MIN_FLOOR_IMAGE_FRACTION = 0.05
 MIN_FLOOR_INLIERS = 500
 MAX_FLOOR_RMS_MM = 60.0  # mostly stereo noise: a D435 floor at 3-4 m alone gives 30-40 mm
 STATION_RANGE_M = (1.5, 2.5)
+# Slack on the ranges above: the calibration's own error (height ~1 cm) and the station
+# centre being wherever the athlete happened to stand. Without it an installer is told
+# "1.20 m high; mount it at 0.7-1.2 m" for a value a few millimetres over.
+HEIGHT_TOL_M = 0.02
+STATION_TOL_M = 0.1
 MARGIN_PX = 6.0
 
 ATHLETE_HEIGHT_M = 2.0
@@ -61,7 +66,7 @@ def check(cal: Calibration) -> list[str]:
     problems: list[str] = []
     pose, floor = cal.pose, cal.floor
     h = pose.height_m
-    if not HEIGHT_RANGE_M[0] <= h <= HEIGHT_RANGE_M[1]:
+    if not HEIGHT_RANGE_M[0] - HEIGHT_TOL_M <= h <= HEIGHT_RANGE_M[1] + HEIGHT_TOL_M:
         problems.append(f"Camera is {h:.2f} m high; mount it at roughly hip height "
                         f"({HEIGHT_RANGE_M[0]:.1f}-{HEIGHT_RANGE_M[1]:.1f} m)")
     pitch = pose.pitch_deg
@@ -81,7 +86,7 @@ def check(cal: Calibration) -> list[str]:
         problems.append(f"The floor fits a plane poorly ({floor.rms_mm:.0f} mm RMS): clear mats and objects "
                         "off the floor in view, or move the camera nearer the station")
     dist = cal.zone.distance_from_camera_m(pose)
-    if not STATION_RANGE_M[0] <= dist <= STATION_RANGE_M[1]:
+    if not STATION_RANGE_M[0] - STATION_TOL_M <= dist <= STATION_RANGE_M[1] + STATION_TOL_M:
         problems.append(f"Station is {dist:.1f} m away; move the camera to "
                         f"{STATION_RANGE_M[0]:.1f}-{STATION_RANGE_M[1]:.1f} m from the station")
     # Undecided facing: the hinge may go either way, so both must fit.

@@ -92,3 +92,9 @@ def test_every_problem_is_one_line() -> None:
     problems = check(bad)
     assert len(problems) >= 5
     assert all("\n" not in p and (":" in p or ";" in p) for p in problems)
+
+
+def test_height_at_the_limit_within_calibration_error_is_not_a_problem() -> None:
+    # A camera mounted at 1.2 m measures a few mm either side; only a clear excess is flagged.
+    assert not any("high" in p for p in check(_cal(Placement(2.3, 1.205, 2.0))))
+    assert any("Camera is 1.25 m high" in p for p in check(_cal(Placement(2.3, 1.25, 2.0))))
