@@ -46,6 +46,8 @@ def is_usb2(usb_type: str | None) -> bool:
 class LiveSource(SourceBase):
     """A D4xx camera. `serial=None` takes the first one found."""
 
+    _what = "camera"
+
     def __init__(
         self,
         serial: str | None = None,
@@ -147,16 +149,6 @@ class LiveSource(SourceBase):
                 self._open()
         except (SourceError, RuntimeError) as err:
             self._message = f"camera disconnected, retrying: {err}"
-
-    @property
-    def intrinsics(self) -> Intrinsics:
-        if self._intr is None:
-            raise SourceError("camera not started; call start() first")
-        return self._intr
-
-    @property
-    def online(self) -> bool:
-        return self._state in (SourceState.STREAMING, SourceState.WAITING)
 
     @property
     def status(self) -> SourceStatus:

@@ -50,6 +50,8 @@ def _sdk_error_line(path: Path, err: Exception) -> str:
 class RecordingSource(SourceBase):
     """Frames of a recording's depth stream, through the SDK's playback device."""
 
+    _what = "recording"
+
     def __init__(
         self,
         path: Path | str,
@@ -154,16 +156,6 @@ class RecordingSource(SourceBase):
             and self._playback.current_status() == rs.playback_status.stopped
             and self._queue.empty()
         )
-
-    @property
-    def intrinsics(self) -> Intrinsics:
-        if self._intr is None:
-            raise SourceError("recording not started; call start() first")
-        return self._intr
-
-    @property
-    def online(self) -> bool:
-        return self._state in (SourceState.STREAMING, SourceState.WAITING)
 
     @property
     def status(self) -> SourceStatus:

@@ -64,7 +64,22 @@ class FrameSource(Protocol):
 
 
 class SourceBase:
-    """Context-manager plumbing shared by the concrete sources."""
+    """Context-manager plumbing and the state/intrinsics bookkeeping the SDK-backed
+    sources share. Subclasses set `_state` and, once started, `_intr`."""
+
+    _what = "source"  # named in the not-started error
+    _state: SourceState = SourceState.STOPPED
+    _intr: Intrinsics | None = None
+
+    @property
+    def intrinsics(self) -> Intrinsics:
+        if self._intr is None:
+            raise SourceError(f"{self._what} not started; call start() first")
+        return self._intr
+
+    @property
+    def online(self) -> bool:
+        return self._state in (SourceState.STREAMING, SourceState.WAITING)
 
     def start(self) -> None:
         raise NotImplementedError

@@ -72,7 +72,7 @@ class SimulatedSource(SourceBase):
             )
         self.model = CAMERA_MODELS[self.cfg.camera]
         try:
-            self._intr = self.model.intrinsics(self.cfg.width, self.cfg.height)
+            self._camera_intr = self.model.intrinsics(self.cfg.width, self.cfg.height)
         except ValueError as err:
             raise SourceError(str(err)) from None
         self.athlete = Athlete(height_m=self.cfg.height_m, build=self.cfg.build)
@@ -96,9 +96,9 @@ class SimulatedSource(SourceBase):
         self._state = SourceState.STOPPED
 
     def start(self) -> None:
-        self._raycaster = Raycaster(self._intr, self.pose, self.cfg.room, self.model.baseline_m)
+        self._raycaster = Raycaster(self._camera_intr, self.pose, self.cfg.room, self.model.baseline_m)
         self._device = SoftwareDepthDevice(
-            self._intr,
+            self._camera_intr,
             self.cfg.fps,
             name=f"Simulated {self.model.name}",
             serial=f"SIM-{self.model.name}-{self.cfg.seed:04d}",
@@ -116,7 +116,7 @@ class SimulatedSource(SourceBase):
         else:
             verts, tris = body_mesh(self.athlete, sample.pose)
             render = self._raycaster.render(verts, tris)
-        depth = apply_noise(render, self.model, self._intr.fx, 0.001, self.cfg.noise, self._rng)
+        depth = apply_noise(render, self.model, self._camera_intr.fx, 0.001, self.cfg.noise, self._rng)
         wall_x = None
         if sample.pose is not None and sample.wall_distance_in is not None:
             wall_x = sample.heel_x_m - sample.wall_distance_in * INCH_M
@@ -168,7 +168,7 @@ class SimulatedSource(SourceBase):
                 "pitch_deg": self.pose.pitch_deg,
                 "roll_deg": self.pose.roll_deg,
             },
-            "intrinsics": asdict(self._intr),
+            "intrinsics": asdict(self._camera_intr),
             "fps": self.cfg.fps,
             "per_frame": self.truth,
             "reps": [asdict(r) for r in self.script.reps],
@@ -179,7 +179,7 @@ class SimulatedSource(SourceBase):
 
     @property
     def intrinsics(self) -> Intrinsics:
-        return self._intr
+        return self._camera_intr
 
     @property
     def online(self) -> bool:
