@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Runtime libraries the wheels link against: pyrealsense2 (libusb, libudev), Open3D (GL, EGL,
-# X11, OpenMP), plus python venv support and systemd-analyze for the unit checks.
-DEB_PACKAGES="python3 python3-venv python3-pip libusb-1.0-0 libudev1 libgl1 libegl1 libgomp1 libx11-6 systemd"
+# X11, OpenMP), plus python venv support, systemd-analyze and shellcheck for the checks.
+DEB_PACKAGES="python3 python3-venv python3-pip libusb-1.0-0 libudev1 libgl1 libegl1 libgomp1 libx11-6 systemd shellcheck"
 
 missing=""
 for p in $DEB_PACKAGES; do
@@ -17,6 +17,7 @@ if [ -n "$missing" ]; then
     echo "setup: installing system packages:$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    # shellcheck disable=SC2086  # one word per package: the split is intended
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
   else
     echo "setup: missing system packages:$missing" >&2

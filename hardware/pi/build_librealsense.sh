@@ -17,7 +17,8 @@ TAG="${LIBREALSENSE_TAG:-v2.59.1}"
 SRC_DIR="${SRC_DIR:-/usr/local/src/librealsense}"
 REPO="${LIBREALSENSE_REPO:-https://github.com/realsenseai/librealsense.git}"
 mem_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
-JOBS="${JOBS:-$([ "$mem_kb" -lt 6000000 ] && echo 2 || nproc)}"
+if [ "$mem_kb" -lt 6000000 ]; then default_jobs=2; else default_jobs=$(nproc); fi
+JOBS="${JOBS:-$default_jobs}"
 
 [ "$(id -u)" = 0 ] || { echo "run as root (sudo $0)" >&2; exit 1; }
 [ "$(uname -m)" = aarch64 ] || echo "warning: not aarch64 ($(uname -m)); x86_64 should use the PyPI wheel" >&2

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Install the hip-hinge kiosk on a Raspberry Pi (Pi 4 / Pi 5, Raspberry Pi OS Lite bookworm
+# 64-bit) as a boot service that owns the screen. See docs/install-pi.md.
+#
+# Usage (as root, from a checkout of the project):  sudo hardware/pi/install.sh
+#
+# Idempotent: run it again after `git pull` to update. It never overwrites
+# /etc/hinge-kiosk/kiosk.toml, and it skips the librealsense build (~45-90 min) when the venv
+# already imports pyrealsense2 (REBUILD_LIBREALSENSE=1 forces it).
+#
+# What it does, in order:
+#   1. runtime packages (apt)            5. udev rule for the camera (group, no autosuspend)
+#   2. service user hinge-kiosk + groups 6. /etc/hinge-kiosk/kiosk.toml from the example
+#   3. librealsense + pyrealsense2       7. memory cgroup on (for the unit's MemoryMax=)
+#   4. the kiosk into the venv           8. systemd unit, getty@tty1 off, next steps
+set -euo pipefail
+
+REPO_DIR="$(cd "$(dirname "$0")/../.." && pwd)"
+# Every file this script reads or writes is under $ROOT: empty on a Pi. tests/test_pi_install.py
+# points it at a scratch tree (with the system tools stubbed) to check what a run does and
+# that a second run changes nothing the first did.
+ROOT="${HINGE_KIOSK_ROOT:-}"
+PREFIX="$ROOT/opt/hinge-kiosk"
+VENV="$PREFIX/venv"
+ETC_DIR="$ROOT/etc/hinge-kiosk"
+STATE_DIR="$ROOT/var/lib/hinge-kiosk"
+SVC_USER=hinge-kiosk
+# video/render: /dev/dri (KMSDRM display); input: keypad and scanner; plugdev: the camera
+# (hardware/udev/99-realsense.rules); audio: /dev/snd. Same list as the unit's SupplementaryGroups=.
+SVC_GROUPS="video render input plugdev audio"
+UNIT=hinge-kiosk.service
+
+# Runtime libraries only (build_librealsense.sh installs its own build tools):
+# libusb/libudev for librealsense; GL/EGL/GBM/DRM + Mesa's drivers for SDL's KMSDRM video (the
+# pygame-ce wheel bundles SDL but loads the GPU stack from the system) and for Open3D;
+# libgomp for Open3D; libasound2 for SDL's ALSA audio, alsa-utils to test the speaker
+# (speaker-test, alsamixer); a TrueType font family for the screen's text.
+APT_PACKAGES="python3 python3-venv libusb-1.0-0 libudev1 libgl1 libegl1 libgles2 libgbm1 \
+libdrm2 libgl1-mesa-dri libgomp1 libx11-6 libasound2 alsa-utils fonts-dejavu-core"
+
+say() { printf '\n==> %s\n' "$*"; }
+reboot_needed=0
+
+[ "$(id -u)" = 0 ] || { echo "run as root: sudo $0" >&2; exit 1; }
+# shellcheck source=/dev/null
+. "$ROOT/etc/os-release"
+[ "${VERSION_CODENAME:-}" = bookworm ] \
+  || echo "warning: written for Raspberry Pi OS bookworm, this is ${PRETTY_NAME:-unknown}" >&2
+[ "$(uname -m)" = aarch64 ] \
+  || echo "warning: not aarch64 ($(uname -m)); a 64-bit OS is required on the Pi" >&2
+
+say "1/8 runtime packages"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086  # word splitting of the package list is intended
+apt-get install -y -qq --no-install-recommends $APT_PACKAGES
+
+say "2/8 service user $SVC_USER"
+for g in $SVC_GROUPS; do
+  getent group "$g" >/dev/null || groupadd --system "$g"
+done
+if ! getent passwd "$SVC_USER" >/dev/null; then
+  # A system user with no login; its home is the state directory (ProtectHome=yes hides /home).
+  useradd --system --user-group --home-dir /var/lib/hinge-kiosk --no-create-home \
+    --shell /usr/sbin/nologin --comment "hip-hinge kiosk" "$SVC_USER"
+fi
+# The unit adds the groups itself (SupplementaryGroups=); membership here is for running
+# `sudo -u hinge-kiosk hinge-kiosk calibrate` by hand with the same device access.
+usermod --append --groups "$(echo "$SVC_GROUPS" | tr ' ' ',')" "$SVC_USER"
+# Normally created by the unit's StateDirectory=; made here too because calibration runs
+# before the service's first start.
+install -d -o "$SVC_USER" -g "$SVC_USER" -m 0750 "$STATE_DIR"
+
+say "3/8 librealsense (pyrealsense2) into $VENV"
+install -d -m 0755 "$PREFIX"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+if [ "$(uname -m)" != aarch64 ]; then
+  echo "not aarch64: pyrealsense2 comes from Intel's PyPI wheel with the kiosk (step 4)"
+elif [ "${REBUILD_LIBREALSENSE:-0}" != 1 ] && "$VENV/bin/python" -c 'import pyrealsense2' 2>/dev/null; then
+  echo "pyrealsense2 already in $VENV, not rebuilding (REBUILD_LIBREALSENSE=1 forces it)"
+else
+  bash "$REPO_DIR/hardware/pi/build_librealsense.sh" "$VENV"
+fi
+
+say "4/8 the kiosk into $VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+# A regular (not editable) install: the service must not depend on this checkout staying put.
+# --upgrade reinstalls the project from the checkout even when its version is unchanged.
+"$VENV/bin/python" -m pip install -q --upgrade "$REPO_DIR"
+# The unit's Documentation= points here.
+install -d -m 0755 "$PREFIX/docs"
+install -m 0644 "$REPO_DIR/docs/install-pi.md" "$REPO_DIR/docs/placement.md" "$PREFIX/docs/"
+
+say "5/8 udev rule for the RealSense"
+install -m 0644 "$REPO_DIR/hardware/udev/99-realsense.rules" "$ROOT/etc/udev/rules.d/99-realsense.rules"
+udevadm control --reload
+# Apply to a camera that is already plugged in (group plugdev, autosuspend off).
+udevadm trigger --subsystem-match=usb --action=change
+
+say "6/8 configuration in $ETC_DIR"
+install -d -m 0755 "$ETC_DIR"
+# Root-owned, readable by the service's group only: it holds the operator PIN's hash.
+install -m 0640 -g "$SVC_USER" "$REPO_DIR/hardware/pi/kiosk.toml.example" "$ETC_DIR/kiosk.toml.example"
+if [ -e "$ETC_DIR/kiosk.toml" ]; then
+  echo "kept the existing $ETC_DIR/kiosk.toml (compare with kiosk.toml.example for new keys)"
+else
+  install -m 0640 -g "$SVC_USER" "$REPO_DIR/hardware/pi/kiosk.toml.example" "$ETC_DIR/kiosk.toml"
+  echo "wrote $ETC_DIR/kiosk.toml"
+fi
+
+say "7/8 memory cgroup (for MemoryMax= in the unit)"
+# The Raspberry Pi kernel ships with the memory controller off; without it the unit's
+# MemoryHigh/MemoryMax are silently ignored and a leak would take the Pi into swap.
+if grep -qw memory "$ROOT/sys/fs/cgroup/cgroup.controllers" 2>/dev/null; then
+  echo "memory controller already on"
+else
+  cmdline="$ROOT/boot/firmware/cmdline.txt"
+  [ -e "$cmdline" ] || cmdline="$ROOT/boot/cmdline.txt"
+  if [ ! -e "$cmdline" ]; then
+    echo "warning: no $cmdline; add cgroup_enable=memory to the kernel command line by hand" >&2
+  elif grep -qw 'cgroup_enable=memory' "$cmdline"; then
+    echo "cgroup_enable=memory already in $cmdline (reboot pending)"
+    reboot_needed=1
+  else
+    cp -a "$cmdline" "$cmdline.hinge-kiosk.bak"
+    # cmdline.txt is a single line; append to it rather than adding a second line.
+    sed -i '1 s/[[:space:]]*$/ cgroup_enable=memory/' "$cmdline"
+    echo "added cgroup_enable=memory to $cmdline (backup: $cmdline.hinge-kiosk.bak)"
+    reboot_needed=1
+  fi
+fi
+
+say "8/8 systemd unit $UNIT"
+install -m 0644 "$REPO_DIR/systemd/$UNIT" "$ROOT/etc/systemd/system/$UNIT"
+systemctl daemon-reload
+# The kiosk owns tty1 and the screen: no login prompt on it. Another console stays on
+# Ctrl+Alt+F2 (when the kiosk is stopped) and over ssh. Run from tty1 itself, stopping the
+# getty now would pull the terminal out from under this script: then only at the next boot.
+if [ "$(tty 2>/dev/null || true)" = /dev/tty1 ]; then
+  systemctl disable getty@tty1.service
+  reboot_needed=1
+else
+  systemctl disable --now getty@tty1.service
+fi
+systemctl enable "$UNIT"
+if systemctl is-active --quiet "$UNIT"; then
+  # An update: run the new code now.
+  systemctl restart "$UNIT"
+  echo "restarted $UNIT"
+fi
+
+cat <<EOF
+
+hinge-kiosk installed (venv $VENV, config $ETC_DIR/kiosk.toml, data $STATE_DIR).
+
+Next steps:
+EOF
+step=1
+if [ "$reboot_needed" = 1 ]; then
+  echo "  $step. Reboot (kernel command line or console change):  sudo reboot"
+  step=$((step + 1))
+fi
+cat <<EOF
+  $step. Place the camera (docs/placement.md), then calibrate with the station empty or one
+     athlete standing in it. The camera serves one process at a time, so stop the kiosk first:
+       sudo systemctl stop $UNIT
+       sudo -u $SVC_USER $VENV/bin/hinge-kiosk calibrate --source live --out $STATE_DIR/calibration.json
+     Read the problems it lists (distance, height, tilt) and move the camera until there are none.
+  $((step + 1)). Check $ETC_DIR/kiosk.toml (units, sound, camera serial).
+  $((step + 2)). Start the kiosk and watch it come up:
+       sudo systemctl start $UNIT
+       systemctl status $UNIT
+       journalctl -u $UNIT -f
+EOF
