@@ -89,11 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sim_args(p)
     p.set_defaults(func=cmd_record)
 
-    from kiosk import cmd_analyze, cmd_bench, cmd_calibrate, cmd_demo
+    from kiosk import cmd_analyze, cmd_bench, cmd_calibrate, cmd_demo, cmd_run
 
     cmd_calibrate.register(sub)
     cmd_analyze.register(sub)
     cmd_bench.register(sub)
+    cmd_run.register(sub)
     _add_sim_args(cmd_demo.register(sub))
     _add_sim_args(sub.choices["calibrate"])
     return parser

@@ -1,0 +1,200 @@
+"""Kiosk configuration: pydantic with extra="forbid" and bounds, read from TOML.
+
+`hinge-kiosk run --config FILE`; without --config, /etc/hinge-kiosk/kiosk.toml when it
+exists, else the built-in defaults. The layout is hardware/pi/kiosk.toml.example's (what
+the Pi installer writes); this module is the authority on names, bounds and defaults. A
+bad file raises ConfigError whose text is one line naming the key, the value and what is
+allowed; the kiosk shows it on a "config error" screen instead of crashing. Empty strings
+mean "the default" (serial: the first camera; calibration: the state directory's
+calibration.json; profile: the built-in one; pin_hash: the default PIN 2580).
+
+    [camera]   source = "live" | "sim" | a .db3/.bag path; serial; width, height, fps
+    [station]  calibration, profile, data_dir; facing = left|right|auto;
+               station_distance_m (the floor marker along the camera axis); calibration_frames
+    [display]  units = "in" | "cm"; windowed
+    [audio]    mute; volume 0-1
+    [operator] pin_hash (`hinge-kiosk run --hash-pin` prints one)
+    [screenshots] dir, max_files      [flow] timings (flow.py)      [sim] the simulated athlete
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kiosk.app.flow import FlowConfig
+from kiosk.app.operator import DEFAULT_PIN_HASH, parse_pin_hash
+
+DEFAULT_CONFIG_PATH = Path("/etc/hinge-kiosk/kiosk.toml")
+# hardware/live.py's RESOLUTIONS, repeated so that reading the config needs no pyrealsense2.
+RESOLUTIONS: tuple[tuple[int, int], ...] = ((848, 480), (640, 480), (424, 240))
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; str() is one line."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CameraSection(_Section):
+    source: str = Field(default="live", min_length=1)
+    serial: str = Field(default="", max_length=64)
+    width: int = Field(default=848, ge=424, le=848)
+    height: int = Field(default=480, ge=240, le=480)
+    fps: int = Field(default=30, ge=6, le=90)
+
+    @model_validator(mode="after")
+    def _resolution(self) -> CameraSection:
+        if (self.width, self.height) not in RESOLUTIONS:
+            allowed = ", ".join(f"{w}x{h}" for w, h in RESOLUTIONS)
+            raise ValueError(f"resolution {self.width}x{self.height} is not allowed (allowed: {allowed})")
+        return self
+
+
+class StationSection(_Section):
+    calibration: str = ""
+    profile: str = ""
+    data_dir: str = ""
+    facing: Literal["left", "right", "auto"] = "auto"
+    station_distance_m: float | None = Field(default=None, ge=0.5, le=4.0)
+    calibration_frames: int = Field(default=15, ge=3, le=120)
+
+
+class DisplaySection(_Section):
+    units: Literal["in", "cm"] = "in"
+    windowed: bool = False
+
+
+class AudioSection(_Section):
+    mute: bool = False
+    volume: float = Field(default=0.8, ge=0.0, le=1.0)
+
+
+class OperatorSection(_Section):
+    pin_hash: str = ""
+
+    @field_validator("pin_hash")
+    @classmethod
+    def _pin_hash(cls, v: str) -> str:
+        if v:
+            parse_pin_hash(v)
+        return v
+
+    @property
+    def effective_pin_hash(self) -> str:
+        return self.pin_hash or DEFAULT_PIN_HASH
+
+
+class ScreenshotSection(_Section):
+    """Save a PNG of the screen each time it changes state (for docs and support)."""
+
+    dir: str = ""
+    max_files: int = Field(default=500, ge=1, le=100_000)
+
+
+class SimSection(_Section):
+    """The simulated athlete (`source = "sim"`, or S on the no-camera screen)."""
+
+    script: str = "session"
+    seed: int = Field(default=0, ge=0, le=1_000_000)
+    athlete_height_m: float = Field(default=1.78, ge=1.2, le=2.2)
+    distance_m: float = Field(default=2.4, ge=1.2, le=3.5)
+    camera_height_m: float = Field(default=1.0, ge=0.5, le=1.6)
+    dowel_reps: int | None = Field(default=None, ge=0, le=10)
+    loop: bool = True  # start the script again when it ends (a demo kiosk)
+
+
+class KioskConfig(_Section):
+    camera: CameraSection = Field(default_factory=CameraSection)
+    station: StationSection = Field(default_factory=StationSection)
+    display: DisplaySection = Field(default_factory=DisplaySection)
+    audio: AudioSection = Field(default_factory=AudioSection)
+    operator: OperatorSection = Field(default_factory=OperatorSection)
+    screenshots: ScreenshotSection = Field(default_factory=ScreenshotSection)
+    flow: FlowConfig = Field(default_factory=FlowConfig)
+    sim: SimSection = Field(default_factory=SimSection)
+
+
+def path_or_none(text: str) -> Path | None:
+    """A config path: "" is None (use the default)."""
+    return Path(text) if text else None
+
+
+def load_config(path: Path | None) -> tuple[KioskConfig, Path | None]:
+    """The config and the file it came from (None: built-in defaults)."""
+    if path is None:
+        if not DEFAULT_CONFIG_PATH.exists():
+            return KioskConfig(), None
+        path = DEFAULT_CONFIG_PATH
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"config file {path} cannot be read ({type(err).__name__})") from None
+    return parse_config(text, str(path)), path
+
+
+def parse_config(text: str, name: str = "kiosk.toml") -> KioskConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{name}: not valid TOML: {err}") from None
+    try:
+        return KioskConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(f"{name}: {describe(err)}") from None
+
+
+def describe(err: ValidationError) -> str:
+    """The first validation error as plain words: which key, what value, what is allowed."""
+    e = err.errors(include_url=False)[0]
+    loc = tuple(e["loc"])
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    value, kind = e.get("input"), e["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key '{key}' (a typo, or a key from another version)"
+    if kind == "missing":
+        return f"missing key '{key}'"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        lo, hi = _bounds(loc)
+        return f"{key} = {_show(value)} is out of range (allowed {_show(lo)} to {_show(hi)})"
+    if kind == "literal_error":
+        return f"{key} = {_show(value)} is not allowed (allowed: {e.get('ctx', {}).get('expected', '?')})"
+    if kind == "value_error":
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        return f"{key}: {msg}" if isinstance(value, dict) else f"{key} = {_show(value)}: {msg}"
+    return f"{key} = {_show(value)}: {e['msg']}"
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, float) and math.isfinite(v):
+        return f"{v:g}"
+    if isinstance(v, str) and len(v) > 40:
+        v = v[:37] + "..."
+    return json.dumps(v) if isinstance(v, str | int | float | bool | type(None)) else str(v)
+
+
+def _bounds(loc: tuple[Any, ...]) -> tuple[float | None, float | None]:
+    """(lower, upper) bound of the field at `loc`, walking the nested sections."""
+    model: Any = KioskConfig
+    lo: float | None = None
+    hi: float | None = None
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            break
+        info = fields[part]
+        lo = hi = None
+        for m in info.metadata:
+            lo = getattr(m, "ge", getattr(m, "gt", lo))
+            hi = getattr(m, "le", getattr(m, "lt", hi))
+        model = info.annotation
+    return lo, hi

@@ -1,0 +1,282 @@
+"""The kiosk's main loop: read -> compute (session: observe, flow, view model) -> draw.
+
+Collaborators come in (Frigate style): sources, profile, config, renderer, audio, clock,
+supervisor (sd_notify). Modes: "calibrating" (no calibration yet: the first
+`calibration_frames` raw frames, station clear), "running", and full-screen statuses:
+no camera (S runs the simulated athlete; the camera is retried every few seconds),
+config error, source error, and "something went wrong". No exception reaches the screen:
+one in an iteration is logged with its traceback, shown as one line for `ERROR_HOLD_S`,
+and the station restarts (a third within a minute ends the process with code 1 so
+systemd restarts it). READY goes to systemd after the first frame (or once a status
+screen is the steady state); the watchdog is ticked every iteration.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from calibration.errors import CalibrationError
+from calibration.model import Calibration
+from hardware.source import FrameSource, SourceError, SourceState
+from kiosk.app.config import KioskConfig
+from kiosk.app.flow import FlowParams
+from kiosk.app.operator import Action, MenuMode, MenuState, menu_idle, menu_key
+from kiosk.app.ports import Clock, Display, Mode, Sound, Supervisor, Transition, camera_text
+from kiosk.app.session import Session
+from kiosk.app.shots import Screenshots
+from kiosk.app.sources import FAILED_TITLE, RETRY_S, TITLE, Calibrating, KioskSources
+from kiosk.app.view import ViewContext, ViewModel, status_view
+from kiosk.core import Profile
+
+log = logging.getLogger(__name__)
+
+NO_CAMERA_LINE = "No camera found - press S to run the simulated athlete"
+ERROR_TITLE = "Something went wrong - the kiosk is restarting"
+ERROR_HOLD_S = 3.0
+MAX_ERRORS_PER_MIN = 3
+RETRY_CAMERA_S = 3.0
+CAMERA_LOST_S = 2.0
+
+
+@dataclass
+class LoopParts:
+    sources: KioskSources
+    profile: Profile
+    cfg: KioskConfig
+    display: Display
+    audio: Sound
+    clock: Clock
+    supervisor: Supervisor
+    config_error: str | None = None
+    screenshot_dir: Path | None = None
+    fps: float = 30.0
+    transitions: list[Transition] = field(default_factory=list)
+
+
+class KioskLoop:
+    def __init__(self, parts: LoopParts, spec: str) -> None:
+        self.p = parts
+        self.spec = spec
+        self.mode = Mode.CONFIG_ERROR if parts.config_error else Mode.SOURCE_ERROR
+        self.message = parts.config_error or ""
+        self.units = parts.cfg.display.units
+        self.menu = MenuState()
+        self.src: FrameSource | None = None
+        self.session: Session | None = None
+        self.calib: Calibrating | None = None
+        self.cal_note = "not calibrated"
+        self.retry_at_s = float("inf")
+        self.error_times: list[float] = []
+        self.last_frame_s = 0.0
+        self.ready_sent = False
+        self.shots = Screenshots(parts.screenshot_dir, parts.display.save,
+                                 max_files=parts.cfg.screenshots.max_files)
+        f = parts.profile.faults
+        self.params = FlowParams(cfg=parts.cfg.flow, wall_tolerance_mm=f.wall_tolerance_mm,
+                                 first_stage="dowel" if parts.profile.drill.dowel_reps > 0 else "wall")
+
+    # --- sources and modes ---------------------------------------------------------------
+
+    def _set_mode(self, mode: Mode, message: str = "") -> None:
+        if (mode, message) != (self.mode, self.message) or mode is Mode.CALIBRATING:
+            self.p.supervisor.status(f"{mode.value}: {message}" if message else mode.value)
+        self.mode, self.message = mode, message
+        if mode in (Mode.CONFIG_ERROR, Mode.NO_CAMERA, Mode.SOURCE_ERROR) and not self.ready_sent:
+            self.ready_sent = True  # a status screen is this run's steady state
+            self.p.supervisor.ready(mode.value)
+
+    def _close(self) -> None:
+        if self.src is not None:
+            self.src.close()
+            self.src = None
+
+    def _open(self, spec: str, now_s: float, force_calibration: bool = False,
+              keep: Calibration | None = None) -> None:
+        """Start `spec`: running with `keep` or the stored calibration, else calibrating."""
+        self._close()
+        self.spec = spec
+        cal = keep or (None if force_calibration else self.p.sources.stored_calibration(spec))
+        try:
+            self.src = self.p.sources.open(spec, for_calibration=cal is None)
+        except SourceError as err:
+            self._source_failed(err, now_s)
+            return
+        if cal is None:
+            self.calib = Calibrating(spec, self.p.cfg.station.calibration_frames)
+            self._set_mode(Mode.CALIBRATING)
+        else:
+            self.cal_note = self.cal_note if keep is not None else "calibrated"
+            self.session = Session(cal, self.p.profile, self.params, self.p.audio)
+            self._set_mode(Mode.RUNNING)
+        self.last_frame_s = now_s
+
+    def _source_failed(self, err: Exception, now_s: float) -> None:
+        if self.spec == "live":
+            if self.mode is not Mode.NO_CAMERA:  # once, not at every retry
+                print(NO_CAMERA_LINE, flush=True)
+            self.retry_at_s = now_s + RETRY_CAMERA_S
+            self._set_mode(Mode.NO_CAMERA, str(err))
+        else:
+            self._set_mode(Mode.SOURCE_ERROR, str(err))
+
+    def _calibrating(self, now_s: float) -> ViewModel:
+        assert self.src is not None and self.calib is not None
+        f = self.src.read(1.0)
+        if f is not None:
+            self._first_frame()
+        self.calib.add(f)
+        ended = f is None and not self.src.online
+        if self.calib.ready(ended):
+            self._close()
+            try:
+                cal, self.cal_note = self.calib.finish(self.p.sources)
+            except CalibrationError as err:
+                self.retry_at_s = now_s + RETRY_S
+                self._set_mode(Mode.CAL_FAILED, str(err))
+                return self._status_view(now_s)
+            self._open(self.spec, now_s, keep=cal)
+        elif ended:
+            self._set_mode(Mode.SOURCE_ERROR, "the source ended before calibration frames arrived")
+        return status_view(self._ctx(now_s), "calibrating", TITLE, self.calib.lines(), alert=False)
+
+    def _first_frame(self) -> None:
+        if not self.ready_sent:
+            self.ready_sent = True
+            self.p.supervisor.ready("first frame")
+
+    def _running(self, now_s: float) -> ViewModel:
+        assert self.src is not None and self.session is not None
+        f = self.src.read(0.5)
+        if f is not None:
+            self._first_frame()
+            self.last_frame_s = now_s
+            self.session.step(f, now_s)
+        elif self.src.status.state is SourceState.ENDED:
+            if not self.p.sources.restart_at_end(self.spec):
+                self._close()
+                self._set_mode(Mode.SOURCE_ERROR, "the recording has ended")
+                return self._status_view(now_s)
+            self._close()
+            self.src = self.p.sources.open(self.spec)
+            self.session.reset()
+        elif now_s - self.last_frame_s > CAMERA_LOST_S:
+            return status_view(self._ctx(now_s), "camera-lost", "Camera disconnected - reconnecting",
+                               (self.src.status.message,))
+        return self.session.view(self._ctx(now_s))
+
+    def _ctx(self, now_s: float) -> ViewContext:
+        cam = camera_text(self.src.status if self.src is not None else None)
+        return ViewContext(t_s=now_s, units=self.units, status=(cam, self.cal_note), menu=self.menu,
+                           sound=self.p.audio.status)
+
+    def _status_view(self, now_s: float) -> ViewModel:
+        ctx = self._ctx(now_s)
+        if self.mode is Mode.CONFIG_ERROR:
+            fix = "Fix the file, then restart the kiosk (systemctl restart hinge-kiosk)"
+            return status_view(ctx, "config-error", "Config error", (self.message, fix))
+        if self.mode is Mode.NO_CAMERA:
+            return status_view(ctx, "no-camera", NO_CAMERA_LINE, (self.message,))
+        if self.mode is Mode.ERROR:
+            return status_view(ctx, "error", ERROR_TITLE, (self.message,))
+        if self.mode is Mode.CAL_FAILED:
+            return status_view(ctx, "calibration-failed", FAILED_TITLE, (self.message,))
+        return status_view(ctx, "source-error", "The camera source stopped", (self.message,))
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def step(self, now_s: float) -> ViewModel:
+        """Compute one iteration's view (no drawing)."""
+        if self.mode is Mode.NO_CAMERA and now_s >= self.retry_at_s:
+            self.retry_at_s = now_s + RETRY_CAMERA_S
+            self._open("live", now_s)
+        if self.mode in (Mode.ERROR, Mode.CAL_FAILED) and now_s >= self.retry_at_s:
+            # The same source again, keeping the calibration when there is one.
+            self.retry_at_s = float("inf")
+            keep = self.session.calibration if self.session is not None else None
+            self._open(self.spec, now_s, force_calibration=keep is None, keep=keep)
+        if self.mode is Mode.CALIBRATING:
+            return self._calibrating(now_s)
+        if self.mode is Mode.RUNNING:
+            return self._running(now_s)
+        return self._status_view(now_s)
+
+    def _failed(self, err: Exception, now_s: float) -> bool:
+        """Log an iteration's exception and show it as one line; False: too many, give up."""
+        log.error("kiosk loop error", exc_info=err)
+        self.error_times = [t for t in self.error_times if now_s - t < 60.0] + [now_s]
+        line = (str(err).splitlines() or [""])[0][:120]
+        try:
+            self._close()
+        except Exception as close_err:
+            log.warning("closing the source after an error: %s", close_err)
+        self.retry_at_s = now_s + ERROR_HOLD_S
+        self._set_mode(Mode.ERROR, f"{type(err).__name__}: {line}" if line else type(err).__name__)
+        return len(self.error_times) < MAX_ERRORS_PER_MIN
+
+    def _keys(self, keys: list[str], now_s: float) -> int | None:
+        """Handle key presses; an exit code when the kiosk should stop."""
+        for key in keys:
+            if key == "quit":
+                return 0
+            if self.menu.mode is MenuMode.CLOSED and key == "s" and self.mode is Mode.NO_CAMERA:
+                self._open("sim", now_s)
+                continue
+            self.menu, action = menu_key(self.menu, key, now_s, self.p.cfg.operator.effective_pin_hash)
+            if action is Action.QUIT:
+                return 0
+            if action is Action.TOGGLE_UNITS:
+                self.units = "cm" if self.units == "in" else "in"
+            elif action is Action.TOGGLE_MUTE:
+                self.p.audio.toggle_mute()
+            elif action is Action.RESET_SESSION and self.session is not None:
+                self.session.reset()
+            elif action is Action.RECALIBRATE and self.mode is not Mode.CONFIG_ERROR:
+                self.session = None
+                self._open(self.spec, now_s, force_calibration=True)
+            if action is not None:
+                log.info("operator: %s", action.value)
+        self.menu = menu_idle(self.menu, now_s)
+        return None
+
+    def _record(self, index: int, now_s: float, vm: ViewModel) -> None:
+        t = self.p.transitions
+        if not t or t[-1].key != vm.key:
+            flow = self.session.flow if self.session is not None and self.mode is Mode.RUNNING else None
+            t.append(Transition(index, now_s, vm.key, vm, flow))
+            log.info("screen: %s", vm.key)
+
+    def run(self, max_frames: int | None = None) -> int:
+        """Loop until quit (exit 0), `max_frames` iterations (0), or repeated errors (1)."""
+        clock, period_s = self.p.clock, 1.0 / self.p.fps
+        if self.mode is Mode.CONFIG_ERROR:
+            self._set_mode(Mode.CONFIG_ERROR, self.message)
+        else:
+            self._open(self.spec, clock.now_s())
+        index = 0
+        try:
+            while max_frames is None or index < max_frames:
+                now_s = clock.now_s()
+                try:
+                    code = self._keys(self.p.display.poll(), now_s)
+                    if code is not None:
+                        return code
+                    vm = self.step(now_s)
+                    self.shots.before_draw(vm.key, now_s)
+                    self.p.display.draw(vm)
+                except Exception as err:
+                    if not self._failed(err, now_s):
+                        return 1
+                    vm = self._status_view(now_s)
+                    self.shots.before_draw(vm.key, now_s)
+                    self.p.display.draw(vm)  # a failure drawing the status screen itself ends the run
+                self.shots.after_draw(now_s)
+                self._record(index, now_s, vm)
+                self.p.supervisor.tick()
+                clock.pace(period_s)
+                index += 1
+            return 0
+        finally:
+            self.shots.flush()
+            self._close()

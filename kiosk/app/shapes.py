@@ -1,0 +1,242 @@
+"""Drawing primitives shared by the renderer: palette, cached text, the shapes that tell
+pass from fail without colour (a check mark, a cross), arrows, the side view, and the
+attract screen's demonstration (a stick figure hinging back to a wall with a dowel on its
+back, on a 4 s loop: shows a passer-by the movement before they step in).
+
+All coordinates are pixels on the 1280x720 canvas.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pygame
+
+from kiosk.app.scene import Scene
+
+Color = tuple[int, int, int]
+BG: Color = (14, 18, 24)
+PANEL: Color = (30, 36, 46)
+TEXT: Color = (245, 245, 245)
+DIM: Color = (170, 178, 190)
+CUE: Color = (255, 214, 64)  # instructions and cues: yellow on near-black
+GREEN: Color = (46, 204, 113)
+GREEN_DARK: Color = (18, 92, 52)
+RED: Color = (255, 77, 77)
+RED_DARK: Color = (120, 24, 24)
+BODY: Color = (140, 190, 240)
+WALL: Color = (235, 150, 40)
+WOOD: Color = (222, 170, 100)
+FLOOR: Color = (90, 98, 110)
+
+ToPx = Callable[[float, float], tuple[int, int]]
+_CELL_M = 0.015  # silhouette raster: about the depth's point spacing at 2.4 m
+
+
+class Text:
+    """Font and rendered-text cache (pygame's default font; sizes in pixels)."""
+
+    def __init__(self) -> None:
+        self._fonts: dict[int, pygame.font.Font] = {}
+        self._cache: dict[tuple[str, int, Color], pygame.Surface] = {}
+
+    def font(self, size: int) -> pygame.font.Font:
+        if size not in self._fonts:
+            self._fonts[size] = pygame.font.Font(None, size)
+        return self._fonts[size]
+
+    def render(self, text: str, size: int, color: Color) -> pygame.Surface:
+        key = (text, size, color)
+        if key not in self._cache:
+            if len(self._cache) > 400:
+                self._cache.clear()
+            self._cache[key] = self.font(size).render(text, True, color)
+        return self._cache[key]
+
+    def wrap(self, text: str, size: int, width_px: int) -> list[str]:
+        words, lines, line = text.split(), [], ""
+        for w in words:
+            trial = f"{line} {w}".strip()
+            if line and self.font(size).size(trial)[0] > width_px:
+                lines.append(line)
+                line = w
+            else:
+                line = trial
+        return [*lines, line] if line else lines
+
+    def draw(self, surf: pygame.Surface, text: str, size: int, color: Color, pos: tuple[int, int],
+             anchor: str = "topleft") -> pygame.Rect:
+        img = self.render(text, size, color)
+        rect = img.get_rect(**{anchor: pos})
+        surf.blit(img, rect)
+        return rect
+
+
+def check_mark(surf: pygame.Surface, centre: tuple[int, int], size_px: int, color: Color) -> None:
+    cx, cy, s = centre[0], centre[1], size_px / 100.0
+    pts = [(-45, 0), (-30, -15), (-12, 5), (32, -40), (47, -25), (-12, 35)]
+    pygame.draw.polygon(surf, color, [(cx + x * s, cy + y * s) for x, y in pts])
+
+
+def cross(surf: pygame.Surface, centre: tuple[int, int], size_px: int, color: Color) -> None:
+    cx, cy, s = centre[0], centre[1], size_px / 100.0
+    arm = [(-12, -45), (12, -45), (12, 45), (-12, 45)]
+    for angle in (45.0, -45.0):
+        c, n = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        pts = [(cx + (x * c - y * n) * s, cy + (x * n + y * c) * s) for x, y in arm]
+        pygame.draw.polygon(surf, color, pts)
+
+
+def arrow(surf: pygame.Surface, centre: tuple[int, int], length_px: int, right: bool, color: Color) -> None:
+    """A fat horizontal arrow pointing right (or left)."""
+    d = 1 if right else -1
+    cx, cy, h = centre[0], centre[1], length_px / 2
+    shaft, head = length_px * 0.12, length_px * 0.28
+    pts = [(-h, -shaft), (h - head, -shaft), (h - head, -2.2 * shaft), (h, 0.0),
+           (h - head, 2.2 * shaft), (h - head, shaft), (-h, shaft)]
+    pygame.draw.polygon(surf, color, [(cx + d * x, cy + y) for x, y in pts])
+
+
+MARKER_NAMES = {"head": "head", "thoracic": "upper back", "sacrum": "sacrum"}
+
+
+def draw_scene(surf: pygame.Surface, scene: Scene, rect: pygame.Rect, show_spot: bool, text: Text) -> None:
+    """The side view inside `rect`: floor, spot, wall, silhouette, dowel and markers (a
+    marker that lost contact is named beside it, on the back's side)."""
+    w_m, h_m = scene.x_max_m - scene.x_min_m, scene.y_max_m + 0.05
+    scale = min(rect.width / w_m, rect.height / h_m)
+    ox = rect.x + (rect.width - w_m * scale) / 2
+    oy = rect.bottom - 0.05 * scale
+
+    def px(x_m: float, y_m: float) -> tuple[int, int]:
+        u = (scene.x_max_m - x_m) if scene.mirror else (x_m - scene.x_min_m)
+        return round(ox + u * scale), round(oy - y_m * scale)
+
+    pygame.draw.rect(surf, PANEL, rect, border_radius=12)
+    floor_y = px(0.0, 0.0)[1]
+    pygame.draw.line(surf, FLOOR, (rect.x + 8, floor_y), (rect.right - 8, floor_y), 4)
+    if show_spot:
+        a, b = px(scene.spot_x_m[0], 0.0), px(scene.spot_x_m[1], 0.0)
+        pad = pygame.Rect(min(a[0], b[0]), floor_y - 4, abs(b[0] - a[0]), 12)
+        pygame.draw.rect(surf, GREEN if scene.on_spot else CUE, pad)
+    if scene.wall_x_m is not None:
+        _wall(surf, scene, rect, px)
+    _silhouette(surf, scene, px, scale)
+    if scene.dowel is not None:
+        pygame.draw.line(surf, (60, 40, 20), px(*scene.dowel[0]), px(*scene.dowel[1]), 16)
+        pygame.draw.line(surf, WOOD, px(*scene.dowel[0]), px(*scene.dowel[1]), 10)
+    for m in scene.markers:
+        c = px(*m.xy_m)
+        if m.ok:  # contact: a filled green disc
+            pygame.draw.circle(surf, GREEN, c, 15)
+            pygame.draw.circle(surf, TEXT, c, 15, 3)
+        else:  # gap: a red ring with a cross in it, and its name
+            pygame.draw.circle(surf, RED, c, 18, 5)
+            cross(surf, c, 26, RED)
+            behind = scene.mirror  # world -x (the back) is on the screen's left unless mirrored
+            at = (c[0] + (24 if behind else -24), c[1] - 30)
+            anchor = "bottomleft" if behind else "bottomright"
+            text.draw(surf, MARKER_NAMES.get(m.name, m.name), 44, RED, at, anchor)
+
+
+def _wall(surf: pygame.Surface, scene: Scene, rect: pygame.Rect, px: ToPx) -> None:
+    assert scene.wall_x_m is not None
+    front = px(scene.wall_x_m, 0.0)[0]
+    back_edge = rect.x if not scene.mirror else rect.right
+    x0, x1 = sorted((front, back_edge))
+    top = px(0.0, 1.7)[1]
+    floor_y = px(0.0, 0.0)[1]
+    color = GREEN if scene.wall_touch else WALL
+    slab = pygame.Surface((max(1, x1 - x0), floor_y - top), pygame.SRCALPHA)
+    slab.fill((*color, 60))
+    for k in range(-slab.get_height(), slab.get_width(), 28):  # hatching: reads as a solid wall
+        pygame.draw.line(slab, (*color, 110), (k, slab.get_height()), (k + slab.get_height(), 0), 3)
+    surf.blit(slab, (x0, top))
+    pygame.draw.line(surf, color, (front, top), (front, floor_y), 8)
+
+
+def _silhouette(surf: pygame.Surface, scene: Scene, px: ToPx, scale: float) -> None:
+    """Rasterise the body's (x, y) points on a 1.5 cm grid, close pinholes, scale up."""
+    xy = scene.body_xy_m
+    if len(xy) == 0:
+        return
+    w_m, h_m = scene.x_max_m - scene.x_min_m, scene.y_max_m
+    gw, gh = int(w_m / _CELL_M), int(h_m / _CELL_M)
+    u = (scene.x_max_m - xy[:, 0]) if scene.mirror else (xy[:, 0] - scene.x_min_m)
+    ix = (u / _CELL_M).astype(np.int32)
+    iy = ((scene.y_max_m - xy[:, 1]) / _CELL_M).astype(np.int32)
+    ok = (ix >= 0) & (ix < gw) & (iy >= 0) & (iy < gh)
+    grid = np.zeros((gw, gh), dtype=bool)
+    grid[ix[ok], iy[ok]] = True
+    grown = grid.copy()
+    grown[1:, :] |= grid[:-1, :]
+    grown[:-1, :] |= grid[1:, :]
+    grown[:, 1:] |= grid[:, :-1]
+    grown[:, :-1] |= grid[:, 1:]
+    rgb = np.zeros((gw, gh, 3), dtype=np.uint8)
+    rgb[grown] = BODY
+    img = pygame.surfarray.make_surface(rgb)
+    img.set_colorkey((0, 0, 0))
+    size = (round(gw * _CELL_M * scale), round(gh * _CELL_M * scale))
+    surf.blit(pygame.transform.scale(img, size), px(scene.x_max_m if scene.mirror else scene.x_min_m,
+                                                    scene.y_max_m))
+
+
+# --- the attract screen's demonstration: a stick figure hinging to a wall, dowel on its back ---
+# Figure geometry in metres, forward +x (drawn mirrored when the station faces left).
+
+DEMO_PERIOD_S = 4.0
+SHANK_M, THIGH_M, TRUNK_M, NECK_M = 0.45, 0.45, 0.55, 0.22
+DEMO_WALL_X_M = -0.42
+
+
+def _add(p: tuple[float, float], length_m: float, angle_deg: float) -> tuple[float, float]:
+    """p plus a segment of length_m at angle_deg from vertical (+ = leaning forward)."""
+    a = math.radians(angle_deg)
+    return p[0] + length_m * math.sin(a), p[1] + length_m * math.cos(a)
+
+
+def pose_at(t_s: float) -> tuple[dict[str, tuple[float, float]], float, float]:
+    """Joint positions of the demo at time t_s (standing, hinging to ~70 deg and back),
+    the trunk angle (deg) and the hinge depth (0 standing, 1 at the bottom)."""
+    depth = 0.5 - 0.5 * math.cos(2 * math.pi * (t_s % DEMO_PERIOD_S) / DEMO_PERIOD_S)
+    trunk_deg, knee_deg = 70.0 * depth, 18.0 * depth
+    ankle = (0.0, 0.08)
+    knee = _add(ankle, SHANK_M, 0.5 * knee_deg)
+    hip = _add(knee, THIGH_M, -0.5 * knee_deg - 0.25 * trunk_deg)
+    shoulder = _add(hip, TRUNK_M, trunk_deg)
+    head = _add(shoulder, NECK_M * 0.6, trunk_deg)
+    joints = {"heel": (-0.06, 0.0), "toe": (0.2, 0.0), "ankle": ankle, "knee": knee, "hip": hip,
+              "shoulder": shoulder, "head": head}
+    return joints, trunk_deg, depth
+
+
+def draw_demo(surf: pygame.Surface, rect: pygame.Rect, t_s: float, mirror: bool = False) -> None:
+    scale = rect.height / 2.1
+    base_x = rect.centerx + (0.12 if not mirror else -0.12) * scale
+    floor_y = rect.bottom - 40
+
+    def px(p: tuple[float, float]) -> tuple[int, int]:
+        x = -p[0] if mirror else p[0]
+        return round(base_x + x * scale), round(floor_y - p[1] * scale)
+
+    j, trunk_deg, depth = pose_at(t_s)
+    pygame.draw.line(surf, FLOOR, (rect.x + 20, floor_y), (rect.right - 20, floor_y), 4)
+    touch = depth > 0.93
+    wall_px = px((DEMO_WALL_X_M, 0.0))[0]
+    pygame.draw.line(surf, GREEN if touch else WALL, (wall_px, floor_y), (wall_px, px((0, 1.5))[1]), 10)
+    for j0, j1 in (("toe", "heel"), ("ankle", "knee"), ("knee", "hip"), ("hip", "shoulder")):
+        pygame.draw.line(surf, BODY, px(j[j0]), px(j[j1]), 18)
+    pygame.draw.line(surf, BODY, px(j["heel"]), px(j["ankle"]), 18)
+    pygame.draw.circle(surf, BODY, px(j["head"]), round(0.11 * scale))
+    # The dowel: along the back, from behind the head to below the hips.
+    tr = math.radians(trunk_deg)
+    back = (-math.cos(tr) * 0.09, math.sin(tr) * 0.09)
+    axis = (math.sin(tr), math.cos(tr))
+    lo = (j["hip"][0] + back[0] - 0.12 * axis[0], j["hip"][1] + back[1] - 0.12 * axis[1])
+    hi = (j["head"][0] + back[0] + 0.08 * axis[0], j["head"][1] + back[1] + 0.08 * axis[1])
+    pygame.draw.line(surf, WOOD, px(lo), px(hi), 10)
+    for p in (j["hip"], j["shoulder"], j["head"]):
+        pygame.draw.circle(surf, GREEN, px((p[0] + back[0], p[1] + back[1])), 11)

@@ -1,0 +1,155 @@
+"""Where the kiosk's frames and calibration come from, per source word (live, sim, a
+recording): the seam between the loop and hardware/ + calibration/.
+
+- live: the calibration file (config `calibration`, default the state directory's
+  calibration.json) is loaded when it exists and is valid; otherwise the loop calibrates
+  from the first frames and saves the result there.
+- sim / recording: always calibrated in memory from their own first frames (a simulated
+  or recorded camera's pose says nothing about the real one); they start again at the end.
+
+`Calibrating` collects the first raw frames (station clear) and fits the calibration;
+placement problems are logged and counted for the status corner, never shown to a
+walk-up athlete.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from calibration.calibrate import calibrate
+from calibration.errors import CalibrationError
+from calibration.model import Calibration
+from calibration.store import load, save
+from calibration.validate import check
+from hardware.frame import DepthFrame
+from hardware.rs_frames import FilterConfig
+from hardware.sim.camera import Placement
+from hardware.sim.source import SimConfig
+from hardware.source import FrameSource, SourceError
+from kiosk.analysis import MEASURE_FILTERS
+from kiosk.app.config import KioskConfig, path_or_none
+from kiosk.cmd_calibrate import default_calibration_path
+from kiosk.sources import open_source
+
+log = logging.getLogger(__name__)
+
+
+def sim_config(cfg: KioskConfig, **script_options: object) -> SimConfig:
+    s = cfg.sim
+    options: dict[str, object] = {} if s.dowel_reps is None else {"dowel_reps": s.dowel_reps}
+    options.update(script_options)
+    placement = Placement(distance_m=s.distance_m, height_m=s.camera_height_m)
+    return SimConfig(script=s.script, script_options=options, height_m=s.athlete_height_m,
+                     placement=placement, seed=s.seed)
+
+
+@dataclass
+class KioskSources:
+    """Opens sources and finds calibrations for the loop. `sim` overrides the SimConfig
+    built from the config (tests use short scripts); `realtime` paces sim and recordings."""
+
+    cfg: KioskConfig
+    sim: SimConfig | None = None
+    realtime: bool = True
+    problems: list[str] = field(default_factory=list)
+
+    def open(self, spec: str, for_calibration: bool = False) -> FrameSource:
+        """A started source: raw frames for calibration, else through MEASURE_FILTERS.
+        Raises SourceError (one line) when it cannot start."""
+        filters = FilterConfig.off() if for_calibration else MEASURE_FILTERS
+        cam = self.cfg.camera
+        src: FrameSource
+        if spec == "live":
+            try:
+                from hardware.live import LiveSource
+            except ImportError as err:  # aarch64 without the librealsense build
+                hint = "run hardware/pi/build_librealsense.sh"
+                raise SourceError(f"no RealSense support ({err}): {hint}") from None
+            src = LiveSource(serial=cam.serial or None, width=cam.width, height=cam.height, fps=cam.fps,
+                             filters=filters)
+        else:
+            src = open_source(spec, filters=filters, realtime=self.realtime and not for_calibration,
+                              sim=self.sim or sim_config(self.cfg))
+        src.start()
+        return src
+
+    def calibration_path(self) -> Path:
+        return path_or_none(self.cfg.station.calibration) or default_calibration_path()
+
+    def stored_calibration(self, spec: str) -> Calibration | None:
+        """The saved calibration for a live camera (None: calibrate at start)."""
+        if spec != "live":
+            return None
+        path = self.calibration_path()
+        if not path.exists():
+            return None
+        try:
+            cal = load(path)
+        except CalibrationError as err:
+            log.warning("calibration file unusable, calibrating again: %s", err)
+            return None
+        facing = self.cfg.station.facing
+        return cal if facing == "auto" else cal.with_facing(facing)
+
+    def station_distance_m(self, spec: str) -> float | None:
+        if spec == "sim":
+            return (self.sim or sim_config(self.cfg)).placement.distance_m
+        return self.cfg.station.station_distance_m
+
+    def facing(self, spec: str) -> str:
+        return self.cfg.station.facing if spec == "live" else "auto"
+
+    def keep(self, spec: str, cal: Calibration) -> str:
+        """Store a new calibration (live only); returns a one-line note for the log."""
+        if spec != "live":
+            return "calibrated in memory"
+        path = self.calibration_path()
+        try:
+            save(cal, path)
+        except OSError as err:
+            return f"calibration not saved to {path}: {err.strerror or err}"
+        return f"calibration saved to {path}"
+
+    def restart_at_end(self, spec: str) -> bool:
+        return spec != "live" and (spec != "sim" or self.cfg.sim.loop)
+
+
+# --- calibrating at start or on the operator's request ------------------------------------
+
+MIN_FRAMES = 3  # a recording shorter than the wanted burst still calibrates from these
+RETRY_S = 10.0  # after a failed calibration (floor not found: the station was not clear)
+TITLE = "Calibrating - keep the station clear"
+FAILED_TITLE = "Calibration failed - clear the station; trying again"
+
+
+@dataclass
+class Calibrating:
+    """Collects `wanted` frames; `finish()` fits and keeps the calibration (may raise
+    CalibrationError, one line)."""
+
+    spec: str
+    wanted: int
+    frames: list[DepthFrame] = field(default_factory=list)
+
+    def add(self, frame: DepthFrame | None) -> None:
+        if frame is not None:
+            self.frames.append(frame)
+
+    def ready(self, source_ended: bool) -> bool:
+        return len(self.frames) >= self.wanted or (source_ended and len(self.frames) >= MIN_FRAMES)
+
+    def lines(self) -> tuple[str, ...]:
+        return ("Please stay off the floor marker for a moment",
+                f"{len(self.frames)} of {self.wanted} frames")
+
+    def finish(self, sources: KioskSources) -> tuple[Calibration, str]:
+        """The calibration and the status corner's note about it."""
+        cal = calibrate(self.frames, facing=sources.facing(self.spec),
+                        station_distance_m=sources.station_distance_m(self.spec), source=self.spec)
+        problems = check(cal)
+        for problem in problems:
+            log.warning("placement: %s", problem)
+        log.info("%s", sources.keep(self.spec, cal))
+        return cal, "calibrated" + (f" ({len(problems)} placement problems)" if problems else "")

@@ -1,0 +1,136 @@
+"""`hinge-kiosk run`: the walk-up kiosk, fullscreen, with live cues, sound and the operator
+menu. The composition root of kiosk/app: config -> sources, profile, display, audio,
+clock, systemd supervisor -> KioskLoop.
+
+Headless (SDL_VIDEODRIVER=dummy) it runs the same loop without a screen; `--frames N`
+stops after N loop iterations and `--screenshot-dir DIR` keeps a PNG of each screen state.
+A bad config or profile does not crash it: the kiosk shows a "config error" screen with
+the one-line reason (and prints it), and waits for the operator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from kiosk import notify
+from kiosk.app.audio import Audio
+from kiosk.app.config import ConfigError, KioskConfig, load_config, path_or_none
+from kiosk.app.loop import KioskLoop, LoopParts
+from kiosk.app.operator import hash_pin
+from kiosk.app.ports import MonotonicClock
+from kiosk.app.sources import KioskSources
+from kiosk.core import Profile
+from kiosk.core.profile_loader import ProfileError, load_profile
+
+log = logging.getLogger("kiosk")
+
+
+class SystemdSupervisor:
+    """READY/STATUS/WATCHDOG through kiosk.notify (no-ops outside systemd)."""
+
+    def __init__(self) -> None:
+        self._notifier = notify.default_notifier()
+        self._watchdog = notify.Watchdog.from_env(self._notifier)
+
+    def ready(self, status: str) -> None:
+        self._notifier.ready(status)
+
+    def status(self, text: str) -> None:
+        self._notifier.status(text)
+
+    def tick(self) -> None:
+        self._watchdog.tick()
+
+    def stopping(self) -> None:
+        self._notifier.stopping()
+
+
+def _one_line(err: Exception) -> str:
+    return (str(err).splitlines() or [type(err).__name__])[0]
+
+
+def load_settings(config: str | None) -> tuple[KioskConfig, Profile, str | None]:
+    """Config and profile; on a problem the defaults and the one-line reason."""
+    try:
+        cfg, path = load_config(Path(config) if config else None)
+    except ConfigError as err:
+        return KioskConfig(), Profile(), str(err)
+    log.info("config: %s", path or "built-in defaults")
+    if not cfg.operator.pin_hash:
+        log.warning("operator PIN is the default: set [operator] pin_hash (hinge-kiosk run --hash-pin)")
+    try:
+        profile = load_profile(path_or_none(cfg.station.profile))
+    except ProfileError as err:
+        lines = str(err).splitlines()
+        return cfg, Profile(), " ".join(line.strip() for line in lines[:3])
+    return cfg, profile, None
+
+
+def cmd_hash_pin() -> int:
+    pin = getpass.getpass("New operator PIN (3-8 digits): ")
+    if pin != getpass.getpass("Again: "):
+        print("hinge-kiosk: error: the two PINs differ", file=sys.stderr)
+        return 2
+    try:
+        print(f'[operator]\npin_hash = "{hash_pin(pin)}"')
+    except ValueError as err:
+        print(f"hinge-kiosk: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.hash_pin:
+        return cmd_hash_pin()
+    cfg, profile, problem = load_settings(args.config)
+    if problem:
+        print(f"hinge-kiosk: config error: {problem}", file=sys.stderr)
+    if args.script:
+        cfg = cfg.model_copy(update={"sim": cfg.sim.model_copy(update={"script": args.script})})
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # stdout is for the kiosk's own lines
+    import pygame
+
+    from kiosk.app.render import PygameRenderer
+
+    try:
+        display = PygameRenderer(windowed=args.windowed or cfg.display.windowed)
+    except pygame.error as err:
+        print(f"hinge-kiosk: error: no display ({err}); set SDL_VIDEODRIVER (kmsdrm, x11, dummy)",
+              file=sys.stderr)
+        return 2
+    supervisor = SystemdSupervisor()
+    shots = Path(args.screenshot_dir) if args.screenshot_dir else path_or_none(cfg.screenshots.dir)
+    parts = LoopParts(
+        sources=KioskSources(cfg), profile=profile, cfg=cfg, display=display,
+        audio=Audio(muted=cfg.audio.mute, volume=cfg.audio.volume), clock=MonotonicClock(),
+        supervisor=supervisor, config_error=problem, screenshot_dir=shots,
+    )
+    log.info("display driver %s; sound: %s", display.driver, parts.audio.status)
+    try:
+        rc = KioskLoop(parts, args.source or cfg.camera.source).run(args.frames)
+    finally:
+        supervisor.stopping()
+        display.close()
+    return rc
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    p = sub.add_parser("run", help="the walk-up kiosk: fullscreen coaching with live cues and sound")
+    p.add_argument("--source", default=None, metavar="{live,sim,REC}",
+                   help="live camera, the simulated athlete, or a recording (default: the config's, live)")
+    p.add_argument("--windowed", action="store_true", help="a 1280x720 window instead of fullscreen")
+    p.add_argument("--frames", type=int, default=None, metavar="N", help="stop after N frames")
+    p.add_argument("--screenshot-dir", default=None, metavar="DIR",
+                   help="save a PNG each time the screen changes state")
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="kiosk.toml (default: /etc/hinge-kiosk/kiosk.toml when present)")
+    p.add_argument("--script", default=None, help="simulator script for --source sim (default: session)")
+    p.add_argument("--hash-pin", action="store_true", help="print a pin_hash line for kiosk.toml and exit")
+    p.set_defaults(func=cmd_run)
+    return p
