@@ -12,9 +12,15 @@ $(STAMP): pyproject.toml hardware/setup_host.sh
 
 setup: $(STAMP)
 
-## Run the kiosk's main job on the built-in simulated athlete (headless here: prints and saves screenshots).
+## The kiosk on the built-in simulated athlete: one athlete's session, then it stops.
+## With no screen (no DISPLAY/WAYLAND_DISPLAY) it runs headless under SDL's dummy drivers,
+## prints the screens, reps, verdicts and hinge depth, and saves screenshots to out/demo/.
 demo: $(STAMP)
-	$(PY) -m kiosk.cli demo --out out/demo
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "demo: no display found, running headless; screenshots go to out/demo/"; \
+	  export SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy; \
+	fi; \
+	$(VENV)/bin/hinge-kiosk run --source sim --windowed --sessions 1 --screenshot-dir out/demo
 
 ## Lint, type-check and run the test suite (no camera, no display needed).
 test: $(STAMP)

@@ -24,8 +24,9 @@ from kiosk.app.loop import KioskLoop, LoopParts
 from kiosk.app.operator import hash_pin
 from kiosk.app.ports import MonotonicClock
 from kiosk.app.sources import KioskSources
-from kiosk.core import Profile
+from kiosk.core import Profile, RepResult, summary
 from kiosk.core.profile_loader import ProfileError, load_profile
+from kiosk.report import reps_lines, summary_line
 
 log = logging.getLogger("kiosk")
 
@@ -112,12 +113,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         supervisor=supervisor, config_error=problem, screenshot_dir=shots,
     )
     log.info("display driver %s; sound: %s", display.driver, parts.audio.status)
+    loop = KioskLoop(parts, args.source or cfg.camera.source)
     try:
-        rc = KioskLoop(parts, args.source or cfg.camera.source).run(args.frames)
+        rc = loop.run(args.frames, args.sessions)
     finally:
         supervisor.stopping()
         display.close()
+    if loop.session is not None:
+        print_sessions(loop.session.finished)
     return rc
+
+
+def print_sessions(finished: list[tuple[RepResult, ...]]) -> None:
+    """What each athlete did, for a headless run (the demo) and the operator's terminal."""
+    for n, reps in enumerate(finished, start=1):
+        print(f"\nathlete {n}:")
+        print("\n".join(reps_lines([r.to_json() for r in reps])))
+        print(summary_line(summary(list(reps))))
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -126,6 +138,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
                    help="live camera, the simulated athlete, or a recording (default: the config's, live)")
     p.add_argument("--windowed", action="store_true", help="a 1280x720 window instead of fullscreen")
     p.add_argument("--frames", type=int, default=None, metavar="N", help="stop after N frames")
+    p.add_argument("--sessions", type=int, default=None, metavar="N",
+                   help="stop once N athletes have seen their result (the demo uses 1)")
     p.add_argument("--screenshot-dir", default=None, metavar="DIR",
                    help="save a PNG each time the screen changes state")
     p.add_argument("--config", default=None, metavar="FILE",

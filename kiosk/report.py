@@ -13,25 +13,34 @@ FAULT_WORDS = {
 }
 
 
-def rep_table(doc: dict[str, Any]) -> str:
-    """The rep table and summary of an `analyze` document."""
+def reps_lines(reps: list[dict[str, Any]]) -> list[str]:
+    """One line per rep (DESIGN.md `reps` entries) under a header."""
     lines = [
         f"{'rep':>3}  {'time s':>11}  {'wall in':>7}  {'hip-wall mm':>11}  {'knee deg':>8}  "
         f"{'trunk deg':>9}  verdict"
     ]
-    for r in doc["reps"]:
+    for r in reps:
         verdict = "PASS" if r["passed"] else "FAIL: " + ", ".join(FAULT_WORDS.get(f, f) for f in r["faults"])
         lines.append(
             f"{r['index']:>3}  {r['start_s']:>5.1f}-{r['end_s']:<5.1f}  {r['wall_distance_in']:>7.0f}  "
             f"{r['min_hip_to_wall_mm']:>11.0f}  {r['max_knee_flexion_deg']:>8.0f}  "
             f"{r['max_trunk_angle_deg']:>9.0f}  {verdict}"
         )
-    if not doc["reps"]:
+    if not reps:
         lines.append("  (no reps found)")
-    s = doc["summary"]
-    depth = "none passed" if s["hinge_depth_in"] is None else f"{s['hinge_depth_in']:.0f} in"
+    return lines
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    depth = "none passed" if summary["hinge_depth_in"] is None else f"{summary['hinge_depth_in']:.0f} in"
+    return f"{summary['passed']}/{summary['reps']} reps passed; hinge depth {depth}"
+
+
+def rep_table(doc: dict[str, Any]) -> str:
+    """The rep table and summary of an `analyze` document."""
+    lines = reps_lines(doc["reps"])
     lines.append(
-        f"{s['passed']}/{s['reps']} reps passed; hinge depth {depth}; "
-        f"{len(doc['per_frame'])} frames at {doc['fps']:.0f} fps, athlete facing {doc['facing']}"
+        f"{summary_line(doc['summary'])}; {len(doc['per_frame'])} frames at {doc['fps']:.0f} fps, "
+        f"athlete facing {doc['facing']}"
     )
     return "\n".join(lines)

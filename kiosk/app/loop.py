@@ -21,7 +21,7 @@ from calibration.errors import CalibrationError
 from calibration.model import Calibration
 from hardware.source import FrameSource, SourceError, SourceState
 from kiosk.app.config import KioskConfig
-from kiosk.app.flow import FlowParams
+from kiosk.app.flow import FlowParams, Screen
 from kiosk.app.operator import Action, MenuMode, MenuState, menu_idle, menu_key
 from kiosk.app.ports import Clock, Display, Mode, Sound, Supervisor, Transition, camera_text
 from kiosk.app.session import Session
@@ -38,6 +38,7 @@ ERROR_HOLD_S = 3.0
 MAX_ERRORS_PER_MIN = 3
 RETRY_CAMERA_S = 3.0
 CAMERA_LOST_S = 2.0
+RESULT_SHOWN_S = 3.0  # --sessions: how long the last result stays up before the run ends
 
 
 @dataclass
@@ -247,8 +248,18 @@ class KioskLoop:
             t.append(Transition(index, now_s, vm.key, vm, flow))
             log.info("screen: %s", vm.key)
 
-    def run(self, max_frames: int | None = None) -> int:
-        """Loop until quit (exit 0), `max_frames` iterations (0), or repeated errors (1)."""
+    def _sessions_done(self, now_s: float) -> int:
+        """Finished athletes; the latest counts once its result has been on screen a while
+        (so a demo's result screenshot and cue are taken before it stops)."""
+        s = self.session
+        if s is None or not s.finished:
+            return 0
+        showing = s.flow.screen is Screen.RESULT and now_s - s.flow.since_s < RESULT_SHOWN_S
+        return len(s.finished) - (1 if showing else 0)
+
+    def run(self, max_frames: int | None = None, max_sessions: int | None = None) -> int:
+        """Loop until quit (exit 0), `max_frames` iterations (0), `max_sessions` athletes
+        shown their result for RESULT_SHOWN_S (0), or repeated errors (1)."""
         clock, period_s = self.p.clock, 1.0 / self.p.fps
         if self.mode is Mode.CONFIG_ERROR:
             self._set_mode(Mode.CONFIG_ERROR, self.message)
@@ -274,6 +285,8 @@ class KioskLoop:
                 self.shots.after_draw(now_s)
                 self._record(index, now_s, vm)
                 self.p.supervisor.tick()
+                if max_sessions is not None and self._sessions_done(now_s) >= max_sessions:
+                    return 0
                 clock.pace(period_s)
                 index += 1
             return 0

@@ -13,10 +13,10 @@ from typing import Protocol
 
 from calibration.model import Calibration
 from hardware.frame import DepthFrame
-from kiosk.app.flow import Event, FlowParams, FlowState, flow_step
+from kiosk.app.flow import Event, FlowParams, FlowState, Screen, flow_step
 from kiosk.app.observe import Observation, Observer
 from kiosk.app.view import ViewContext, ViewModel, build_view
-from kiosk.core import Profile
+from kiosk.core import Profile, RepResult
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,8 @@ class Session:
         self.audio = audio
         self.flow = FlowState()
         self.obs: Observation | None = None
+        # Reps of each athlete whose result screen has been shown, oldest first.
+        self.finished: list[tuple[RepResult, ...]] = []
 
     @property
     def calibration(self) -> Calibration:
@@ -61,6 +63,8 @@ class Session:
                 self.audio.play(SOUNDS[ev])
         if self.flow.screen is not before:
             log.info("screen %s -> %s", before.value, self.flow.screen.value)
+            if self.flow.screen is Screen.RESULT:
+                self.finished.append(self.flow.reps)
         rep = self.obs.drill.completed
         if rep is not None:
             log.info("rep %d (%s, wall %.0f in): %s %s", rep.index, rep.drill, rep.wall_distance_in,
