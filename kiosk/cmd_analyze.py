@@ -1,10 +1,18 @@
 """`hinge-kiosk analyze REC`: judge every rep in a recording and write the DESIGN.md
-JSON contract (one `per_frame` entry per recording frame, in order)."""
+JSON contract (one `per_frame` entry per recording frame, in order).
+
+Two passes over the recording: raw frames sampled over its whole length calibrate the
+camera (floor, pose, station) and orient it from the athlete's own hinge (facing, heading:
+kiosk/orient.py); then every frame goes through MEASURE_FILTERS (848x480 -> 424x240) and
+the core. `analyze_frames` is the second pass on any frame iterator (the accuracy harness
+feeds the simulator's frames straight in).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +25,30 @@ from hardware.playback import RecordingSource
 from hardware.rs_frames import FilterConfig
 from kiosk.analysis import MEASURE_FILTERS, FrameAnalyzer, with_drill
 from kiosk.core.profile_loader import load_profile
+from kiosk.core.thresholds import Profile
+from kiosk.orient import orient_calibration
 from kiosk.progress import ProgressBar
 from kiosk.report import rep_table
 
 CALIBRATION_SAMPLES = 24
+Progress = ProgressBar | None
+
+
+def calibration_sample_indices(n_frames: int) -> list[int]:
+    """Indices `sample_for_calibration` keeps of a recording of n_frames: every stride-th
+    frame, the stride doubling whenever 2 * CALIBRATION_SAMPLES are held."""
+    kept: list[int] = []
+    stride = 1
+    for n in range(n_frames):
+        if n % stride == 0:
+            kept.append(n)
+            if len(kept) >= 2 * CALIBRATION_SAMPLES:
+                kept, stride = kept[::2], stride * 2
+    return kept
 
 
 def sample_for_calibration(path: Path) -> tuple[list[DepthFrame], int]:
-    """Raw frames spread over the whole recording (for the floor fit and facing) and the
+    """Raw frames spread over the whole recording (calibration_sample_indices) and the
     recording's frame count. Keeps at most 2 * CALIBRATION_SAMPLES frames in memory."""
     kept: list[DepthFrame] = []
     stride, n = 1, 0
@@ -38,30 +62,39 @@ def sample_for_calibration(path: Path) -> tuple[list[DepthFrame], int]:
     return kept, n
 
 
-def analyze_recording(path: Path, cal: Calibration | None, facing: str, profile_path: Path | None,
-                      wall_in: float | None, step_in: float | None, dowel_reps: int | None,
-                      progress: ProgressBar | None = None) -> dict[str, Any]:
-    """The `analyze` document for one recording."""
-    samples, n_frames = sample_for_calibration(path)
-    if n_frames == 0:
-        raise CalibrationError(f"{path.name}: recording has no depth frames")
+def self_calibrate(
+    samples: Sequence[DepthFrame], cal: Calibration | None, facing: str, profile: Profile, source: str = ""
+) -> Calibration:
+    """The calibration for the analysis: `cal` (facing overridden unless "auto") or one
+    computed from the samples, then oriented by the athlete's hinge (kiosk/orient.py); with
+    facing "auto" the hinge decides it, over the feet."""
     if cal is None:
-        cal = calibrate(samples, facing=facing, source=str(path))
+        cal = calibrate(samples, facing=facing, source=source)
     elif facing != "auto":
         cal = cal.with_facing(facing)  # type: ignore[arg-type]
-    profile = with_drill(load_profile(profile_path), wall_in, step_in, dowel_reps)
+    return orient_calibration(cal, samples, profile, decide_facing=facing == "auto").calibration
+
+
+def analyze_frames(
+    frames: Iterable[DepthFrame],
+    cal: Calibration,
+    profile: Profile,
+    recording: str,
+    n_frames: int = 0,
+    progress: Progress = None,
+) -> dict[str, Any]:
+    """The `analyze` document for frames already through MEASURE_FILTERS, in order."""
     analyzer = FrameAnalyzer(cal, profile)
     per_frame: list[dict[str, Any]] = []
     times: list[float] = []
-    with RecordingSource(path, filters=MEASURE_FILTERS) as src:
-        while (f := src.read(5.0)) is not None:
-            per_frame.append(analyzer.process(f).to_json())
-            times.append(f.timestamp_s)
-            if progress:
-                progress(len(per_frame), n_frames)
+    for f in frames:
+        per_frame.append(analyzer.process(f).to_json())
+        times.append(f.timestamp_s)
+        if progress:
+            progress(len(per_frame), n_frames)
     fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
     return {
-        "recording": str(path),
+        "recording": recording,
         "fps": round(fps, 3),
         "facing": cal.facing if cal.facing != "auto" else "right",
         "per_frame": per_frame,
@@ -70,22 +103,56 @@ def analyze_recording(path: Path, cal: Calibration | None, facing: str, profile_
     }
 
 
+def _recording_frames(path: Path) -> Iterable[DepthFrame]:
+    with RecordingSource(path, filters=MEASURE_FILTERS) as src:
+        while (f := src.read(5.0)) is not None:
+            yield f
+
+
+def analyze_recording(
+    path: Path,
+    cal: Calibration | None,
+    facing: str,
+    profile_path: Path | None,
+    wall_in: float | None,
+    step_in: float | None,
+    dowel_reps: int | None,
+    progress: ProgressBar | None = None,
+) -> dict[str, Any]:
+    """The `analyze` document for one recording."""
+    samples, n_frames = sample_for_calibration(path)
+    if n_frames == 0:
+        raise CalibrationError(f"{path.name}: recording has no depth frames")
+    profile = with_drill(load_profile(profile_path), wall_in, step_in, dowel_reps)
+    cal = self_calibrate(samples, cal, facing, profile, source=str(path))
+    return analyze_frames(_recording_frames(path), cal, profile, str(path), n_frames, progress)
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from kiosk.cli import CliError
 
     path = Path(args.recording)
+    if args.json and not Path(args.json).parent.exists():
+        raise CliError(
+            f"folder {Path(args.json).parent} does not exist; create it or choose another --json path"
+        )
     cal = load(args.calibration) if args.calibration else None
     bar = ProgressBar(f"analysing {path.name}")
     try:
-        doc = analyze_recording(path, cal, args.facing, Path(args.profile) if args.profile else None,
-                                args.wall_in, args.step_in, args.dowel_reps, progress=bar)
+        doc = analyze_recording(
+            path,
+            cal,
+            args.facing,
+            Path(args.profile) if args.profile else None,
+            args.wall_in,
+            args.step_in,
+            args.dowel_reps,
+            progress=bar,
+        )
     finally:
         bar.close()
     if args.json:
-        out = Path(args.json)
-        if not out.parent.exists():
-            raise CliError(f"folder {out.parent} does not exist; create it or choose another --json path")
-        out.write_text(json.dumps(doc, indent=1))
+        Path(args.json).write_text(json.dumps(doc, indent=1))
     print(rep_table(doc))
     return 0
 
@@ -93,13 +160,26 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="measure and judge every rep in a recording")
     p.add_argument("recording", metavar="REC", help=".db3 or .bag recording")
-    p.add_argument("--calibration", default=None, metavar="FILE",
-                   help="calibration file (default: calibrate from the recording itself)")
+    p.add_argument(
+        "--calibration",
+        default=None,
+        metavar="FILE",
+        help="calibration file (default: calibrate from the recording itself)",
+    )
     p.add_argument("--facing", default="auto", choices=["left", "right", "auto"])
-    p.add_argument("--wall-in", type=float, default=None, metavar="IN", help="first wall distance (default 6)")
-    p.add_argument("--step-in", type=float, default=None, metavar="IN", help="wall step after a pass (default 2)")
-    p.add_argument("--dowel-reps", type=int, default=None, metavar="N",
-                   help="reps judged as dowel drill before the wall drill (default: the profile's, 3)")
+    p.add_argument(
+        "--wall-in", type=float, default=None, metavar="IN", help="first wall distance (default 6)"
+    )
+    p.add_argument(
+        "--step-in", type=float, default=None, metavar="IN", help="wall step after a pass (default 2)"
+    )
+    p.add_argument(
+        "--dowel-reps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="reps judged as dowel drill before the wall drill (default: the profile's, 3)",
+    )
     p.add_argument("--profile", default=None, metavar="TOML", help="threshold profile (default: built-in)")
     p.add_argument("--json", default=None, metavar="OUT", help="write the analysis JSON here")
     p.set_defaults(func=cmd_analyze)

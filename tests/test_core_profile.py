@@ -34,7 +34,7 @@ def test_partial_profile_keeps_other_defaults(tmp_path: Path) -> None:
     [
         ("[faults]\nmax_knee_flexion = 30\n", "max_knee_flexion"),  # typo: extra=forbid
         ("[faults]\nmax_com_over_foot = 7\n", "max_com_over_foot"),  # out of bounds
-        ("[reps]\nhinge_start_trunk_deg = 10\n", "hysteresis"),  # below stand_max_trunk_deg
+        ("[reps]\nhinge_start_trunk_deg = 5\n", "hysteresis"),  # below stand_max_trunk_deg
         ("[drill\n", "TOML"),
     ],
 )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kiosk.core.legs import despike
-from kiosk.core.profile import F64, BinnedContour, binned_contour
+from kiosk.core.profile import F64, BinnedContour, binned_contour, fit_line
 from kiosk.core.thresholds import LandmarkConfig
 from kiosk.core.types import Point2
 
@@ -97,7 +97,6 @@ def upper_body(
 
     sacrum = contour_point(cfg.sacrum_frac * stature_m)
     spine_mid = contour_point(0.5 * s_sh)
-    upper = contour_point(0.95 * s_sh)
     thoracic = _max_in(prof.centre, back_contour, cfg.thoracic_lo * s_sh, cfg.thoracic_hi * s_sh, hip, a)
     head_lo = s_sh + cfg.head_start_frac * stature_m
     head = _max_in(prof.centre, back_contour, head_lo, reach, hip, a)
@@ -106,7 +105,11 @@ def upper_body(
     # the jaw and the trapezius.
     back_sh = _back_at(prof, s_sh, 0.03)
     neck_base = (
-        None if back_sh is None else _to_world(hip, a, s_sh + cfg.neck_base_frac * stature_m, back_sh - d_sh)
+        None
+        if back_sh is None
+        else _to_world(
+            hip, a, s_sh + cfg.neck_base_frac * stature_m, back_sh - cfg.neck_depth_frac * stature_m
+        )
     )
     in_head = s >= head_lo
     head_centroid = (float(xu[in_head].mean()), float(yu[in_head].mean())) if in_head.sum() >= 20 else None
@@ -116,9 +119,15 @@ def upper_body(
         along = v[0] * a[0] + v[1] * a[1]
         dorsal = -v[0] * a[1] + v[1] * a[0]
         neck_flex = math.degrees(math.atan2(-dorsal, along)) - cfg.neck_neutral_deg
-    curve = None
-    if sacrum is not None and spine_mid is not None and upper is not None:
-        curve = _turn_deg(sacrum, spine_mid, upper)
+    curve = _chord_turn_deg(prof.centre, back_contour, s_sh, cfg)
+    # Both read off the contour's view-dependent shape: on the simulator a neutral spine
+    # and head read ~+12 deg curve and ~-6 deg neck at the bottom of a 65 deg hinge, none
+    # upright; the bias grows with the trunk's lean, as sin^2 (= a_x^2 for the unit axis).
+    lean2 = a[0] * a[0]
+    if curve is not None:
+        curve -= cfg.curve_hinge_bias_deg * lean2
+    if neck_flex is not None:
+        neck_flex -= cfg.neck_hinge_bias_deg * lean2
     return UpperBody(
         axis=a,
         dorsal=(-a[1], a[0]),
@@ -152,3 +161,22 @@ def _turn_deg(p0: Point2, p1: Point2, p2: Point2) -> float:
     dot = d1[0] * d2[0] + d1[1] * d2[1]
     # n = (-a_y, a_x) is a left turn of the axis, so a ventral bend is a right turn (cross < 0).
     return -math.degrees(math.atan2(cross, dot))
+
+
+def _chord_turn_deg(centre: F64, back: F64, s_sh_m: float, cfg: LandmarkConfig) -> float | None:
+    """Spinal curve: turn from the lumbar back's line to the upper thoracic back's line
+    (each a trimmed line fit to the back contour over a band of the hip -> shoulder span),
+    degrees, + = flexion (rounding). Line fits over bands, unlike three contour points,
+    barely move when the hip-joint estimate slides the bands along the back."""
+    lines = []
+    for lo, hi in ((cfg.lumbar_lo, cfg.lumbar_hi), (cfg.upper_back_lo, cfg.upper_back_hi)):
+        sel = (centre >= lo * s_sh_m) & (centre <= hi * s_sh_m) & ~np.isnan(back)
+        if sel.sum() < 3:
+            return None
+        fit = fit_line(centre[sel], back[sel], trim_m=0.01)
+        if fit is None:
+            return None
+        lines.append(fit[1])
+    # Slopes dt/ds of the back against the axis; the upper line turning ventrally (its
+    # slope decreasing) is flexion.
+    return math.degrees(math.atan(lines[0]) - math.atan(lines[1]))

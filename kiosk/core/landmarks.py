@@ -8,13 +8,16 @@ silhouette centroid. Pure; ~1 ms for 15k points.
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import numpy as np
 
-from kiosk.core.back import upper_body
-from kiosk.core.legs import feet_profile, height_profile, lower_body
-from kiosk.core.metrics import silhouette_centroid_x
+from kiosk.core.back import UpperBody, upper_body
+from kiosk.core.legs import LowerBody, feet_profile, height_profile, lower_body
+from kiosk.core.metrics import segment_com_x, silhouette_centroid_x
 from kiosk.core.thresholds import LandmarkConfig
-from kiosk.core.types import Landmarks, Points
+from kiosk.core.types import Landmarks, Point2, Points
 
 
 def top_of_body_m(points: Points, rank: int = 2) -> float:
@@ -45,6 +48,10 @@ def find_landmarks(
     upper = None
     if lower.hip is not None:
         upper = upper_body(x, y, lower.hip, lower.buttocks[0], stature, cfg)
+        if upper is not None and cfg.hip_buttocks_weight > 0:
+            hip = _pelvis_hip(lower.hip, lower.buttocks, upper.axis, stature, cfg)
+            lower = replace(lower, hip=hip)
+            upper = upper_body(x, y, hip, lower.buttocks[0], stature, cfg) or upper
     return Landmarks(
         heel=lower.heel,
         toe=lower.toe,
@@ -63,8 +70,45 @@ def find_landmarks(
         thigh_dir=lower.thigh_dir,
         shank_dir=lower.shank_dir,
         spine_mid=upper.spine_mid if upper else None,
-        com_x_m=silhouette_centroid_x(x, y),
+        com_x_m=_com_x(lower, upper, stature, cfg) or silhouette_centroid_x(x, y),
         stature_m=stature,
         spinal_curve_deg=upper.spinal_curve_deg if upper else None,
         neck_flexion_deg=upper.neck_flexion_deg if upper else None,
     ), ""
+
+
+def _com_x(lower: LowerBody, upper: UpperBody | None, stature_m: float, cfg: LandmarkConfig) -> float | None:
+    """Segment-model centre of mass x, None without the joints. The arms hang from the
+    shoulders (in a hinge) or rest on the thighs (standing): their centre is taken midway
+    between the shoulder and the knee in x."""
+    if upper is None or upper.head_centroid is None or None in (lower.ankle, lower.knee, lower.hip):
+        return None
+    assert lower.ankle is not None and lower.knee is not None and lower.hip is not None
+    arm_x = 0.5 * (upper.shoulder[0] + lower.knee[0])
+    return segment_com_x(
+        lower.heel[0],
+        cfg.foot_frac * stature_m,
+        lower.ankle,
+        lower.knee,
+        lower.hip,
+        upper.shoulder,
+        upper.head_centroid,
+        arm_x,
+    )
+
+
+def _pelvis_hip(
+    chain_hip: Point2, buttocks: Point2, axis: Point2, stature_m: float, cfg: LandmarkConfig
+) -> Point2:
+    """The hip joint with its x blended toward the pelvis model: the buttocks' rearmost
+    point is a cheek's back (a ~0.11 m ball, pelvis_radius_frac) whose centre sits behind
+    and below the joint (buttock_x/y_frac, turned with the pelvis, which leans with the
+    trunk). The leg chain (ankle + shank + thigh) puts x 20-60 mm off when a segment's
+    direction is 2-4 deg off; the buttocks are measured to a few mm. y stays the chain's."""
+    lean = math.atan2(axis[0], axis[1])
+    c, s = math.cos(lean), math.sin(lean)
+    model_x = buttocks[0] + stature_m * (
+        cfg.pelvis_radius_frac + cfg.buttock_x_frac * c + cfg.buttock_y_frac * s
+    )
+    w = cfg.hip_buttocks_weight
+    return w * model_x + (1.0 - w) * chain_hip[0], chain_hip[1]

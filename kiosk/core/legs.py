@@ -76,12 +76,11 @@ def lower_body(
 ) -> LowerBody | None:
     """Lower-body landmarks; None when the feet or the buttocks are not in the profile."""
     heel = _extreme(feet, 0.0, np.inf, feet.lo, posterior=True)
-    toe = _extreme(feet, 0.0, np.inf, feet.hi, posterior=False)
     butt = _extreme(prof, cfg.hip_min_y_m, np.inf, prof.lo, posterior=True)
-    if heel is None or toe is None or butt is None:
+    if heel is None or butt is None:
         return None
     butt = (butt[0] - cfg.silhouette_bias_m, butt[1])
-    base = LowerBody(heel=heel, toe=toe, buttocks=butt)
+    base = LowerBody(heel=heel, toe=_toe(heel, stature_m, cfg), buttocks=butt)
     mid, ok = _leg_midline(prof, stature_m, cfg)
     if ok.sum() < 6:
         return base
@@ -98,25 +97,72 @@ def lower_body(
         )
         if shank is None or thigh is None:
             return base
-        ushank = _unit_up(shank[1])
+        ushank = _turn_forward(_unit_up(shank[1]), cfg.calf_tilt_deg)
         knee_y = ankle_y + cfg.shank_frac * stature_m * ushank[1]
     assert shank is not None and thigh is not None
-    ushank, uthigh = _unit_up(shank[1]), _unit_up(thigh[1])
-    ankle = (shank[0] + shank[1] * ankle_y, ankle_y)
+    # The shank's silhouette mid-line leans back against the bone (the calf bulges behind
+    # its upper part): turned forward by calf_tilt_deg.
+    ushank = _turn_forward(_unit_up(shank[1]), cfg.calf_tilt_deg)
+    uthigh = _thigh_axis(prof, y, knee_y + margin, top, thigh, stature_m, cfg)
+    # The shank's silhouette mid-line passes behind the ankle joint (the Achilles tendon
+    # and the heel bulge behind it at that height): the joint is ankle_offset_frac forward.
+    ankle = (shank[0] + shank[1] * ankle_y + cfg.ankle_offset_frac * stature_m, ankle_y)
+    # The heel is the ankle's body-model offset behind it: the shank line is fitted on
+    # hundreds of points, the heel's own edge is a few points inside the floor's noise
+    # (it read 15-45 mm off on the simulator, forward when clean, back when noisy).
+    heel = (ankle[0] - cfg.heel_ankle_frac * stature_m, heel[1])
     knee_chain = (
         ankle[0] + cfg.shank_frac * stature_m * ushank[0],
         ankle[1] + cfg.shank_frac * stature_m * ushank[1],
     )
-    # Put the knee on the thigh line (the better-fitted segment) level with the chain's knee
-    # along the thigh, then walk up the thigh to the hip joint.
-    origin = (thigh[0], 0.0)
-    along = (knee_chain[0] - origin[0]) * uthigh[0] + (knee_chain[1] - origin[1]) * uthigh[1]
-    knee = (origin[0] + along * uthigh[0], origin[1] + along * uthigh[1])
+    # The knee at the end of the shank chain, the hip joint up the thigh's axis from it.
+    knee = knee_chain
     lt = cfg.thigh_frac * stature_m
     hip = (knee[0] + lt * uthigh[0], knee[1] + lt * uthigh[1])
     return LowerBody(
-        heel=heel, toe=toe, buttocks=butt, ankle=ankle, knee=knee, hip=hip, shank_dir=ushank, thigh_dir=uthigh
+        heel=heel,
+        toe=_toe(heel, stature_m, cfg),
+        buttocks=butt,
+        ankle=ankle,
+        knee=knee,
+        hip=hip,
+        shank_dir=ushank,
+        thigh_dir=uthigh,
     )
+
+
+def _toe(heel: Point2, stature_m: float, cfg: LandmarkConfig) -> Point2:
+    """The toe is a body-model point: the front of the foot is under 3 cm high, inside the
+    floor's noise (2 cm at 2.5 m for a D435), so its points read 6-10 cm short."""
+    return heel[0] + cfg.foot_frac * stature_m, heel[1]
+
+
+def _thigh_axis(
+    prof: BinnedContour,
+    y: F64,
+    lo_m: float,
+    hi_m: float,
+    mid_fit: tuple[float, float],
+    stature_m: float,
+    cfg: LandmarkConfig,
+) -> Point2:
+    """Unit vector up the thigh. From its posterior edge (the hamstrings' line), turned
+    forward by the thigh's taper: the mid-line is pulled forward by the hands resting on
+    the front of the thighs in a hinge. Falls back to the mid-line fit."""
+    if cfg.thigh_taper_deg < 0:
+        return _unit_up(mid_fit[1])
+    sel = (y >= lo_m) & (y <= min(hi_m, cfg.thigh_edge_top_frac * stature_m)) & ~np.isnan(prof.lo)
+    edge = fit_line(y[sel], prof.lo[sel]) if sel.sum() >= 4 else None
+    if edge is None:
+        return _unit_up(mid_fit[1])
+    return _turn_forward(_unit_up(edge[1]), cfg.thigh_taper_deg)
+
+
+def _turn_forward(u: Point2, deg: float) -> Point2:
+    """Up-pointing unit vector u turned by `deg` toward its anterior normal (uy, -ux)."""
+    t = math.radians(deg)
+    c, s = math.cos(t), math.sin(t)
+    return c * u[0] + s * u[1], c * u[1] - s * u[0]
 
 
 def _unit_up(slope_dx_dy: float) -> Point2:

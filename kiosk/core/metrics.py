@@ -89,3 +89,34 @@ def silhouette_centroid_x(x: F64, y: F64, cell_m: float = 0.02) -> float:
     key = np.unique((ix - ix.min()) * (int(iy.max() - iy.min()) + 1) + (iy - iy.min()))
     cols = key // (int(iy.max() - iy.min()) + 1) + ix.min()
     return float((cols.mean() + 0.5) * cell_m)
+
+
+# Winter's segment masses (fraction of body mass) and centre-of-mass positions (fraction
+# of the segment from its distal joint): feet, shanks, thighs (both sides), trunk
+# (hip joint -> shoulder joint), head and neck, arms (both, hanging from the shoulders).
+_FOOT, _SHANK, _THIGH, _TRUNK, _HEAD, _ARMS = 0.029, 0.093, 0.200, 0.497, 0.081, 0.100
+_SHANK_COM, _THIGH_COM, _TRUNK_COM = 0.567, 0.567, 0.5
+
+
+def segment_com_x(
+    heel_x_m: float,
+    foot_m: float,
+    ankle: Point2,
+    knee: Point2,
+    hip: Point2,
+    shoulder: Point2,
+    head: Point2,
+    arm_x_m: float,
+) -> float:
+    """x of the body's centre of mass from the joint estimates and Winter's segment table
+    (metres): the silhouette's centroid weighs the thin legs like the trunk and reads 0.1-0.2
+    of the foot short of the true centre of mass. arm_x_m: the hanging arms' centre."""
+    parts = (
+        (_FOOT, heel_x_m + 0.44 * foot_m),
+        (_SHANK, ankle[0] + _SHANK_COM * (knee[0] - ankle[0])),
+        (_THIGH, knee[0] + _THIGH_COM * (hip[0] - knee[0])),
+        (_TRUNK, hip[0] + _TRUNK_COM * (shoulder[0] - hip[0])),
+        (_HEAD, head[0]),
+        (_ARMS, arm_x_m),
+    )
+    return sum(m * x for m, x in parts) / sum(m for m, _ in parts)

@@ -25,8 +25,9 @@ from kiosk.core.smoothing import SmootherState, smooth_values
 from kiosk.core.thresholds import Profile
 from kiosk.core.types import DowelGaps, FrameMetrics, Points, StationZone
 
-_UPRIGHT_DEG = 10.0  # stature is learnt only when the trunk is this close to vertical
+_UPRIGHT_DEG = 6.0  # stature is learnt only when the trunk is this close to vertical
 _STATURE_GAIN = 0.2  # per upright frame: converges in ~0.5 s at 30 fps
+_STATURE_DECAY = 0.01  # per upright frame with the top lower: a 10 % drop takes ~2 s
 
 
 @dataclass(frozen=True)
@@ -106,14 +107,17 @@ def _nn(v: float | None) -> float:
 def _update_stature(
     current: float | None, points: Points, trunk_deg: float | None, profile: Profile
 ) -> float | None:
-    """Stature follows the top of the body while the athlete stands upright; until then
-    the first frame's top stands in (a hinge at first sight underestimates it briefly)."""
+    """Stature: the top of the body, followed up at once and down only slowly while upright."""
     cfg = profile.landmarks
     top = float(np.clip(top_of_body_m(points), cfg.stature_min_m, cfg.stature_max_m))
     if current is None:
         return top
-    if trunk_deg is not None and trunk_deg < _UPRIGHT_DEG:
+    # Up fast whatever the pose (the top of the body only ever reads short of the stature:
+    # bent, or the head still out of view when first seen); down slowly and only upright.
+    if top > current:
         return current + _STATURE_GAIN * (top - current)
+    if trunk_deg is not None and abs(trunk_deg) < _UPRIGHT_DEG:
+        return current + _STATURE_DECAY * (top - current)
     return current
 
 

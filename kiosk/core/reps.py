@@ -148,7 +148,8 @@ def rep_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState, R
             # moved the feet: walking in, out, or re-stancing -> take a new reference
             return replace(state, phase=Phase.SETTLING, reference=None, window=(s,)), None
         travel = ref.buttocks_x_m - s.buttocks_x_m if s.buttocks_x_m is not None else 0.0
-        if s.trunk_angle_deg >= cfg.hinge_start_trunk_deg and travel >= cfg.hip_travel_start_m:
+        hinging = s.trunk_angle_deg >= cfg.hinge_start_trunk_deg and travel >= cfg.hip_travel_start_m
+        if hinging or s.trunk_angle_deg >= cfg.stoop_start_trunk_deg:
             return replace(
                 state,
                 phase=Phase.HINGE,

@@ -47,17 +47,34 @@ class LandmarkConfig(_Section):
     leg_top_frac: float = Field(default=0.44, ge=0.3, le=0.55)
     knee_margin_frac: float = Field(default=0.035, ge=0.0, le=0.1)
     run_gap_m: float = Field(default=0.05, ge=0.01, le=0.2)
-    ankle_height_frac: float = Field(default=0.045, ge=0.02, le=0.08)
+    ankle_height_frac: float = Field(default=0.039, ge=0.02, le=0.08)
     shank_frac: float = Field(default=0.246, ge=0.18, le=0.32)
     thigh_frac: float = Field(default=0.245, ge=0.18, le=0.32)
-    trunk_frac: float = Field(default=0.285, ge=0.2, le=0.36)
+    trunk_frac: float = Field(default=0.293, ge=0.2, le=0.36)
+    hip_buttocks_weight: float = Field(default=0.7, ge=0.0, le=1.0)
+    pelvis_radius_frac: float = Field(default=0.0618, ge=0.02, le=0.1)
+    buttock_x_frac: float = Field(default=0.0393, ge=0.0, le=0.08)
+    buttock_y_frac: float = Field(default=0.0112, ge=-0.05, le=0.05)
     shoulder_depth_frac: float = Field(default=0.055, ge=0.0, le=0.12)
     sacrum_frac: float = Field(default=0.08, ge=0.02, le=0.15)
+    lumbar_lo: float = Field(default=0.22, ge=0.0, le=0.6)
+    lumbar_hi: float = Field(default=0.48, ge=0.1, le=0.8)
+    upper_back_lo: float = Field(default=0.62, ge=0.3, le=0.95)
+    upper_back_hi: float = Field(default=0.92, ge=0.5, le=1.0)
     thoracic_lo: float = Field(default=0.45, ge=0.2, le=0.7)
     thoracic_hi: float = Field(default=0.85, ge=0.6, le=1.0)
-    neck_base_frac: float = Field(default=0.025, ge=0.0, le=0.08)
+    neck_base_frac: float = Field(default=0.0197, ge=0.0, le=0.08)
+    neck_depth_frac: float = Field(default=0.044, ge=0.0, le=0.1)
     head_start_frac: float = Field(default=0.06, ge=0.02, le=0.12)
+    curve_hinge_bias_deg: float = Field(default=14.0, ge=-30.0, le=30.0)
+    neck_hinge_bias_deg: float = Field(default=-7.0, ge=-30.0, le=30.0)
     neck_neutral_deg: float = Field(default=-5.0, ge=-45.0, le=45.0)
+    foot_frac: float = Field(default=0.152, ge=0.12, le=0.18)
+    heel_ankle_frac: float = Field(default=0.0365, ge=0.02, le=0.06)
+    thigh_taper_deg: float = Field(default=5.2, ge=-1.0, le=12.0)
+    calf_tilt_deg: float = Field(default=3.2, ge=-5.0, le=10.0)
+    ankle_offset_frac: float = Field(default=0.004, ge=-0.02, le=0.02)
+    thigh_edge_top_frac: float = Field(default=0.42, ge=0.3, le=0.55)
     stature_min_m: float = Field(default=1.2, ge=0.8, le=1.6)
     stature_max_m: float = Field(default=2.2, ge=1.6, le=2.6)
 
@@ -75,10 +92,13 @@ class SmoothingConfig(_Section):
 class RepConfig(_Section):
     """Rep state machine (reps.py). Trunk angles in degrees, hip travel in metres."""
 
-    stand_max_trunk_deg: float = Field(default=15.0, ge=2.0, le=40.0)
-    hinge_start_trunk_deg: float = Field(default=25.0, ge=5.0, le=60.0)
-    hip_travel_start_m: float = Field(default=0.02, ge=0.0, le=0.3)
-    stand_max_hip_travel_m: float = Field(default=0.05, ge=0.0, le=0.3)
+    stand_max_trunk_deg: float = Field(default=8.0, ge=2.0, le=40.0)
+    hinge_start_trunk_deg: float = Field(default=10.0, ge=3.0, le=60.0)
+    hip_travel_start_m: float = Field(default=0.035, ge=0.0, le=0.3)
+    # A trunk this far forward starts a rep whatever the hips did: bending at the waist
+    # without pushing the hips back (a stoop) is an attempt to judge, not sway to ignore.
+    stoop_start_trunk_deg: float = Field(default=25.0, ge=10.0, le=80.0)
+    stand_max_hip_travel_m: float = Field(default=0.025, ge=0.0, le=0.3)
     still_window_s: float = Field(default=0.5, ge=0.1, le=3.0)
     still_heel_range_m: float = Field(default=0.03, ge=0.005, le=0.2)
     still_hip_range_m: float = Field(default=0.04, ge=0.005, le=0.2)
@@ -87,7 +107,7 @@ class RepConfig(_Section):
     stand_confirm_s: float = Field(default=0.15, ge=0.0, le=2.0)
     min_rep_s: float = Field(default=0.6, ge=0.1, le=5.0)
     max_rep_s: float = Field(default=20.0, ge=1.0, le=120.0)
-    min_rep_trunk_deg: float = Field(default=30.0, ge=5.0, le=90.0)
+    min_rep_trunk_deg: float = Field(default=12.0, ge=3.0, le=90.0)
     walk_heel_shift_m: float = Field(default=0.08, ge=0.01, le=0.5)
     lost_timeout_s: float = Field(default=0.5, ge=0.0, le=5.0)
     bottom_window_deg: float = Field(default=5.0, ge=0.0, le=30.0)
@@ -96,6 +116,8 @@ class RepConfig(_Section):
     def _hysteresis(self) -> RepConfig:
         if self.hinge_start_trunk_deg <= self.stand_max_trunk_deg:
             raise ValueError("hinge_start_trunk_deg must exceed stand_max_trunk_deg (hysteresis)")
+        if self.stoop_start_trunk_deg < self.hinge_start_trunk_deg:
+            raise ValueError("stoop_start_trunk_deg must be >= hinge_start_trunk_deg")
         if self.min_rep_trunk_deg < self.hinge_start_trunk_deg:
             raise ValueError("min_rep_trunk_deg must be >= hinge_start_trunk_deg")
         return self

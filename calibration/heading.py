@@ -1,0 +1,159 @@
+"""The athlete's true forward direction (heading) from a hinge, for oblique cameras.
+
+Calibration puts world +x along the camera's image x axis projected onto the floor, which is
+the athlete's forward only for a camera square-on to their side. A camera swung up to 30 deg
+behind the side leaves +x that far off, and every sagittal measure (x-y projection) then
+mixes in the body's width. The motion of a hinge tells the true direction: a hinge (like
+walking) is planar, every body point moves in its own sagittal plane, so the head's
+displacement from standing to the bottom of a hinge (0.5-0.8 m forward and down) lies along
+the forward direction. The head is seen from the same side in both frames, so the offset of
+its visible surface toward the camera is common to both positions and cancels (~1 deg on
+the simulator); body-shape cues (the top view's principal axis) are biased by 5-15 deg.
+
+Frames: world of the calibration's pose (+y up, origin on the floor below the camera),
+metres; yaw in degrees, positive from +x toward +z (atan2(z, x) of the forward direction).
+Pure numpy; `orient_from_hinge` is what the live kiosk calls after the first hinge.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from calibration.facing import facing_from_hinge
+from calibration.geometry import CameraPose, FloatArray
+from calibration.model import Calibration
+from calibration.pose import Facing, image_facing_of_forward, rotate_about_vertical
+
+MAX_YAW_DEG = 45.0  # a camera up to 30 deg behind the side; beyond this the answer is wrong
+_HEAD_DEPTH_M = 0.20  # top of a standing body taken as the head
+_TOP_BAND_M = 0.3  # hinged head: in the body's highest band this deep
+_FRONT_SLAB_M = 0.1  # ... and that band's front slab this deep along the forward
+_MIN_TRAVEL_M = 0.15  # head travel below this is no hinge (sway, a dip)
+_MIN_POINTS = 30
+_LEAN_FRAC = 0.5  # facing_from_lean: points above this fraction of stature
+_MIN_LEAN = 0.25  # dx/dy of a 15 deg lean; an upright body's points give < 0.1
+
+
+def _stature_m(standing: FloatArray) -> float:
+    return float(np.percentile(standing[:, 1], 99.5))
+
+
+def _head_centre(visible: FloatArray) -> tuple[float, float]:
+    """Top-view centroid (x, z) of a head's visible points. (Pushing it away from the camera
+    by a sphere's visible-cap offset, 2/3 r, changed the simulator's headings by < 0.5 deg:
+    the offsets of the two views nearly cancel.)"""
+    c = visible.mean(axis=0)
+    return float(c[0]), float(c[2])
+
+
+def standing_head_xz(standing_world: FloatArray) -> tuple[float, float] | None:
+    """Top-view centre (x, z) of the head of an upright body's points (N, 3), or None."""
+    s = np.asarray(standing_world, dtype=np.float64)
+    if len(s) < 3 * _MIN_POINTS:
+        return None
+    head = s[s[:, 1] > _stature_m(s) - _HEAD_DEPTH_M]
+    if len(head) < _MIN_POINTS:
+        return None
+    return _head_centre(head)
+
+
+def heading_from_hinge(
+    standing_world: FloatArray, hinged_world: FloatArray, iterations: int = 3
+) -> float | None:
+    """Yaw (deg) of the athlete's forward direction in the world frame, or None.
+
+    standing_world / hinged_world: (N, 3) points of the athlete alone, standing upright and
+    near the bottom of a hinge, in a world frame whose +x is already the athlete's forward
+    within MAX_YAW_DEG (facing decided). The hinged head is the front slab, along the current
+    estimate of the forward, of the body's highest band; a few iterations settle the slab."""
+    head_s = standing_head_xz(standing_world)
+    h = np.asarray(hinged_world, dtype=np.float64)
+    if head_s is None or len(h) < 3 * _MIN_POINTS:
+        return None
+    # Shallow hinge: the head is the top; deep hinge: the back is as high, the head in
+    # front: the head is where forward + up is greatest, the shoulders behind and below it.
+    upper = h[h[:, 1] > float(np.percentile(h[:, 1], 99.5)) - _TOP_BAND_M]
+    if len(upper) < 3 * _MIN_POINTS:
+        return None
+    yaw, travel = 0.0, 0.0
+    for _ in range(iterations):
+        score = upper[:, 0] * math.cos(yaw) + upper[:, 2] * math.sin(yaw) + upper[:, 1]
+        front = upper[score >= float(np.percentile(score, 99.0)) - _FRONT_SLAB_M]
+        if len(front) < _MIN_POINTS:
+            return None
+        head_h = _head_centre(front)
+        dx, dz = head_h[0] - head_s[0], head_h[1] - head_s[1]
+        travel, yaw = math.hypot(dx, dz), math.atan2(dz, dx)
+    yaw_deg = math.degrees(yaw)
+    if travel < _MIN_TRAVEL_M or abs(yaw_deg) > MAX_YAW_DEG:
+        return None
+    return yaw_deg
+
+
+def facing_from_lean(standing_world: FloatArray, hinged_world: FloatArray, pose: CameraPose) -> Facing | None:
+    """Facing from the lean of a hinged body's upper part, or None: whatever the depth of
+    the hinge (or a squat), the trunk tips forward, so above mid-height the body's points
+    lie further forward the higher they are (x against y slope >= _MIN_LEAN). The cue for
+    shallow hinges, where `facing_from_hinge`'s reach asymmetry is too small to tell.
+    Points (N, 3) of the athlete in `pose`'s world frame."""
+    s = np.asarray(standing_world, dtype=np.float64)
+    h = np.asarray(hinged_world, dtype=np.float64)
+    if len(s) < 3 * _MIN_POINTS or len(h) < 3 * _MIN_POINTS:
+        return None
+    upper = h[h[:, 1] > _LEAN_FRAC * _stature_m(s)]
+    if len(upper) < 3 * _MIN_POINTS or float(np.ptp(upper[:, 1])) < 0.1:
+        return None
+    y = upper[:, 1] - upper[:, 1].mean()
+    slope = float(y @ (upper[:, 0] - upper[:, 0].mean())) / float(y @ y)
+    if abs(slope) < _MIN_LEAN:
+        return None
+    along_x = image_facing_of_forward(pose)
+    if slope > 0:
+        return along_x
+    return "left" if along_x == "right" else "right"
+
+
+def with_heading(cal: Calibration, yaw_deg: float) -> Calibration:
+    """The calibration with world +x turned onto the direction at `yaw_deg` (from
+    `heading_from_hinge`): the pose turned about the vertical and the zone's centre moved
+    with it (its box stays axis-aligned in the new frame)."""
+    pose = rotate_about_vertical(cal.pose, -yaw_deg)
+    a = math.radians(yaw_deg)
+    c, s = math.cos(a), math.sin(a)
+    x, z = cal.zone.centre_x_m, cal.zone.centre_z_m
+    zone = replace(cal.zone, centre_x_m=c * x + s * z, centre_z_m=-s * x + c * z)
+    return replace(cal, pose=pose, zone=zone)
+
+
+def _to_world_of(points: FloatArray, old: Calibration, new: Calibration) -> FloatArray:
+    """Points (N, 3) in `old`'s world frame re-expressed in `new`'s (same camera)."""
+    cam = old.pose.to_camera(points)
+    return np.asarray(new.pose.to_world(cam), dtype=np.float64)
+
+
+def orient_from_hinge(
+    cal: Calibration, standing_world: FloatArray, hinged_world: FloatArray, decide_facing: bool = True
+) -> tuple[Calibration, float | None]:
+    """The calibration oriented by a hinge: facing decided from it (when `decide_facing`,
+    e.g. the calibration's facing is "auto" or came from ambiguous feet), then world +x
+    turned onto the athlete's measured forward. Points are (N, 3) athlete points in `cal`'s
+    world frame. Returns (calibration, yaw applied in deg, None when none could be measured;
+    the calibration is then unchanged apart from the facing)."""
+    s = np.asarray(standing_world, dtype=np.float64)
+    h = np.asarray(hinged_world, dtype=np.float64)
+    out = cal
+    if decide_facing:
+        facing = facing_from_hinge(s, h, cal.pose) or facing_from_lean(s, h, cal.pose)
+        if facing is not None:
+            out = cal.with_facing(facing)
+    if out is not cal:
+        s, h = _to_world_of(s, cal, out), _to_world_of(h, cal, out)
+    if out.facing == "auto":
+        return out, None
+    yaw = heading_from_hinge(s, h)
+    if yaw is None:
+        return out, None
+    return with_heading(out, yaw), yaw
