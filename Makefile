@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.setup-stamp
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test lint bench accuracy calibration-report clean
+.PHONY: setup demo test lint bench calibration-report clean
 
 $(STAMP): pyproject.toml hardware/setup_host.sh
 	bash hardware/setup_host.sh
