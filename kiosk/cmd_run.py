@@ -128,7 +128,7 @@ def print_sessions(finished: list[tuple[RepResult, ...]]) -> None:
     """What each athlete did, for a headless run (the demo) and the operator's terminal."""
     for n, reps in enumerate(finished, start=1):
         print(f"\nathlete {n}:")
-        print("\n".join(reps_lines([r.to_json() for r in reps])))
+        print("\n".join(reps_lines([{**r.to_json(), "drill": r.drill} for r in reps])))
         print(summary_line(summary(list(reps))))
 
 

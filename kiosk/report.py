@@ -14,16 +14,21 @@ FAULT_WORDS = {
 
 
 def reps_lines(reps: list[dict[str, Any]]) -> list[str]:
-    """One line per rep (DESIGN.md `reps` entries) under a header."""
+    """One line per rep (DESIGN.md `reps` entries) under a header. An entry with
+    "drill": "dowel" shows "dowel" for the wall columns: no wall is judged in that drill."""
     lines = [
         f"{'rep':>3}  {'time s':>11}  {'wall in':>7}  {'hip-wall mm':>11}  {'knee deg':>8}  "
         f"{'trunk deg':>9}  verdict"
     ]
     for r in reps:
         verdict = "PASS" if r["passed"] else "FAIL: " + ", ".join(FAULT_WORDS.get(f, f) for f in r["faults"])
+        if r.get("drill") == "dowel":
+            wall, h2w = f"{'dowel':>7}", f"{'-':>11}"
+        else:
+            wall, h2w = f"{r['wall_distance_in']:>7.0f}", f"{r['min_hip_to_wall_mm']:>11.0f}"
         lines.append(
-            f"{r['index']:>3}  {r['start_s']:>5.1f}-{r['end_s']:<5.1f}  {r['wall_distance_in']:>7.0f}  "
-            f"{r['min_hip_to_wall_mm']:>11.0f}  {r['max_knee_flexion_deg']:>8.0f}  "
+            f"{r['index']:>3}  {r['start_s']:>5.1f}-{r['end_s']:<5.1f}  {wall}  {h2w}  "
+            f"{r['max_knee_flexion_deg']:>8.0f}  "
             f"{r['max_trunk_angle_deg']:>9.0f}  {verdict}"
         )
     if not reps:
