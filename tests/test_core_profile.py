@@ -80,3 +80,13 @@ def test_smoothing_drops_a_single_spike() -> None:
     raw = [0.10] * 20 + [0.30] + [0.10] * 10
     out = _run(raw, "buttocks_x_m")
     assert max(abs(v - 0.10) for v in out) < 0.005
+
+
+def test_profile_errors_are_one_line_naming_the_key() -> None:
+    from kiosk.core.profile_loader import ProfileError, parse_profile
+
+    cases = (("[reps]\nmin_rep_s = -3", "reps.min_rep_s = -3"), ("[reps]\nbogus = 1", "reps.bogus"))
+    for text, needle in cases:
+        with pytest.raises(ProfileError) as err:
+            parse_profile(text, "p.toml")
+        assert needle in str(err.value) and "\n" not in str(err.value)

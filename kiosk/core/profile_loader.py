@@ -28,7 +28,16 @@ def parse_profile(text: str, source: str = "<string>") -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as err:
-        raise ProfileError(f"{source}: {err}") from None
+        raise ProfileError(f"{source}: {_first_problem(err)}") from None
+
+
+def _first_problem(err: ValidationError) -> str:
+    """pydantic's report is several lines; a person gets one: key, value, what is wrong."""
+    e = err.errors(include_url=False)[0]
+    key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+    if e["type"] == "extra_forbidden":
+        return f"unknown key '{key}'"
+    return f"{key} = {e.get('input')!r}: {e['msg']}"
 
 
 def load_profile(path: Path | None = None) -> Profile:
