@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.setup-stamp
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test lint bench calibration-report clean
+.PHONY: setup demo test lint bench calibration-report accuracy soak clean
 
 $(STAMP): pyproject.toml hardware/setup_host.sh
 	bash hardware/setup_host.sh
@@ -15,12 +15,16 @@ setup: $(STAMP)
 ## The kiosk on the built-in simulated athlete: one athlete's session, then it stops.
 ## With no screen (no DISPLAY/WAYLAND_DISPLAY) it runs headless under SDL's dummy drivers,
 ## prints the screens, reps, verdicts and hinge depth, and saves screenshots to out/demo/.
+## The session is saved to out/demo/results.sqlite3 (`hinge-kiosk results ... --db` reads it).
 demo: $(STAMP)
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 	  echo "demo: no display found, running headless; screenshots go to out/demo/"; \
 	  export SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy; \
 	fi; \
-	$(VENV)/bin/hinge-kiosk run --source sim --windowed --sessions 1 --screenshot-dir out/demo
+	rm -f out/demo/results.sqlite3*; \
+	$(VENV)/bin/hinge-kiosk run --source sim --windowed --sessions 1 --screenshot-dir out/demo \
+	  --db out/demo/results.sqlite3 && \
+	$(VENV)/bin/hinge-kiosk results list --db out/demo/results.sqlite3
 
 ## Lint, type-check and run the test suite (no camera, no display needed).
 test: $(STAMP)
@@ -33,8 +37,10 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 ## Time the per-frame analysis against a straightforward Open3D pipeline (one core); writes docs/performance.md.
+## Then the kiosk loop at 30 fps (CPU, latency, RSS); writes docs/performance-kiosk.md.
 bench: $(STAMP)
 	$(PY) -m kiosk.bench --out docs/performance.md
+	$(PY) -m kiosk.bench_loop --out docs/performance-kiosk.md
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
@@ -42,3 +48,13 @@ clean:
 ## Calibration error over simulated camera placements -> docs/calibration.md
 calibration-report: $(STAMP)
 	$(PY) -m kiosk.calib_report --out docs/calibration.md
+
+## Measurement accuracy and verdicts over simulated athletes, placements, cameras and fault
+## scripts -> docs/accuracy.md (~20-25 min on one core)
+accuracy: $(STAMP)
+	$(PY) -m kiosk.accuracy --out docs/accuracy.md
+
+## The kiosk loop for 30 minutes at 30 fps on a looping simulated session: RSS growth and
+## fps over time -> docs/soak.md (CI runs a 2-minute variant: tests/test_soak.py)
+soak: $(STAMP)
+	$(PY) -m kiosk.soak --minutes 30 --out docs/soak.md

@@ -1,8 +1,9 @@
 """Per-pixel world rays and the depth window that keeps a ray inside a world box.
 
-Built once per (intrinsics, pose, box); per frame, `points_in_box` is one uint16
-comparison over the image plus deprojection of only the pixels that can lie in the box
-(the athlete), instead of deprojecting every valid pixel and discarding most.
+Built once per (intrinsics, depth scale, pose, box); per frame, `points_in_box` is one
+pair of uint16 comparisons over the pixels whose ray can reach the box plus deprojection
+of only the pixels that lie in it (the athlete and the floor under them), instead of
+deprojecting every valid pixel and discarding most.
 Frames: camera (RealSense optical) and world as in calibration/geometry.py.
 """
 
@@ -21,12 +22,17 @@ Box = tuple[tuple[float, float], tuple[float, float], tuple[float, float]]  # (x
 
 @dataclass(frozen=True, eq=False)
 class BoxRays:
-    """dirs_world: (H*W, 3) float32 world direction of each pixel's ray with camera-z = 1,
-    so a point is origin + depth_m * dir. lo/hi: (H*W,) depth window in z16 units inside
-    which the ray is inside the box (lo > hi: never)."""
+    """The pixels whose ray can pass through the box: image rows `rows`, columns `cols`
+    (the bounding rectangle; rays outside it never reach the box). Per pixel of that
+    rectangle, row-major: dirs_world (M, 3) float32, the world direction of the ray with
+    camera-z = 1, so a point is origin_m + depth_m * dir; lo/hi (M,) the depth window in
+    z16 units inside which the ray is inside the box (lo > hi: never)."""
 
     intrinsics: Intrinsics
     depth_scale_m: float
+    box: Box
+    rows: slice
+    cols: slice
     origin_m: npt.NDArray[np.float32]
     dirs_world: npt.NDArray[np.float32]
     lo: npt.NDArray[np.uint16]
@@ -34,6 +40,7 @@ class BoxRays:
 
 
 def box_rays(intr: Intrinsics, pose: CameraPose, box: Box, depth_scale_m: float) -> BoxRays:
+    """Rays of `intr`'s pixels through `box` (world metres) for a camera at `pose`."""
     u = (np.arange(intr.width, dtype=np.float64) - intr.ppx) / intr.fx
     v = (np.arange(intr.height, dtype=np.float64) - intr.ppy) / intr.fy
     uu, vv = np.meshgrid(u, v)
@@ -54,19 +61,37 @@ def box_rays(intr: Intrinsics, pose: CameraPose, box: Box, depth_scale_m: float)
     lo = np.clip(np.floor(t_lo / depth_scale_m), 1, 65535)
     hi = np.clip(np.ceil(np.where(np.isfinite(t_hi), t_hi, 0.0) / depth_scale_m), 0, 65535)
     hi = np.where(t_hi >= t_lo, hi, 0)
+    # Keep only the bounding rectangle of the rays that can hit: the per-frame comparison
+    # then touches a fraction of the image (the box spans part of the view).
+    hits = (hi >= lo).reshape(intr.height, intr.width)
+    rs, cs = np.flatnonzero(hits.any(axis=1)), np.flatnonzero(hits.any(axis=0))
+    rows = slice(int(rs[0]), int(rs[-1]) + 1) if rs.size else slice(0, 0)
+    cols = slice(int(cs[0]), int(cs[-1]) + 1) if cs.size else slice(0, 0)
+
+    def crop(a: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return a.reshape(intr.height, intr.width, -1)[rows, cols].reshape(-1, a.size // hits.size)
+
     return BoxRays(
         intrinsics=intr,
         depth_scale_m=depth_scale_m,
+        box=box,
+        rows=rows,
+        cols=cols,
         origin_m=pose.t.astype(np.float32),
-        dirs_world=dirs.astype(np.float32),
-        lo=lo.astype(np.uint16),
-        hi=hi.astype(np.uint16),
+        dirs_world=np.ascontiguousarray(crop(dirs), dtype=np.float32),
+        lo=crop(lo).ravel().astype(np.uint16),
+        hi=crop(hi).ravel().astype(np.uint16),
     )
 
 
 def points_in_box(depth: npt.NDArray[np.uint16], rays: BoxRays) -> npt.NDArray[np.float32]:
-    """World points (N, 3) float32 of the valid pixels whose depth puts them in the box."""
-    flat = depth.reshape(-1)
+    """World points (N, 3) float32 of the valid pixels whose depth puts them in the box
+    (plus at most one depth unit outside it: the window is rounded outward), in row-major
+    pixel order like calibration.geometry.deproject. depth: (H, W) z16 of rays' intrinsics."""
+    intr = rays.intrinsics
+    if depth.shape != (intr.height, intr.width):
+        raise ValueError(f"depth is {depth.shape}, rays are for {(intr.height, intr.width)}")
+    flat = depth[rays.rows, rays.cols].reshape(-1)
     idx = np.flatnonzero((flat >= rays.lo) & (flat <= rays.hi))
     z = flat[idx].astype(np.float32) * np.float32(rays.depth_scale_m)
     pts: npt.NDArray[np.float32] = rays.dirs_world[idx] * z[:, None] + rays.origin_m

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import annotated_types
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from calibration.background import BackgroundModel, background_bytes, load_background
+from calibration.describe import describe_validation_error
 from calibration.errors import CalibrationError
 from calibration.fileio import write_atomic
 from calibration.floor import FloorFit
@@ -171,7 +170,8 @@ def save(cal: Calibration, path: str | Path) -> None:
     try:
         model = _to_file(cal, ref)
     except ValidationError as err:  # e.g. a NaN from a degenerate fit: never write a bad file
-        raise CalibrationError(f"Calibration not saved to {path}: {_describe(err)}: {_RECALIBRATE}") from None
+        why = describe_validation_error(err, CalibrationFile)
+        raise CalibrationError(f"Calibration not saved to {path}: {why}: {_RECALIBRATE}") from None
     text = json.dumps(model.model_dump(mode="json"), indent=2, allow_nan=False) + "\n"
     if ref is not None:
         write_atomic(background_path(path), npz)
@@ -206,7 +206,8 @@ def load(path: str | Path) -> Calibration:
     try:
         model = CalibrationFile.model_validate(raw)
     except ValidationError as err:
-        raise CalibrationError(f"Calibration file {path}: {_describe(err)}: {_RECALIBRATE}") from None
+        why = describe_validation_error(err, CalibrationFile)
+        raise CalibrationError(f"Calibration file {path}: {why}: {_RECALIBRATE}") from None
     background = None
     if model.background is not None:
         background = load_background(path.parent / model.background.file, model.background.sha256,
@@ -214,63 +215,3 @@ def load(path: str | Path) -> Calibration:
     return _from_file(model, background)
 
 
-def _describe(err: ValidationError) -> str:
-    """The first validation error as plain words: which key, what value, what is allowed."""
-    e = err.errors(include_url=False)[0]
-    loc = tuple(e["loc"])
-    key = ".".join(str(p) for p in loc) or "(top level)"
-    value = e.get("input")
-    kind = e["type"]
-    if kind == "extra_forbidden":
-        return f"unknown key '{key}' (written by another version, or edited by hand)"
-    if kind == "missing":
-        return f"missing key '{key}'"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        lo, hi = _bounds(loc)
-        if lo is None or hi is None:
-            return f"{key} = {_show(value)} is out of range ({e['msg']})"
-        return f"{key} = {_show(value)} is out of range (allowed {_show(lo)} to {_show(hi)})"
-    if kind == "value_error":
-        msg = str(e["msg"]).removeprefix("Value error, ")
-        return msg if key == "(top level)" or msg.startswith(key.split(".")[0]) else f"{key}: {msg}"
-    return f"{key} = {_show(value)}: {e['msg']}"
-
-
-def _show(v: Any) -> str:
-    if isinstance(v, float) and math.isfinite(v):
-        return f"{v:g}"
-    return json.dumps(v) if isinstance(v, str | int | float | bool | type(None)) else str(v)
-
-
-def _bounds(loc: tuple[Any, ...]) -> tuple[float | None, float | None]:
-    """(lower, upper) bound of the field at `loc`, walking the models; tuple items use
-    the bounds of their element annotation (Unit, Coord)."""
-    cls: Any = CalibrationFile
-    meta: list[Any] = []
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        fields = getattr(cls, "model_fields", {})
-        if part not in fields:
-            return None, None
-        field = fields[part]
-        meta = list(field.metadata)
-        ann = field.annotation
-        cls = ann
-        if not meta and getattr(ann, "__args__", None):  # tuple[Unit, ...]: bounds in the items
-            inner = ann.__args__[0]
-            while getattr(inner, "__args__", None) and not hasattr(inner, "__metadata__"):
-                inner = inner.__args__[0]
-            for m in getattr(inner, "__metadata__", ()):
-                meta.extend(getattr(m, "metadata", [m]))
-    lo = hi = None
-    for m in meta:
-        if isinstance(m, annotated_types.Ge):
-            lo = float(m.ge)  # type: ignore[arg-type]
-        elif isinstance(m, annotated_types.Gt):
-            lo = float(m.gt)  # type: ignore[arg-type]
-        elif isinstance(m, annotated_types.Le):
-            hi = float(m.le)  # type: ignore[arg-type]
-        elif isinstance(m, annotated_types.Lt):
-            hi = float(m.lt)  # type: ignore[arg-type]
-    return lo, hi

@@ -72,6 +72,8 @@ class LiveSource(SourceBase):
         self._info: dict[str, str] = {}
         self._last_frame_t = 0.0
         self._last_retry_t = 0.0
+        self._plugged_in = False  # set from the SDK's hot-plug thread
+        self._context: Any = None
 
     def start(self) -> None:
         devices = list_devices()
@@ -85,6 +87,7 @@ class LiveSource(SourceBase):
             found = ", ".join(d["serial"] for d in devices)
             raise SourceError(f"no camera with serial {self.serial}; connected: {found}")
         self._info = wanted[0]
+        self._watch_devices()
         if self._info.get("product_line") and self._info["product_line"] != SUPPORTED_PRODUCT_LINE:
             raise SourceError(f"{self._info['name']} is not supported; use a D435 or D455 (D400 series)")
         self._open()
@@ -134,6 +137,22 @@ class LiveSource(SourceBase):
         self._state = SourceState.STREAMING
         return depth_frame_from_rs(self._filters.process(depth))
 
+    def _watch_devices(self) -> None:
+        """Ask the SDK to tell us when cameras come and go, so a re-plugged camera is taken
+        back at once instead of at the next poll (the poll stays as the fallback)."""
+        try:
+            self._context = rs.context()
+            self._context.set_devices_changed_callback(self._on_devices_changed)
+        except (RuntimeError, AttributeError):  # an SDK build without hot-plug events
+            self._context = None
+
+    def _on_devices_changed(self, info: Any) -> None:
+        # The SDK's thread: only note it; the loop's thread reconnects.
+        with contextlib.suppress(Exception):
+            serials = {d.get_info(rs.camera_info.serial_number) for d in info.get_new_devices()}
+            if self._info.get("serial") in serials:
+                self._plugged_in = True
+
     def _drop_pipeline(self) -> None:
         with contextlib.suppress(RuntimeError):
             self._pipeline.stop()
@@ -141,7 +160,10 @@ class LiveSource(SourceBase):
 
     def _maybe_reconnect(self) -> None:
         now = time.monotonic()
-        if self._state is SourceState.STOPPED or now - self._last_retry_t < self._retry_every_s:
+        plugged_in, self._plugged_in = self._plugged_in, False
+        if self._state is SourceState.STOPPED:
+            return
+        if not plugged_in and now - self._last_retry_t < self._retry_every_s:
             return
         self._last_retry_t = now
         try:

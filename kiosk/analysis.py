@@ -4,31 +4,37 @@
 Frame path: SDK filters (decimation, threshold, spatial; never temporal) happen in the
 source; here: deproject -> world (calibration pose) -> measurement core -> drill state
 machine. Compute only: no drawing, no files.
+
+Only the pixels whose depth puts them inside `analysis_box` (the core's zone plus the floor
+under it) are deprojected (calibration/rays.py): the segmentation discards every other
+point anyway, and the athlete is a few thousand of the ~40k valid pixels.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
-
-from calibration.geometry import deproject
+from calibration.geometry import CameraPose
 from calibration.model import Calibration
+from calibration.rays import Box, BoxRays, box_rays, points_in_box
 from calibration.zone import StationZone as CalZone
-from hardware.frame import DepthFrame
+from hardware.frame import DepthFrame, Intrinsics
 from hardware.rs_frames import FilterConfig
 from kiosk.core import (
     DrillFrame,
     DrillState,
+    FrameMetrics,
     PipelineState,
     Profile,
     RepResult,
     StationZone,
     drill_step,
-    measure_frame,
     summary,
 )
+from kiosk.core.pipeline import measure_frame_and_body
+from kiosk.core.thresholds import SegmentationConfig
+from kiosk.core.types import Points
 
 # The filters the measurement is tuned for: decimation x2 (848x480 -> 424x240), range
 # limits, edge-preserving spatial smoothing. The temporal filter smears motion: off.
@@ -36,6 +42,9 @@ MEASURE_FILTERS = FilterConfig(
     decimation=2, min_distance_m=0.3, max_distance_m=4.5, spatial=True, temporal=False, hole_filling=False
 )
 
+
+NOMINAL_PERIOD_S = 1.0 / 30.0
+MIN_ZONE_TOP_M = 1.0
 
 # The calibration's zone says where the feet go; a hinge reaches further: the head ~1.0 m
 # in front of the heels, the buttocks ~0.45 m behind (either way while facing is "auto").
@@ -52,7 +61,25 @@ def core_zone(zone: CalZone) -> StationZone:
         x_max_m=zone.centre_x_m + half_x,
         z_min_m=zone.centre_z_m - half_z,
         z_max_m=zone.centre_z_m + half_z,
-        y_max_m=zone.top_m,
+        # A calibration file's zone is validated on load; one built in memory could be
+        # degenerate (top at the floor): never lower than a crouching athlete, so the core
+        # finds nobody rather than failing.
+        y_max_m=max(zone.top_m, MIN_ZONE_TOP_M),
+    )
+
+
+def analysis_box(zone: StationZone, seg: SegmentationConfig) -> Box:
+    """World box (metres) holding every point `segment_person` can use. Its voxel grid
+    spans the zone rounded up to whole voxels, so the top ends grow by one voxel; it never
+    uses points at or below the floor band (y <= floor_band_m), which are most of the
+    pixels in the zone's footprint (the floor seen at grazing incidence), so the box
+    starts there. Everything the segmentation may keep, including the feet's lowest layer
+    (below connect_min_y_m), is inside."""
+    v = seg.voxel_m
+    return (
+        (zone.x_min_m, zone.x_max_m + v),
+        (seg.floor_band_m, zone.y_max_m + v),
+        (zone.z_min_m, zone.z_max_m + v),
     )
 
 
@@ -75,7 +102,13 @@ def with_drill(
 
 @dataclass
 class FrameAnalyzer:
-    """Stateful wrapper over the pure core: feed frames in order, get DrillFrames."""
+    """Stateful wrapper over the pure core: feed frames in order, get DrillFrames.
+
+    After each `process`: `last_person_points_m` is the athlete's points, (N, 3) float32
+    world metres (empty when the segmentation found nobody; see measure_frame_and_body),
+    and `last_metrics` that frame's FrameMetrics (raw landmarks in `.landmarks`): what a
+    display draws, without segmenting again. Both None before the first frame; read-only
+    (the points array is not writeable)."""
 
     calibration: Calibration
     profile: Profile
@@ -83,24 +116,64 @@ class FrameAnalyzer:
     pipeline: PipelineState = field(default_factory=PipelineState)
     drill: DrillState | None = None
     reps: list[RepResult] = field(default_factory=list)
+    pause_on_second_person: bool = False  # the kiosk: True; `analyze` reports and goes on
 
     def __post_init__(self) -> None:
         self.zone = core_zone(self.calibration.zone)
         self.drill = DrillState.start(self.profile)
+        self._rays: BoxRays | None = None
+        self._rays_key: tuple[Intrinsics, float, CameraPose, Box] | None = None
+        self._last_person_points_m: Points | None = None
+        self._last_metrics: FrameMetrics | None = None
+        self._last_t_s: float | None = None
 
-    def world_points(self, frame: DepthFrame) -> np.ndarray[Any, np.dtype[np.float32]]:
-        cam = deproject(frame.depth_m(), frame.intrinsics)
-        return self.calibration.pose.to_world(cam)
+    @property
+    def last_person_points_m(self) -> Points | None:
+        """The last processed frame's athlete points, (N, 3) float32 world metres."""
+        return self._last_person_points_m
+
+    @property
+    def last_metrics(self) -> FrameMetrics | None:
+        """The last processed frame's FrameMetrics (smoothed values, raw landmarks)."""
+        return self._last_metrics
+
+    def rays(self, frame: DepthFrame) -> BoxRays:
+        """The box rays for this frame's stream, built on first use and again whenever the
+        intrinsics, depth scale, pose or box change (a new source or calibration)."""
+        box = analysis_box(self.zone, self.profile.segmentation)
+        key = (frame.intrinsics, frame.depth_scale_m, self.calibration.pose, box)
+        if self._rays is None or key != self._rays_key:
+            self._rays = box_rays(frame.intrinsics, self.calibration.pose, box, frame.depth_scale_m)
+            self._rays_key = key
+        return self._rays
+
+    def world_points(self, frame: DepthFrame) -> Points:
+        """World points (N, 3) float32, metres, of the frame's pixels inside `analysis_box`
+        (plus at most one depth unit beyond it), in image row-major order."""
+        return points_in_box(frame.depth, self.rays(frame))
 
     def process(self, frame: DepthFrame) -> DrillFrame:
         if self.t0_s is None:
             self.t0_s = frame.timestamp_s
         t_s = frame.timestamp_s - self.t0_s
-        metrics, self.pipeline = measure_frame(
+        if self._last_t_s is not None and t_s <= self._last_t_s:
+            # A camera clock that jumps back (reset on reconnect): continue from the last
+            # frame one nominal period on, so smoothing and rep times never run backwards.
+            self.t0_s = frame.timestamp_s - (self._last_t_s + NOMINAL_PERIOD_S)
+            t_s = self._last_t_s + NOMINAL_PERIOD_S
+        self._last_t_s = t_s
+        metrics, self.pipeline, body = measure_frame_and_body(
             self.world_points(frame), self.zone, self.profile, t_s, self.pipeline
         )
+        body.setflags(write=False)
+        self._last_person_points_m, self._last_metrics = body, metrics
+        judged = metrics
+        if self.pause_on_second_person and metrics.second_person:
+            # The kiosk judges one athlete: with someone else in the station the largest body
+            # may be either of them, so no frame of it may count toward a rep.
+            judged = replace(metrics, person=False, reason="second person in the station")
         assert self.drill is not None
-        self.drill, out = drill_step(self.drill, metrics, self.profile)
+        self.drill, out = drill_step(self.drill, judged, self.profile)
         if out.completed is not None:
             self.reps.append(out.completed)
         return out

@@ -33,7 +33,7 @@ OURS_ROWS: tuple[tuple[str, str], ...] = (
                 f"{_F.spatial_iterations} iterations)"),
     ("filters", "**SDK filters, subtotal**"),
     ("copy", "SDK frame -> DepthFrame (copy out)"),
-    ("world", "deproject + to world (`FrameAnalyzer.world_points`)"),
+    ("world", "box-clipped deprojection to world (`FrameAnalyzer.world_points`)"),
     ("segment", "person segmentation (`segment_person`)"),
     ("landmarks_metrics", "landmarks + metrics + smoothing (`measure_frame` minus segmentation)"),
     ("find_landmarks", "... of which `find_landmarks`"),
@@ -156,7 +156,10 @@ def markdown(run: BenchRun) -> str:
         "  RANSAC, facing given), then each frame is pushed again through a `SoftwareDepthDevice`",
         "  so the SDK filters run on real SDK frames. The push itself (the camera's part) is not counted.",
         "- Ours: `MEASURE_FILTERS` (each SDK filter timed alone), copy out of the SDK, then",
-        "  `FrameAnalyzer.process` (deproject, world, segmentation, landmarks, metrics, smoothing, drill).",
+        "  `FrameAnalyzer.process` (deprojection to world of only the pixels whose depth puts them in",
+        "  the analysis box (calibration/rays.py: the zone the segmentation can use, z16 window per",
+        "  pixel), segmentation, landmarks, metrics, smoothing, drill). The box rays are built once per",
+        f"  analyzer and stream ({env.get('box_rays_ms', '?')} ms, before its first frame; not timed).",
         "  *analysis* is timed end to end from the filtered SDK frame to the `DrillFrame`. The per-stage",
         "  rows re-run the core's pure functions in `measure_frame`'s order from the frame's starting state;",
         "  *landmarks + metrics* is `measure_frame` minus a separate `segment_person` call.",
@@ -172,7 +175,8 @@ def markdown(run: BenchRun) -> str:
         "",
         *_table(OURS_ROWS, run.ours_ms),
         "",
-        f"Median points per frame: {_med(c['world_points']):.0f} world points in, "
+        f"Median per frame: {_med(c['valid_pixels']):.0f} valid depth pixels, "
+        f"{_med(c['world_points']):.0f} of them deprojected (in the analysis box), "
         f"{_med(c['body_points']):.0f} on the athlete; person found in "
         f"{int(sum(c['person']))}/{n} frames.",
         "",

@@ -8,10 +8,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from calibration.errors import CalibrationError
 from hardware.source import SourceError
+from kiosk.core.profile_loader import ProfileError
 
 if TYPE_CHECKING:
     from hardware.sim.source import SimConfig
@@ -21,6 +22,14 @@ EXIT_BAD_INPUT = 2
 
 class CliError(Exception):
     """A problem the user can fix; str() is one line."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (the problem and where help is), not a
+    usage block followed by the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _add_sim_args(p: argparse.ArgumentParser) -> None:
@@ -78,8 +87,9 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hinge-kiosk", description="Hip-hinge depth-camera kiosk")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = OneLineParser(prog="hinge-kiosk", description="Hip-hinge depth-camera kiosk")
+    sub = cast("argparse._SubParsersAction[argparse.ArgumentParser]",
+               parser.add_subparsers(dest="command", required=True))
 
     p = sub.add_parser("record", help="record depth to a .db3 (live camera or simulated athlete)")
     p.add_argument("--source", choices=["live", "sim"], default="sim")
@@ -97,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_run.register(sub)
     _add_sim_args(cmd_demo.register(sub))
     _add_sim_args(sub.choices["calibrate"])
+    from kiosk.results import cli_results
+
+    cli_results.register(sub)
     return parser
 
 
@@ -106,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rc: int = args.func(args)
         return rc
-    except (CliError, SourceError, CalibrationError) as err:
+    except (CliError, SourceError, CalibrationError, ProfileError) as err:
         print(f"hinge-kiosk: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -16,7 +16,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from calibration.calibrate import calibrate
+from calibration.describe import describe_validation_error
 from calibration.errors import CalibrationError
 from calibration.model import Calibration
 from calibration.store import load
@@ -24,7 +27,7 @@ from hardware.frame import DepthFrame
 from hardware.playback import RecordingSource
 from hardware.rs_frames import FilterConfig
 from kiosk.analysis import MEASURE_FILTERS, FrameAnalyzer, with_drill
-from kiosk.core.profile_loader import load_profile
+from kiosk.core.profile_loader import ProfileError, load_profile
 from kiosk.core.thresholds import Profile
 from kiosk.orient import orient_calibration
 from kiosk.progress import ProgressBar
@@ -120,12 +123,30 @@ def analyze_recording(
     progress: ProgressBar | None = None,
 ) -> dict[str, Any]:
     """The `analyze` document for one recording."""
+    profile = drill_profile(profile_path, wall_in, step_in, dowel_reps)  # bad options fail before any reading
     samples, n_frames = sample_for_calibration(path)
     if n_frames == 0:
         raise CalibrationError(f"{path.name}: recording has no depth frames")
-    profile = with_drill(load_profile(profile_path), wall_in, step_in, dowel_reps)
     cal = self_calibrate(samples, cal, facing, profile, source=str(path))
     return analyze_frames(_recording_frames(path), cal, profile, str(path), n_frames, progress)
+
+
+_OPTION_OF_KEY = {"drill.wall_start_in": "--wall-in", "drill.step_in": "--step-in",
+                  "drill.dowel_reps": "--dowel-reps"}
+
+
+def drill_profile(profile_path: Path | None, wall_in: float | None, step_in: float | None,
+                  dowel_reps: int | None) -> Profile:
+    """The profile with the command line's drill options; ProfileError (one line naming the
+    option, the value and the allowed range) when an option is out of bounds."""
+    profile = load_profile(profile_path)
+    try:
+        return with_drill(profile, wall_in, step_in, dowel_reps)
+    except ValidationError as err:
+        line = describe_validation_error(err, Profile)
+        for key, option in _OPTION_OF_KEY.items():
+            line = line.replace(f"{key} = ", f"{option} ")
+        raise ProfileError(line) from None
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk import notify
 from kiosk.app.audio import Audio
@@ -23,10 +24,16 @@ from kiosk.app.config import ConfigError, KioskConfig, load_config, path_or_none
 from kiosk.app.loop import KioskLoop, LoopParts
 from kiosk.app.operator import hash_pin
 from kiosk.app.ports import MonotonicClock
+from kiosk.app.results_writer import ResultsWriter
 from kiosk.app.sources import KioskSources
 from kiosk.core import Profile, RepResult, summary
 from kiosk.core.profile_loader import ProfileError, load_profile
 from kiosk.report import reps_lines, summary_line
+from kiosk.results.paths import default_db_path
+from kiosk.results.store import ResultsStore
+
+if TYPE_CHECKING:
+    from kiosk.results.sync import SyncWorker
 
 log = logging.getLogger("kiosk")
 
@@ -105,23 +112,68 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"hinge-kiosk: error: no display ({err}); set SDL_VIDEODRIVER (kmsdrm, x11, dummy)",
               file=sys.stderr)
         return 2
+    results, why, sync = results_writer(args, cfg)
+    if why:
+        print(f"hinge-kiosk: error: {why}", file=sys.stderr)
+        display.close()
+        return 2
     supervisor = SystemdSupervisor()
     shots = Path(args.screenshot_dir) if args.screenshot_dir else path_or_none(cfg.screenshots.dir)
     parts = LoopParts(
         sources=KioskSources(cfg), profile=profile, cfg=cfg, display=display,
         audio=Audio(muted=cfg.audio.mute, volume=cfg.audio.volume), clock=MonotonicClock(),
-        supervisor=supervisor, config_error=problem, screenshot_dir=shots,
+        supervisor=supervisor, config_error=problem, screenshot_dir=shots, results=results,
+        sync_status=sync.status if sync is not None else None,
     )
     log.info("display driver %s; sound: %s", display.driver, parts.audio.status)
     loop = KioskLoop(parts, args.source or cfg.camera.source)
+    if sync is not None:
+        sync.start()
     try:
         rc = loop.run(args.frames, args.sessions)
     finally:
         supervisor.stopping()
         display.close()
+        if sync is not None:
+            sync.nudge(force=True)  # one last try for what the last athlete did
+            sync.stop(timeout=5.0)
     if loop.session is not None:
         print_sessions(loop.session.finished)
+    if results.enabled and (results.saved_sessions or results.problem):
+        line = f"results: {results.saved_sessions} session(s) saved"
+        print(f"\n{line}; NOT saved: {results.problem}" if results.problem else f"\n{line}")
     return rc
+
+
+def results_writer(args: argparse.Namespace,
+                   cfg: KioskConfig) -> tuple[ResultsWriter, str, SyncWorker | None]:
+    """Where results go: --db, else the default store for a live camera (or when an athlete
+    is checked in); simulated athletes and recordings keep none unless --db is given. With
+    `[results] sync_to`, a background worker copies them to the club server. Returns the
+    writer, a one-line problem ("" when fine) and the sync worker (None: no sync)."""
+    source = args.source or cfg.camera.source
+    db = Path(args.db) if args.db else None
+    if db is None and (source == "live" or args.athlete):
+        db = default_db_path(cfg.station.data_dir)
+    if db is None:
+        return ResultsWriter(None), "", None
+    where, station = db, cfg.results.station_id or None
+    worker = None
+    if cfg.results.sync_to:
+        from kiosk.results.sync import SyncWorker
+
+        worker = SyncWorker(where, cfg.results.sync_to, station_id=station,
+                            interval_s=cfg.results.sync_interval_s)
+    writer = ResultsWriter(lambda: ResultsStore.open(where, station_id=station),
+                           on_saved=worker.nudge if worker is not None else None)
+    log.info("results: %s%s", db, f", synced to the club server every {cfg.results.sync_interval_s:g} s"
+             if worker is not None else "")
+    for athlete in args.athlete or ():
+        said = writer.check_in(athlete)
+        if not said.startswith("Checked in"):
+            return writer, f"--athlete {athlete}: {said}", None
+        print(said)
+    return writer, "", worker
 
 
 def print_sessions(finished: list[tuple[RepResult, ...]]) -> None:
@@ -145,6 +197,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
     p.add_argument("--config", default=None, metavar="FILE",
                    help="kiosk.toml (default: /etc/hinge-kiosk/kiosk.toml when present)")
     p.add_argument("--script", default=None, help="simulator script for --source sim (default: session)")
+    p.add_argument("--db", default=None, metavar="PATH",
+                   help="results database (default: the service's state directory for a live camera; "
+                        "none for sim/recordings)")
+    p.add_argument("--athlete", action="append", default=None, metavar="ID",
+                   help="check an athlete in from the roster (repeat to queue several)")
     p.add_argument("--hash-pin", action="store_true", help="print a pin_hash line for kiosk.toml and exit")
     p.set_defaults(func=cmd_run)
     return p

@@ -81,9 +81,12 @@ def test_facing_given_is_kept_and_mirrors_the_pose() -> None:
     frames = make_frames(Placement(2.0, 1.0, 5.0, side="right"), Scene(person=True), n=2)
     right, left = calibrate(frames, facing="right"), calibrate(frames, facing="left")
     assert (right.facing, left.facing) == ("right", "left")
-    np.testing.assert_allclose(left.pose.r[0], -right.pose.r[0], atol=1e-9)
-    np.testing.assert_allclose(left.pose.r[1], right.pose.r[1], atol=1e-9)
-    assert abs(left.camera_pitch_deg - right.camera_pitch_deg) < 1e-9
+    # Two calibrations of the same frames: Open3D's RANSAC runs its iterations on OpenMP
+    # threads, so under load the floor fit may differ in the 5th decimal (~0.003 deg);
+    # mirroring is what is checked, to well below calibration accuracy.
+    np.testing.assert_allclose(left.pose.r[0], -right.pose.r[0], atol=1e-4)
+    np.testing.assert_allclose(left.pose.r[1], right.pose.r[1], atol=1e-4)
+    assert abs(left.camera_pitch_deg - right.camera_pitch_deg) < 0.01
 
 
 def test_feet_decide_facing_for_an_athlete_turned_around() -> None:

@@ -86,3 +86,35 @@ def test_background_mask_removes_points() -> None:
     world, _, is_body = render([(pts, nrm)], Camera(), seed=7)
     seg = segment_person(world, ZONE, CFG, foreground=~is_body)
     assert not seg.person
+
+
+def test_sparse_labelling_equals_ndimage_label() -> None:
+    """The union-find labelling of the solid voxels numbers components as ndimage.label does."""
+    from scipy import ndimage
+
+    from kiosk.core.person import _label_26
+
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        shape = (int(rng.integers(1, 12)), int(rng.integers(1, 12)), int(rng.integers(1, 12)))
+        solid = rng.random(shape) < rng.choice([0.0, 0.05, 0.2, 0.5])
+        expected, n_expected = ndimage.label(solid, structure=np.ones((3, 3, 3), dtype=bool))
+        coords = np.argwhere(solid)  # raster order
+        lab, n = _label_26(coords, shape)
+        assert n == n_expected
+        assert np.array_equal(lab, expected[solid])
+
+
+def test_cube_dilation_equals_ndimage() -> None:
+    from scipy import ndimage
+
+    from kiosk.core.person import _dilate_cube
+
+    rng = np.random.default_rng(1)
+    for _ in range(120):
+        ndim = int(rng.integers(1, 4))
+        shape = tuple(int(n) for n in rng.integers(1, 10, ndim))
+        mask = rng.random(shape) < rng.choice([0.02, 0.1, 0.4])
+        r = int(rng.integers(1, 4))
+        expected = ndimage.binary_dilation(mask, structure=np.ones((3,) * ndim, dtype=bool), iterations=r)
+        assert np.array_equal(_dilate_cube(mask, r), expected)

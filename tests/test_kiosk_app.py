@@ -26,8 +26,10 @@ from kiosk.app.cues import rep_cue, session_cue
 from kiosk.app.flow import FlowConfig
 from kiosk.app.loop import ERROR_TITLE, NO_CAMERA_LINE, KioskLoop, LoopParts
 from kiosk.app.render import PygameRenderer
+from kiosk.app.results_writer import ResultsWriter
 from kiosk.app.sources import KioskSources
 from kiosk.core.profile_loader import load_profile
+from kiosk.results.store import ResultsStore
 
 REPO = Path(__file__).resolve().parents[1]
 SHORT = {"dowel_reps": 1, "walk_s": 1.5, "enter_x_m": -1.6, "exit_x_m": 1.6, "absent_s": 1.5}
@@ -93,7 +95,7 @@ def display() -> Iterator[KeyedRenderer]:
 
 def make_loop(display: PygameRenderer, tmp: Path, script: str, options: Mapping[str, object],
               spec: str = "sim", sources: KioskSources | None = None, config_error: str | None = None,
-              **drill: float) -> tuple[KioskLoop, LoopParts]:
+              results: ResultsWriter | None = None, **drill: float) -> tuple[KioskLoop, LoopParts]:
     flow = FlowConfig(result_empty_s=1.0, result_min_s=1.0)
     cfg = KioskConfig(flow=flow, sim=SimSection(loop=False))
     sim = SimConfig(script=script, script_options=dict(options))
@@ -101,6 +103,8 @@ def make_loop(display: PygameRenderer, tmp: Path, script: str, options: Mapping[
     parts = LoopParts(sources=sources or KioskSources(cfg, sim=sim, realtime=False), profile=profile, cfg=cfg,
                       display=display, audio=SpyAudio(), clock=StepClock(), supervisor=Supervisor(),
                       config_error=config_error, screenshot_dir=tmp)
+    if results is not None:
+        parts.results = results
     return KioskLoop(parts, spec), parts
 
 
@@ -137,7 +141,12 @@ def check_verdicts(parts: LoopParts) -> list[bool]:
 def test_session_screen_sequence_verdicts_and_result(display: KeyedRenderer, tmp_path: Path) -> None:
     # One dowel rep, then the wall at 12 in, beyond this athlete's reach (11 in): two misses end the drill.
     options = {**SHORT, "wall_start_in": 12.0, "max_reach_in": 11.0}
-    loop, parts = make_loop(display, tmp_path, "session", options, wall_start_in=12.0)
+    db = tmp_path / "results.sqlite3"
+    with ResultsStore.open(db) as s, s.transaction() as c:
+        c.execute("INSERT INTO athletes (id, name, team, imported_utc) VALUES ('A7', 'Ana Lima', 'Row', 'x')")
+    writer = ResultsWriter(lambda: ResultsStore.open(db))
+    assert writer.check_in("A7").startswith("Checked in")  # as `run --athlete A7` does
+    loop, parts = make_loop(display, tmp_path, "session", options, results=writer, wall_start_in=12.0)
     frames = 15 + round(30 * 21.0)
     assert loop.run(max_frames=frames) == 0
     got = screens(parts)
@@ -152,6 +161,12 @@ def test_session_screen_sequence_verdicts_and_result(display: KeyedRenderer, tmp
     result = next(t for t in parts.transitions if t.key == "result")
     assert result.flow is not None and result.view.lines[0] == session_cue(result.flow.reps)
     assert dict(result.view.stats)["Reps"].startswith(str(len(result.flow.reps)))
+    assert dict(result.view.stats)["Saved"] == "Saved on this kiosk"
+    with ResultsStore.open(db, create=False) as store:  # what the screen said is in the file
+        (row,) = store.sessions()
+        assert row.athlete_id == "A7" and row.finished
+        stored = [(r.index, r.drill, r.passed, r.faults) for r in store.reps(row.id)]
+        assert stored == [(r.index, r.drill, r.passed, r.faults) for r in result.flow.reps]
     sup = parts.supervisor
     assert isinstance(sup, Supervisor) and sup.ready_calls == ["first frame"] and sup.ticks == frames
     shots = sorted(p.name for p in tmp_path.glob("*.png"))

@@ -103,11 +103,16 @@ def test_config_defaults_and_toml() -> None:
     ('units = "cm"', "kiosk.toml: unknown key 'units'"),
     ('[operator]\npin_hash = "1234"', "kiosk.toml: operator.pin_hash = \"1234\": expected pbkdf2_sha256$"),
     ("[display]\nunits = ", "kiosk.toml: not valid TOML"),
+    ('[results]\nsync_to = "mysql://x/y"', "kiosk.toml: results.sync_to = \"mysql://x/y\": must start with postgresql://"),
+    # A password in the address is refused without being echoed to the screen or the journal.
+    ('[results]\nsync_to = "postgresql://kiosk:s3cret@club/hinge"',
+     "kiosk.toml: results.sync_to has a password in it: remove it"),
 ])
 def test_config_errors_are_one_line_naming_key_value_and_range(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(text)
     assert str(err.value).startswith(message) and "\n" not in str(err.value)
+    assert "s3cret" not in str(err.value)
 
 
 def test_config_file_missing_or_absent(tmp_path: Path) -> None:

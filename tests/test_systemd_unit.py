@@ -208,3 +208,22 @@ def test_unit_agrees_with_installer_and_udev_rule(unit: Unit) -> None:
     assert m and m.group(1) in words(unit, "Service", "SupplementaryGroups")
     # The config path ExecStart= passes is where the installer writes kiosk.toml.
     assert _shell_var("ETC_DIR").replace("$ROOT", "") + "/kiosk.toml" in one(unit, "Service", "ExecStart")
+
+
+def test_club_sync_drop_in_verifies_and_opens_only_outgoing_ip(tmp_path: Path) -> None:
+    """The drop-in a club-sync kiosk installs: verify prints nothing with it applied, it
+    adds IP families and an allow-list, and nothing else (no listener, no other sandbox
+    change)."""
+    drop_in = REPO / "systemd" / "hinge-kiosk.service.d" / "club-sync.conf.example"
+    unit_path = verifiable_copy(tmp_path)
+    d = tmp_path / "hinge-kiosk.service.d"
+    d.mkdir()
+    (d / "club-sync.conf").write_text(drop_in.read_text())
+    res = run_verify(unit_path)
+    output = (res.stdout + res.stderr).strip()
+    assert res.returncode == 0 and output == "", output
+    extra = parse_unit(drop_in.read_text())
+    assert set(extra) == {"Service"}
+    assert {k for k, _ in extra["Service"]} == {"RestrictAddressFamilies", "IPAddressDeny", "IPAddressAllow"}
+    assert words(extra, "Service", "IPAddressDeny") == {"any"}
+    assert {"AF_INET", "AF_INET6"} <= words(extra, "Service", "RestrictAddressFamilies")

@@ -69,7 +69,7 @@ fi
 usermod --append --groups "$(echo "$SVC_GROUPS" | tr ' ' ',')" "$SVC_USER"
 # Normally created by the unit's StateDirectory=; made here too because calibration runs
 # before the service's first start.
-install -d -o "$SVC_USER" -g "$SVC_USER" -m 0750 "$STATE_DIR"
+install -d -o "$SVC_USER" -g "$SVC_USER" -m 0700 "$STATE_DIR"
 
 say "3/8 librealsense (pyrealsense2) into $VENV"
 install -d -m 0755 "$PREFIX"

@@ -21,9 +21,11 @@ from hardware.frame import DepthFrame, Intrinsics
 from hardware.rs_frames import FilterChain, FilterConfig, depth_frame_from_rs
 from hardware.sim.body import Athlete, body_mesh
 from hardware.sim.camera import CAMERA_MODELS, Placement
+from hardware.sim.faults import Fault, active, apply_depth_faults, second_person_offset_m, time_offset_s
 from hardware.sim.motion import Script, make_script
 from hardware.sim.noise import NoiseConfig, apply_noise
 from hardware.sim.raycast import Raycaster, Room
+from hardware.sim.skeleton import Pose
 from hardware.sim.truth import frame_truth
 from hardware.software_device import SoftwareDepthDevice
 from hardware.source import SourceBase, SourceError, SourceState, SourceStatus
@@ -48,6 +50,7 @@ class SimConfig:
     room: Room = field(default_factory=Room)
     seed: int = 0
     max_seconds: float | None = None
+    faults: tuple[Fault, ...] = ()  # injected camera faults (hardware/sim/faults.py)
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,6 +95,8 @@ class SimulatedSource(SourceBase):
         self._raycaster: Raycaster | None = None
         self._rng = np.random.default_rng(self.cfg.seed)
         self._index = 0
+        self._last_good: np.ndarray[Any, Any] | None = None
+        self._last_body = np.zeros((self.cfg.height, self.cfg.width), dtype=bool)
         self._t0 = 0.0
         self._state = SourceState.STOPPED
 
@@ -111,11 +116,18 @@ class SimulatedSource(SourceBase):
         """Noisy z16 depth image at script time t_s and its ground truth row."""
         assert self._raycaster is not None, "start() first"
         sample = self.script.sample(t_s)
+        faults = active(self.cfg.faults, t_s)
         if sample.pose is None:
             render = self._raycaster.render(None, None)
         else:
             verts, tris = body_mesh(self.athlete, sample.pose)
+            other_m = second_person_offset_m(faults)
+            if other_m is not None:  # a standing copy further along x, in the station too
+                v2, t2 = body_mesh(self.athlete, Pose(heel_x_m=sample.heel_x_m))
+                verts = np.vstack([verts, v2 + np.array([other_m, 0.0, 0.0])])
+                tris = np.vstack([tris, t2 + len(v2)])
             render = self._raycaster.render(verts, tris)
+        self._last_body = render.body
         depth = apply_noise(render, self.model, self._camera_intr.fx, 0.001, self.cfg.noise, self._rng)
         wall_x = None
         if sample.pose is not None and sample.wall_distance_in is not None:
@@ -127,6 +139,7 @@ class SimulatedSource(SourceBase):
             "drill": sample.drill,
             "wall_distance_in": sample.wall_distance_in,
             "body_pixels": int(render.body.sum()),
+            "faults": [f.kind for f in faults],
         }
         if sample.pose is None:
             row["person"] = False
@@ -149,7 +162,17 @@ class SimulatedSource(SourceBase):
             if delay > 0:
                 time.sleep(delay)
         depth, row = self.render_depth(t_s)
-        sdk_frame = self._device.push(depth, t_s, self._index)
+        faults = active(self.cfg.faults, t_s)
+        clean = depth
+        if faults:
+            faulty = apply_depth_faults(depth, self._last_body, faults, self._last_good, self._rng)
+            if faulty is None:  # dropped: nothing arrives for this frame
+                self._index += 1
+                return None
+            depth = faulty
+        else:
+            self._last_good = clean
+        sdk_frame = self._device.push(depth, t_s - time_offset_s(faults), self._index)
         self._index += 1
         if sdk_frame is None:
             return None

@@ -15,18 +15,18 @@ calibration.json; profile: the built-in one; pin_hash: the default PIN 2580).
     [audio]    mute; volume 0-1
     [operator] pin_hash (`hinge-kiosk run --hash-pin` prints one)
     [screenshots] dir, max_files      [flow] timings (flow.py)      [sim] the simulated athlete
+    [results]  sync_to (postgresql://... of the club server), sync_interval_s, station_id
 """
 
 from __future__ import annotations
 
-import json
-import math
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from calibration.describe import describe_validation_error
 from kiosk.app.flow import FlowConfig
 from kiosk.app.operator import DEFAULT_PIN_HASH, parse_pin_hash
 
@@ -111,6 +111,27 @@ class SimSection(_Section):
     loop: bool = True  # start the script again when it ends (a demo kiosk)
 
 
+class ResultsSection(_Section):
+    """Where results go besides this kiosk's SQLite file (docs/results.md)."""
+
+    # The club's PostgreSQL server, e.g. "postgresql://kiosk@club-server/hinge" (password in
+    # ~/.pgpass of the service user, never here). Empty: results stay on this kiosk.
+    sync_to: str = Field(default="", max_length=300)
+    sync_interval_s: float = Field(default=30.0, ge=5.0, le=3600.0)
+    station_id: str = Field(default="", max_length=64)  # empty: $HINGE_KIOSK_STATION or the host name
+
+    @field_validator("sync_to")
+    @classmethod
+    def _postgres(cls, v: str) -> str:
+        if v and not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (or be empty: no sync)")
+        if v and ":" in v.split("://", 1)[1].split("@", 1)[0] and "@" in v:
+            # Worded to start with the section so the one-line error does not echo the value.
+            raise ValueError("results.sync_to has a password in it: remove it and put it in the "
+                             "service user's ~/.pgpass")
+        return v
+
+
 class KioskConfig(_Section):
     camera: CameraSection = Field(default_factory=CameraSection)
     station: StationSection = Field(default_factory=StationSection)
@@ -120,6 +141,7 @@ class KioskConfig(_Section):
     screenshots: ScreenshotSection = Field(default_factory=ScreenshotSection)
     flow: FlowConfig = Field(default_factory=FlowConfig)
     sim: SimSection = Field(default_factory=SimSection)
+    results: ResultsSection = Field(default_factory=ResultsSection)
 
 
 def path_or_none(text: str) -> Path | None:
@@ -154,47 +176,5 @@ def parse_config(text: str, name: str = "kiosk.toml") -> KioskConfig:
 
 
 def describe(err: ValidationError) -> str:
-    """The first validation error as plain words: which key, what value, what is allowed."""
-    e = err.errors(include_url=False)[0]
-    loc = tuple(e["loc"])
-    key = ".".join(str(p) for p in loc) or "(top level)"
-    value, kind = e.get("input"), e["type"]
-    if kind == "extra_forbidden":
-        return f"unknown key '{key}' (a typo, or a key from another version)"
-    if kind == "missing":
-        return f"missing key '{key}'"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        lo, hi = _bounds(loc)
-        return f"{key} = {_show(value)} is out of range (allowed {_show(lo)} to {_show(hi)})"
-    if kind == "literal_error":
-        return f"{key} = {_show(value)} is not allowed (allowed: {e.get('ctx', {}).get('expected', '?')})"
-    if kind == "value_error":
-        msg = str(e["msg"]).removeprefix("Value error, ")
-        return f"{key}: {msg}" if isinstance(value, dict) else f"{key} = {_show(value)}: {msg}"
-    return f"{key} = {_show(value)}: {e['msg']}"
-
-
-def _show(v: Any) -> str:
-    if isinstance(v, float) and math.isfinite(v):
-        return f"{v:g}"
-    if isinstance(v, str) and len(v) > 40:
-        v = v[:37] + "..."
-    return json.dumps(v) if isinstance(v, str | int | float | bool | type(None)) else str(v)
-
-
-def _bounds(loc: tuple[Any, ...]) -> tuple[float | None, float | None]:
-    """(lower, upper) bound of the field at `loc`, walking the nested sections."""
-    model: Any = KioskConfig
-    lo: float | None = None
-    hi: float | None = None
-    for part in loc:
-        fields = getattr(model, "model_fields", None)
-        if fields is None or part not in fields:
-            break
-        info = fields[part]
-        lo = hi = None
-        for m in info.metadata:
-            lo = getattr(m, "ge", getattr(m, "gt", lo))
-            hi = getattr(m, "le", getattr(m, "lt", hi))
-        model = info.annotation
-    return lo, hi
+    """The first validation error of a kiosk.toml as one line (key, value, allowed range)."""
+    return describe_validation_error(err, KioskConfig)

@@ -93,6 +93,7 @@ class FlowTick:
     stage: Stage = "dowel"
     hip_to_wall_mm: float | None = None
     completed: RepResult | None = None
+    unclear: bool = False  # someone is there but cannot be measured (or a second person)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class FlowState:
     verdict: Verdict | None = None
     touched: bool = False  # the hips reached the wall during this rep
     hinging: bool = False  # a rep is in progress (the core's HINGE phase)
+    unclear_since_s: float | None = None  # the athlete present but not measurable since
     ended_by: str = ""  # "done" | "away"
 
 
@@ -141,6 +143,7 @@ def flow_step(s: FlowState, k: FlowTick, p: FlowParams) -> tuple[FlowState, tupl
         present_since_s=_since(s.present_since_s, k.person, t),
         gone_since_s=_since(s.gone_since_s, not k.person, t),
         away_since_s=_since(s.away_since_s, not (k.person and k.on_spot), t),
+        unclear_since_s=_since(s.unclear_since_s, k.person and k.unclear, t),
     )
     if s.verdict is not None and t >= s.verdict.until_s:
         s = replace(s, verdict=None)

@@ -14,16 +14,19 @@ screen is the steady state); the watchdog is ticked every iteration.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from calibration.errors import CalibrationError
 from calibration.model import Calibration
 from hardware.source import FrameSource, SourceError, SourceState
+from kiosk.app.checkin import CheckIn
 from kiosk.app.config import KioskConfig
 from kiosk.app.flow import FlowParams, Screen
 from kiosk.app.operator import Action, MenuMode, MenuState, menu_idle, menu_key
 from kiosk.app.ports import Clock, Display, Mode, Sound, Supervisor, Transition, camera_text
+from kiosk.app.results_writer import ResultsWriter
 from kiosk.app.session import Session
 from kiosk.app.shots import Screenshots
 from kiosk.app.sources import FAILED_TITLE, RETRY_S, TITLE, Calibrating, KioskSources
@@ -37,7 +40,8 @@ ERROR_TITLE = "Something went wrong - the kiosk is restarting"
 ERROR_HOLD_S = 3.0
 MAX_ERRORS_PER_MIN = 3
 RETRY_CAMERA_S = 3.0
-CAMERA_LOST_S = 2.0
+CAMERA_LOST_S = 0.7  # no frame for this long: "camera disconnected" (issue 6: within 1 s)
+READ_TIMEOUT_S = 0.25  # a live camera delivers every 33 ms; shorter waits keep the loop (and watchdog) going
 RESULT_SHOWN_S = 3.0  # --sessions: how long the last result stays up before the run ends
 
 
@@ -53,6 +57,8 @@ class LoopParts:
     config_error: str | None = None
     screenshot_dir: Path | None = None
     fps: float = 30.0
+    results: ResultsWriter = field(default_factory=lambda: ResultsWriter(None))
+    sync_status: Callable[[], str] | None = None  # the club-server sync, for the status corner
     transitions: list[Transition] = field(default_factory=list)
 
 
@@ -64,6 +70,7 @@ class KioskLoop:
         self.message = parts.config_error or ""
         self.units = parts.cfg.display.units
         self.menu = MenuState()
+        self.checkin = CheckIn()
         self.src: FrameSource | None = None
         self.session: Session | None = None
         self.calib: Calibrating | None = None
@@ -109,7 +116,7 @@ class KioskLoop:
             self._set_mode(Mode.CALIBRATING)
         else:
             self.cal_note = self.cal_note if keep is not None else "calibrated"
-            self.session = Session(cal, self.p.profile, self.params, self.p.audio)
+            self.session = Session(cal, self.p.profile, self.params, self.p.audio, self.p.results)
             self._set_mode(Mode.RUNNING)
         self.last_frame_s = now_s
 
@@ -149,7 +156,7 @@ class KioskLoop:
 
     def _running(self, now_s: float) -> ViewModel:
         assert self.src is not None and self.session is not None
-        f = self.src.read(0.5)
+        f = self.src.read(READ_TIMEOUT_S)
         if f is not None:
             self._first_frame()
             self.last_frame_s = now_s
@@ -161,16 +168,18 @@ class KioskLoop:
                 return self._status_view(now_s)
             self._close()
             self.src = self.p.sources.open(self.spec)
-            self.session.reset()
-        elif now_s - self.last_frame_s > CAMERA_LOST_S:
+            self.session.reset("the demo recording started over")
+        elif (now_s - self.last_frame_s > CAMERA_LOST_S
+              or self.src.status.state is SourceState.DISCONNECTED):
             return status_view(self._ctx(now_s), "camera-lost", "Camera disconnected - reconnecting",
                                (self.src.status.message,))
         return self.session.view(self._ctx(now_s))
 
     def _ctx(self, now_s: float) -> ViewContext:
         cam = camera_text(self.src.status if self.src is not None else None)
-        return ViewContext(t_s=now_s, units=self.units, status=(cam, self.cal_note), menu=self.menu,
-                           sound=self.p.audio.status)
+        sync = (f"club sync: {self.p.sync_status()}",) if self.p.sync_status is not None else ()
+        return ViewContext(t_s=now_s, units=self.units, status=(cam, self.cal_note, *sync), menu=self.menu,
+                           sound=self.p.audio.status, notice=self.checkin.notice(now_s))
 
     def _status_view(self, now_s: float) -> ViewModel:
         ctx = self._ctx(now_s)
@@ -224,6 +233,12 @@ class KioskLoop:
             if self.menu.mode is MenuMode.CLOSED and key == "s" and self.mode is Mode.NO_CAMERA:
                 self._open("sim", now_s)
                 continue
+            if self.menu.mode is MenuMode.CLOSED and self.p.results.enabled and self.mode is Mode.RUNNING:
+                taken, code = self.checkin.key(key, now_s)  # badge scanners and typed ids
+                if code is not None:
+                    self.checkin.said(self.p.results.check_in(code), now_s)
+                if taken:
+                    continue
             self.menu, action = menu_key(self.menu, key, now_s, self.p.cfg.operator.effective_pin_hash)
             if action is Action.QUIT:
                 return 0
@@ -284,6 +299,7 @@ class KioskLoop:
                     self.p.display.draw(vm)  # a failure drawing the status screen itself ends the run
                 self.shots.after_draw(now_s)
                 self._record(index, now_s, vm)
+                self.p.results.poll(now_s)
                 self.p.supervisor.tick()
                 if max_sessions is not None and self._sessions_done(now_s) >= max_sessions:
                     return 0
@@ -293,3 +309,4 @@ class KioskLoop:
         finally:
             self.shots.flush()
             self._close()
+            self.p.results.close()

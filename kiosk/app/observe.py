@@ -1,11 +1,16 @@
 """Depth frame -> what the kiosk's flow and screen need: the drill frame plus the athlete's
-side-view points, landmarks, whether the feet are on the station spot and the facing.
+side-view points, landmarks, whether the feet are on the station spot, the facing, and
+whether the athlete can be seen clearly enough to be judged.
 
-Wraps `kiosk.analysis.FrameAnalyzer` through its public API only: `process()` for the
-DrillFrame, `world_points()` (overridden here to keep the frame's world points), the
-core's `segment_person`/`find_landmarks` on those points for the silhouette and the dowel
-markers (the same functions `measure_frame` runs; ~4 ms a frame on a dev core), and the
-drill's rep reference for the wall position. World frame of the calibration, metres.
+Wraps `kiosk.analysis.FrameAnalyzer` through its public API: `process()` for the
+DrillFrame, `last_person_points_m`/`last_metrics` for the silhouette and the dowel markers
+(segmented once, by the analyzer), and the drill's rep reference for the wall position.
+World frame of the calibration, metres.
+
+"Unclear": someone is in the station but the core cannot measure them (landmarks not
+found: dark clothing or sunlight leaving holes, half the body out of view) or a second
+person is in the zone. The flow keeps the athlete's session going and counts nothing;
+the screen says why in plain words.
 """
 
 from __future__ import annotations
@@ -25,8 +30,6 @@ from kiosk.analysis import FrameAnalyzer
 from kiosk.app.flow import FlowTick
 from kiosk.core import DrillFrame, DrillState, Landmarks, Profile
 from kiosk.core.drill import INCH_M
-from kiosk.core.landmarks import find_landmarks
-from kiosk.core.person import segment_person
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ class Observation:
 
     drill: DrillFrame
     second_person: bool
+    unclear: str  # "" = measured; else why the athlete cannot be judged (UNCLEAR_* below)
     body_xy_m: XY
     landmarks: Landmarks | None
     on_spot: bool
@@ -59,21 +63,23 @@ class Observation:
 
     def tick(self, t_s: float) -> FlowTick:
         d = self.drill
-        return FlowTick(t_s=t_s, person=d.person, on_spot=self.on_spot, facing_ok=self.facing_ok,
+        # Presence is "someone is there" (the segmented body), not "measured": holes in the
+        # depth must not read as the athlete walking away.
+        present = d.person or bool(self.unclear)
+        return FlowTick(t_s=t_s, person=present, on_spot=self.on_spot, facing_ok=self.facing_ok,
+                        unclear=bool(self.unclear),
                         phase=d.phase, stage=d.stage,
                         hip_to_wall_mm=d.hip_to_wall_mm if d.stage == "wall" else None,
                         completed=d.completed)
 
 
-class _KeepingAnalyzer(FrameAnalyzer):
-    """FrameAnalyzer that keeps the last frame's world points (deprojected once)."""
-
-    last_world: npt.NDArray[np.float32] | None = None
-
-    def world_points(self, frame: DepthFrame) -> npt.NDArray[np.float32]:
-        pts = super().world_points(frame)
-        self.last_world = pts
-        return pts
+UNCLEAR_SECOND = "second person"
+UNCLEAR_BODY = "body not clear"
+# An athlete last seen on the station spot who vanishes from one frame to the next has
+# not left (leaving means walking off the spot first, seen): dark clothing, sunlight or a blinded camera
+# has hidden them. For this many frames (3 s at 30 fps) that reads as "cannot see you
+# clearly", not as an empty station.
+VANISH_FRAMES = 90
 
 
 class Observer:
@@ -84,7 +90,9 @@ class Observer:
         self.calibration = calibration
         self.profile = profile
         self._votes: deque[str] = deque(maxlen=_FACING_VOTES)
-        self.analyzer = _KeepingAnalyzer(calibration, profile)
+        self._last_seen_on_spot = False  # where the body was the last time it was seen
+        self._frames_unseen = 0
+        self.analyzer = FrameAnalyzer(calibration, profile, pause_on_second_person=True)
 
     @property
     def forward_is_image_right(self) -> bool:
@@ -93,7 +101,7 @@ class Observer:
 
     def new_session(self) -> None:
         """A fresh analyzer (pipeline, drill, reps) for the next athlete."""
-        self.analyzer = _KeepingAnalyzer(self.calibration, self.profile)
+        self.analyzer = FrameAnalyzer(self.calibration, self.profile, pause_on_second_person=True)
         self._votes.clear()
 
     def start_drill(self) -> None:
@@ -111,18 +119,25 @@ class Observer:
     def observe(self, frame: DepthFrame) -> Observation:
         a = self.analyzer
         out = a.process(frame)
-        world = a.last_world if a.last_world is not None else np.zeros((0, 3), np.float32)
-        seg = segment_person(world, a.zone, self.profile.segmentation)
-        body = seg.points if seg.person else np.zeros((0, 3), np.float32)
-        lm = None
-        if seg.person:
-            lm, _ = find_landmarks(body, self.profile.landmarks, a.pipeline.stature_m)
+        m = a.last_metrics
+        body = a.last_person_points_m
+        if body is None:
+            body = np.zeros((0, 3), np.float32)
+        lm = m.landmarks if m is not None and m.person else None
+        second = m is not None and m.second_person
         on_spot = self._on_spot(body)
+        if len(body):
+            self._last_seen_on_spot, self._frames_unseen = on_spot, 0
+        else:
+            self._frames_unseen += 1
+        vanished = len(body) == 0 and self._last_seen_on_spot and self._frames_unseen <= VANISH_FRAMES
+        unclear = UNCLEAR_SECOND if second else (
+            UNCLEAR_BODY if (len(body) > 0 or vanished) and not out.person else "")
         facing_ok = self._facing(body, out, on_spot) if out.person else None
         ref = a.drill.reps_state.reference if a.drill is not None else None
         heel = ref.heel_x_m if ref is not None else (lm.heel[0] if lm is not None else None)
         wall = heel - out.wall_distance_in * INCH_M if heel is not None and out.stage == "wall" else None
-        return Observation(drill=out, second_person=seg.second_person,
+        return Observation(drill=out, second_person=second, unclear=unclear,
                            body_xy_m=np.ascontiguousarray(body[:, :2]) if len(body) else _EMPTY_XY,
                            landmarks=lm, on_spot=on_spot, facing_ok=facing_ok, wall_x_m=wall, heel_x_m=heel)
 

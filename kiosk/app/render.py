@@ -66,7 +66,11 @@ class PygameRenderer:
             if event.type == pygame.QUIT:
                 keys.append("quit")
             elif event.type == pygame.KEYDOWN:
-                keys.append(key_name(event.key))
+                # A typed character as itself (case kept: badge and roster ids); named keys
+                # (Enter, Tab, keypad digits) by name.
+                ch = event.unicode if isinstance(event.unicode, str) else ""
+                printable = len(ch) == 1 and ch.isprintable() and not ch.isspace()
+                keys.append(_KEYS.get(event.key) or (ch if printable else key_name(event.key)))
         return keys
 
     def draw(self, vm: ViewModel) -> None:
@@ -81,6 +85,8 @@ class PygameRenderer:
         else:
             self._live(vm)
         self._corner(vm)
+        if vm.notice:
+            self._notice(vm.notice, vm.notice_alert)
         if vm.menu is not None:
             self._menu(vm)
         if c is not self.screen:
@@ -122,8 +128,10 @@ class PygameRenderer:
         if vm.arrow is not None:  # the way to face, once the station knows it
             right = vm.arrow == "right"
             x = demo.right - 110 if right else demo.x + 110
-            sh.arrow(self.canvas, (x, demo.y + 50), 150, right, sh.CUE)
-            self.text.draw(self.canvas, "Face this way", 36, sh.CUE, (x, demo.y + 84), "midtop")
+            # Mid-height on the facing side: clear of the demo's head, which hinges forward
+            # over the top of that side.
+            sh.arrow(self.canvas, (x, demo.y + 300), 150, right, sh.CUE)
+            self.text.draw(self.canvas, "Face this way", 36, sh.CUE, (x, demo.y + 336), "midtop")
         y = 200
         for i, line in enumerate(vm.lines, 1):
             pygame.draw.circle(self.canvas, sh.CUE, (712, y + 26), 30)
@@ -171,16 +179,19 @@ class PygameRenderer:
         return y
 
     def _verdict(self, v: VerdictView) -> None:
-        box = pygame.Rect(SCENE_RECT.x, SCENE_RECT.y, SCENE_RECT.width, 250)
+        """The rep's verdict over the right-hand column, so the silhouette, wall and dowel
+        the athlete is judged on stay in view; drawn last, it hides the live stats while
+        it shows (flow.verdict_s)."""
+        box = pygame.Rect(COLUMN_X - 16, SCENE_RECT.y, SIZE[0] - COLUMN_X, SCENE_RECT.height)
         pygame.draw.rect(self.canvas, sh.GREEN_DARK if v.passed else sh.RED_DARK, box, border_radius=16)
         pygame.draw.rect(self.canvas, sh.GREEN if v.passed else sh.RED, box, 6, border_radius=16)
-        icon = (box.x + 110, box.y + 92)
-        (sh.check_mark if v.passed else sh.cross)(self.canvas, icon, 150, sh.TEXT)
-        self.text.draw(self.canvas, v.headline, 150, sh.TEXT, (box.x + 220, box.y + 22))
+        icon = (box.x + 80, box.y + 92)
+        (sh.check_mark if v.passed else sh.cross)(self.canvas, icon, 120, sh.TEXT)
+        self.text.draw(self.canvas, v.headline, 128, sh.TEXT, (box.x + 160, box.y + 30))
         cue_color = sh.TEXT if v.passed else sh.CUE
-        y = self._lines((v.cue,), box.x + 30, box.y + 150, 50, box.width - 60, cue_color)
+        y = self._lines((v.cue,), box.x + 28, box.y + 190, 50, box.width - 56, cue_color)
         if v.detail:
-            self.text.draw(self.canvas, v.detail, 36, sh.TEXT, (box.x + 30, min(y + 2, box.bottom - 34)))
+            self._lines((v.detail,), box.x + 28, y + 36, 40, box.width - 56, sh.TEXT)
 
     def _result(self, vm: ViewModel) -> None:
         self._header(vm.title, vm.key)
@@ -195,6 +206,13 @@ class PygameRenderer:
         for label in ("Reps", "Faults seen"):
             self.text.draw(self.canvas, label, 36, sh.DIM, (660, y))
             y = self._lines((stats.get(label, "-"),), 660, y + 34, 50, SIZE[0] - 660 - 24, sh.TEXT) + 24
+        saved = stats.get("Saved", "")
+        if saved:  # said only once the store has it on disk (results_writer)
+            ok = saved.startswith("Saved")
+            if ok:
+                sh.check_mark(self.canvas, (680, y + 22), 36, sh.GREEN)
+            x = 712 if ok else 660
+            self._lines((saved,), x, y + 4, 38, SIZE[0] - x - 24, sh.GREEN if ok else sh.RED)
         cue_box = pygame.Rect(24, 462, SIZE[0] - 48, 150)
         pygame.draw.rect(self.canvas, sh.PANEL, cue_box, border_radius=16)
         self.text.draw(self.canvas, "Coaching cue", 40, sh.DIM, (cue_box.x + 30, cue_box.y + 18))
@@ -225,6 +243,12 @@ class PygameRenderer:
     def _corner(self, vm: ViewModel) -> None:
         text = "   |   ".join(vm.status)
         self.text.draw(self.canvas, text, 28, sh.DIM, (SIZE[0] - 20, SIZE[1] - 10), "bottomright")
+
+    def _notice(self, text: str, alert: bool) -> None:
+        """A bar along the bottom over the status corner: check-in, who is next, storage faults."""
+        bar = pygame.Rect(0, SIZE[1] - 52, SIZE[0], 52)
+        pygame.draw.rect(self.canvas, sh.RED_DARK if alert else sh.PANEL, bar)
+        self.text.draw(self.canvas, text[:90], 34, sh.TEXT if alert else sh.CUE, (24, bar.centery), "midleft")
 
     def _menu(self, vm: ViewModel) -> None:
         assert vm.menu is not None

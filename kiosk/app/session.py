@@ -15,6 +15,7 @@ from calibration.model import Calibration
 from hardware.frame import DepthFrame
 from kiosk.app.flow import Event, FlowParams, FlowState, Screen, flow_step
 from kiosk.app.observe import Observation, Observer
+from kiosk.app.results_writer import ResultsWriter
 from kiosk.app.view import ViewContext, ViewModel, build_view
 from kiosk.core import Profile, RepResult
 
@@ -31,8 +32,10 @@ class Player(Protocol):
 class Session:
     """The station between calibrations: `step(frame, now_s)` per frame, `view(ctx)` after."""
 
-    def __init__(self, calibration: Calibration, profile: Profile, params: FlowParams, audio: Player) -> None:
+    def __init__(self, calibration: Calibration, profile: Profile, params: FlowParams, audio: Player,
+                 results: ResultsWriter | None = None) -> None:
         self.observer = Observer(calibration, profile)
+        self.results = results or ResultsWriter(None)
         self.profile = profile
         self.params = params
         self.audio = audio
@@ -45,26 +48,37 @@ class Session:
     def calibration(self) -> Calibration:
         return self.observer.calibration
 
-    def reset(self) -> None:
-        """Operator's "reset session": back to attract with a fresh analyzer."""
+    def reset(self, why: str = "reset by the operator") -> None:
+        """Back to attract with a fresh analyzer (the operator's "reset session", or a demo
+        recording starting over). Reps already taken are kept: the session is closed with
+        `why` as its note, never thrown away."""
+        self.results.finish(why)
         self.flow = FlowState()
         self.observer.new_session()
 
     def step(self, frame: DepthFrame, now_s: float) -> tuple[Event, ...]:
         self.obs = self.observer.observe(frame)
         before = self.flow.screen
+        n_reps = len(self.flow.reps)
         self.flow, events = flow_step(self.flow, self.obs.tick(now_s), self.params)
         for ev in events:
             if ev is Event.NEW_SESSION:
                 self.observer.new_session()
             elif ev is Event.START_DRILL:
                 self.observer.start_drill()
+                self.results.begin()
             if ev in SOUNDS:
                 self.audio.play(SOUNDS[ev])
+        if self.flow.screen in (Screen.DOWEL, Screen.WALL):
+            d = self.obs.drill
+            self.results.frame(self.obs.body_xy_m, d.hip_to_wall_mm, d.trunk_angle_deg)
+        for judged in self.flow.reps[n_reps:]:  # written as each rep is judged, not at the end
+            self.results.rep(judged)
         if self.flow.screen is not before:
             log.info("screen %s -> %s", before.value, self.flow.screen.value)
             if self.flow.screen is Screen.RESULT:
                 self.finished.append(self.flow.reps)
+                self.results.finish()
         rep = self.obs.drill.completed
         if rep is not None:
             log.info("rep %d (%s, wall %.0f in): %s %s", rep.index, rep.drill, rep.wall_distance_in,
@@ -92,7 +106,29 @@ class Session:
             max_fails=self.profile.drill.max_fails_per_distance,
             required_facing=cal.facing,
             stance_progress=progress,
+            saved=self._saved_line(),
+            notice=base.notice or self._notice(),
         )
+
+    def _saved_line(self) -> str:
+        """The result screen's promise: "Saved" only once the store returned from writing it."""
+        r = self.results
+        if not r.enabled:
+            return ""
+        if r.current_saved:
+            return "Saved on this kiosk"
+        return f"Not saved yet ({r.problem or 'writing'}): kept, retrying"
+
+    def _notice(self) -> str:
+        """Storage faults first (the operator must see them), then who is up next."""
+        r = self.results
+        if r.problem:
+            return f"Results NOT saved: {r.problem} - kept in memory, retrying"
+        if self.flow.screen in (Screen.ATTRACT, Screen.DETECTED, Screen.STANCE):
+            name = r.next_name()
+            if name:
+                return f"Next up: {name}"
+        return ""
 
     def view(self, base: ViewContext) -> ViewModel:
         return build_view(self.flow, self.obs, self.context(base))

@@ -12,17 +12,20 @@ from dataclasses import dataclass, field
 
 from kiosk.app.cues import FAULT_NAMES, fault_counts, rep_cue, session_cue
 from kiosk.app.flow import FlowState, Screen, screen_key
-from kiosk.app.observe import Observation
+from kiosk.app.observe import UNCLEAR_BODY, UNCLEAR_SECOND, Observation
 from kiosk.app.operator import MENU_ITEMS, Action, MenuMode, MenuState
 from kiosk.app.scene import Scene, build_scene
 from kiosk.core import RepResult, summary
 from kiosk.core.drill import INCH_M
 from kiosk.core.reps import Phase
 
+# Notices that report a problem rather than inform (drawn in red).
+ALERT_PREFIXES = ("Results NOT saved", "Not on the roster", "Cannot check in")
+
 _ACTION_LABELS = {
     Action.RECALIBRATE: "Recalibrate (clear the station first)",
     Action.RESET_SESSION: "Reset session",
-    Action.QUIT: "Quit the kiosk",
+    Action.QUIT: "Quit (stays off until restart)",
 }
 
 
@@ -49,6 +52,8 @@ class ViewContext:
     t_s: float = 0.0
     units: str = "in"
     status: tuple[str, ...] = ()
+    notice: str = ""  # one line along the bottom: check-in echo/feedback, who is next, storage faults
+    saved: str = ""  # the result screen's line on whether the result is on disk ("" = not kept)
     menu: MenuState = field(default_factory=MenuState)
     sound: str = "sound on"
     station_x_m: float = 0.0
@@ -80,6 +85,8 @@ class ViewModel:
     checks: tuple[tuple[str, bool | None], ...] = ()  # arrival checklist: (item, ok; None = not yet)
     alert: bool = False  # status screens: a problem (red) rather than information
     arrow: str | None = None  # "left"/"right": the way to face, on screen
+    notice: str = ""  # one line along the bottom (ViewContext.notice)
+    notice_alert: bool = False  # the notice reports a problem (drawn in red)
     t_s: float = 0.0
 
 
@@ -111,7 +118,8 @@ def _base(ctx: ViewContext, key: str, kind: str, title: str, **kw: object) -> Vi
     """A view with the status corner and, when open, the operator menu (key "<key>-menu")."""
     menu = menu_view(ctx.menu, ctx.units, ctx.sound)
     return ViewModel(key=f"{key}-menu" if menu is not None else key, kind=kind, title=title,
-                     status=(*ctx.status, ctx.sound), menu=menu, t_s=ctx.t_s, **kw)  # type: ignore[arg-type]
+                     status=(*ctx.status, ctx.sound), menu=menu, t_s=ctx.t_s, notice=ctx.notice,
+                     notice_alert=ctx.notice.startswith(ALERT_PREFIXES), **kw)  # type: ignore[arg-type]
 
 
 def status_view(ctx: ViewContext, key: str, title: str, lines: tuple[str, ...],
@@ -150,12 +158,31 @@ def _arrow(ctx: ViewContext) -> str | None:
     return ctx.required_facing
 
 
+UNCLEAR_SHOW_S = 0.4  # a frame or two with holes is normal; say so only when it lasts
+_UNCLEAR_LINES = {
+    UNCLEAR_SECOND: ("Only one person in the", "station, please: others", "stand back"),
+    UNCLEAR_BODY: ("Cannot see you clearly:", "stand fully on the marker;",
+                   "dark clothes and sun can hide you"),
+}
+
+
+def unclear_lines(flow: FlowState, obs: Observation | None, ctx: ViewContext) -> tuple[str, ...] | None:
+    """What to tell an athlete the camera cannot judge right now (None: nothing to tell)."""
+    since = flow.unclear_since_s
+    if obs is None or not obs.unclear or since is None or ctx.t_s - since < UNCLEAR_SHOW_S:
+        return None
+    return _UNCLEAR_LINES.get(obs.unclear)
+
+
 def _stance(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str,
             scene: Scene | None) -> ViewModel:
     hint = flow.stance_hint
     progress: float | None = None
-    if hint == "turn":
-        lines: tuple[str, ...] = ("Turn around: face the way", "the arrow points")
+    unclear = unclear_lines(flow, obs, ctx)
+    if unclear is not None:
+        lines: tuple[str, ...] = unclear
+    elif hint == "turn":
+        lines = ("Turn around: face the way", "the arrow points")
     elif hint == "hold":
         lines = ("Hold still...",)
         progress = ctx.stance_progress
@@ -209,7 +236,8 @@ def _drill(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str,
         rep_no = min(n_dowel + 1, ctx.dowel_reps) if flow.verdict is None else n_dowel
         stats: tuple[tuple[str, str], ...] = (("Rep", f"{rep_no} of {ctx.dowel_reps}"),
                                               ("Clean reps", str(clean)))
-        lines = ("Push your hips back,", "keep the dowel touching", "head, upper back, sacrum")
+        lines: tuple[str, ...] = ("Push your hips back,", "keep the dowel touching",
+                                  "head, upper back, sacrum")
     else:
         d = obs.drill if obs is not None else None
         wall_in = d.wall_distance_in if d is not None else 0.0
@@ -222,6 +250,7 @@ def _drill(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str,
                  ("Wall reps", f"{len(walls)}  ({sum(r.passed for r in walls)} clean)"),
                  ("Best so far", "-" if best is None else wall_text(best, ctx.units)))
         lines = ("Hinge back until your", "hips touch the wall", "knees soft, back flat")
+    lines = unclear_lines(flow, obs, ctx) or lines
     return _base(ctx, key, "live", "DOWEL DRILL" if dowel else "WALL DRILL", scene=scene, lines=lines,
                  stats=stats, verdict=_verdict(flow, ctx))
 
@@ -233,6 +262,6 @@ def _result(flow: FlowState, ctx: ViewContext, key: str) -> ViewModel:
     seen = fault_counts(flow.reps)
     faults = ", ".join(f"{FAULT_NAMES.get(f, f)} x{n}" for f, n in seen[:3]) if seen else "none"
     stats = (("Hinge depth", depth_text), ("Reps", f"{s['reps']}  ({s['passed']} clean)"),
-             ("Faults seen", faults))
+             ("Faults seen", faults), ("Saved", ctx.saved))
     return _base(ctx, key, "result", "YOUR RESULT", stats=stats,
                  lines=(session_cue(flow.reps), "Step away to finish"))

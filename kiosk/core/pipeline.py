@@ -5,6 +5,7 @@ What the kiosk loop and `analyze` call once per frame:
     state = PipelineState()
     metrics, state = measure_frame(points_world, zone, profile, t_s, state, foreground)
 
+(`measure_frame_and_body` also hands back the athlete's segmented points, for a display),
 or the thin stateful wrapper `MeasurementPipeline(zone, profile).process(points, t_s)`.
 Pure: numpy arrays and frozen values in, `FrameMetrics` and the next state out. The
 state carries the filters (smoothing.py, lag documented there) and the athlete's
@@ -28,6 +29,8 @@ from kiosk.core.types import DowelGaps, FrameMetrics, Points, StationZone
 _UPRIGHT_DEG = 6.0  # stature is learnt only when the trunk is this close to vertical
 _STATURE_GAIN = 0.2  # per upright frame: converges in ~0.5 s at 30 fps
 _STATURE_DECAY = 0.01  # per upright frame with the top lower: a 10 % drop takes ~2 s
+_NO_POINTS: Points = np.zeros((0, 3), dtype=np.float32)
+_NO_POINTS.setflags(write=False)  # shared by every absent frame
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,30 @@ def measure_frame(
     """Measure one frame. points_world: (N, 3) float32 world frame (facing resolved, floor
     y = 0); foreground: optional (N,) bool from the background model; t_s: frame time.
     Values are smoothed; FrameMetrics.landmarks holds this frame's raw landmarks."""
+    metrics, state, _ = measure_frame_and_body(points_world, zone, profile, t_s, state, foreground)
+    return metrics, state
+
+
+def measure_frame_and_body(
+    points_world: Points,
+    zone: StationZone,
+    profile: Profile,
+    t_s: float,
+    state: PipelineState,
+    foreground: npt.NDArray[np.bool_] | None = None,
+) -> tuple[FrameMetrics, PipelineState, Points]:
+    """`measure_frame` plus the athlete's segmented points: (M, 3) float32 world metres, a
+    subset of points_world; empty when the segmentation found nobody (when only the
+    landmarks failed, metrics.person is False but the points are still returned)."""
     seg = segment_person(points_world, zone, profile.segmentation, foreground)
     if not seg.person:
-        return FrameMetrics(t_s=t_s, person=False, second_person=seg.second_person, reason=seg.reason), state
+        absent = FrameMetrics(t_s=t_s, person=False, second_person=seg.second_person, reason=seg.reason)
+        return absent, state, _NO_POINTS
     lm, why = find_landmarks(seg.points, profile.landmarks, state.stature_m)
     if lm is None:
-        return FrameMetrics(t_s=t_s, person=False, second_person=seg.second_person, reason=why), state
+        # The body is still returned: a display can draw who is there while landmarks fail.
+        no_landmarks = FrameMetrics(t_s=t_s, person=False, second_person=seg.second_person, reason=why)
+        return no_landmarks, state, seg.points
     raw: dict[str, float | None] = {
         "heel_x_m": lm.heel[0],
         "toe_x_m": lm.toe[0],
@@ -97,7 +118,7 @@ def measure_frame(
         com_over_foot=sm["com_over_foot"],
         landmarks=lm,
     )
-    return metrics, PipelineState(smoother=smoother, stature_m=stature)
+    return metrics, PipelineState(smoother=smoother, stature_m=stature), seg.points
 
 
 def _nn(v: float | None) -> float:

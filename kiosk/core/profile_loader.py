@@ -1,7 +1,7 @@
 """Read a profile TOML into a validated `Profile` (the core's only file I/O).
 
 Sections absent from the file keep their defaults; unknown keys and out-of-bound values
-raise `ProfileError` with pydantic's message (which names the offending key).
+raise `ProfileError` with one line naming the key, the value and the allowed range.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from calibration.describe import describe_validation_error
 from kiosk.core.thresholds import Profile
 
 
@@ -28,16 +29,7 @@ def parse_profile(text: str, source: str = "<string>") -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as err:
-        raise ProfileError(f"{source}: {_first_problem(err)}") from None
-
-
-def _first_problem(err: ValidationError) -> str:
-    """pydantic's report is several lines; a person gets one: key, value, what is wrong."""
-    e = err.errors(include_url=False)[0]
-    key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-    if e["type"] == "extra_forbidden":
-        return f"unknown key '{key}'"
-    return f"{key} = {e.get('input')!r}: {e['msg']}"
+        raise ProfileError(f"{source}: {describe_validation_error(err, Profile)}") from None
 
 
 def load_profile(path: Path | None = None) -> Profile:

@@ -1,0 +1,284 @@
+"""`hinge-kiosk roster ...` and `hinge-kiosk results ...`: the results database from a shell.
+
+    roster import FILE.csv        add/update athletes (all or nothing; roster.py)
+    roster list [--team T]
+    results list [--athlete ID] [--team T] [--limit N]
+    results show SESSION [--silhouette OUT.png]      SESSION: an id or a unique prefix
+    results export DIR [--athlete ID] [--team T]     DIR/sessions.csv, DIR/reps.csv
+    results delete-athlete ID [--yes]                the athlete and all their results
+    results override SESSION REP (--pass | --fail [--fault F ...]) --coach NAME --reason TEXT
+    results sync --to postgresql://USER@HOST/DB      push this station's results (sync.py)
+    results bundle-export FILE / bundle-import FILE  results as one file (bundle.py)
+
+Every command takes `--db PATH` (default: paths.default_db_path). `--db postgresql://...`
+reads the club server's merged view of every station (pg.py): list, show, export, roster
+list and delete-athlete (a tombstone) work there; override, roster import and the bundle
+commands are a station's and refuse it. Failures are one line on stderr, exit code 2;
+commands that only read never create a database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from kiosk.report import FAULT_WORDS, reps_lines, summary_line
+from kiosk.results import bundle, export, paths, roster
+from kiosk.results.model import StoreError
+from kiosk.results.pg import PgResults, Results, is_dsn, open_results
+from kiosk.results.store import ResultsStore
+
+EXIT_BAD_INPUT = 2
+MAX_CELL = 28
+Handler = Callable[[argparse.Namespace], int]
+if TYPE_CHECKING:
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def clean(text: object, limit: int = MAX_CELL) -> str:
+    """A cell for the terminal: control characters (escape sequences) shown as '?', cut to limit."""
+    s = "".join("?" if ord(ch) < 32 or 127 <= ord(ch) < 160 else ch for ch in str(text))
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = ()) -> str:
+    """Aligned columns under a header; columns listed in `right` are right-aligned."""
+    cells = [[clean(h) for h in headers], *[[clean("" if c is None else c) for c in r] for r in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    out = []
+    for r in cells:
+        out.append("  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in
+                             enumerate(zip(r, widths, strict=True))).rstrip())
+    return "\n".join(out)
+
+
+def _utc(ts: str | None) -> str:
+    return "" if ts is None else ts[:16].replace("T", " ")
+
+
+def _open(args: argparse.Namespace, create: bool = False, what: str = "this command") -> ResultsStore:
+    """The --db station database file (a postgresql:// address is refused: `what` names the
+    command in the message)."""
+    if is_dsn(args.db):
+        raise StoreError(f"{what} works on a station's database file (--db PATH), not on the server")
+    store = open_results(args.db, create=create)
+    assert isinstance(store, ResultsStore)
+    return store
+
+
+def _open_view(args: argparse.Namespace) -> Results:
+    """The --db database for reading: a station's file, or a postgresql:// server's merged view."""
+    return open_results(args.db)
+
+
+def cmd_roster_import(args: argparse.Namespace) -> int:
+    with _open(args, create=True, what="roster import") as store:
+        res = roster.import_roster(store, args.file)
+        print(f"imported {args.file}: {res.added} added, {res.updated} updated ({store.path})")
+    return 0
+
+
+def cmd_roster_list(args: argparse.Namespace) -> int:
+    with _open_view(args) as store:
+        rows = store.athletes(args.team) if isinstance(store, PgResults) else roster.athletes(
+            store, args.team)
+    print(table(["id", "name", "team", "position", "barcode"],
+                [(a.id, a.name, a.team, a.position, a.barcode or "") for a in rows]))
+    print(f"{len(rows)} athlete{'s' if len(rows) != 1 else ''}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with _open_view(args) as store:
+        rows = store.sessions(athlete_id=args.athlete, team=args.team, limit=args.limit)
+    print(table(
+        ["session", "started UTC", "athlete", "name", "team", "station", "reps", "passed", "depth in",
+         "status"],
+        [(s.id[:8], _utc(s.started_utc), s.athlete_id or "-", s.name or "(walk-up)", s.team or "",
+          s.station_id, s.reps, s.passed, "" if s.hinge_depth_in is None else f"{s.hinge_depth_in:.0f}",
+          "finished" if s.finished else "unfinished") for s in rows],
+        right=(6, 7, 8),
+    ))
+    print(f"{len(rows)} session{'s' if len(rows) != 1 else ''}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with _open_view(args) as store:
+        s = store.session(args.session)
+        reps = store.reps(s.id)
+        sil = store.silhouette(s.id)
+    who = "walk-up"
+    if s.athlete_id:
+        who = f"{clean(s.name, 80)} ({clean(s.athlete_id)}), {clean(s.team or '-')}"
+    print(f"session {s.id}  {who}")
+    print(f"station {clean(s.station_id)}, started {_utc(s.started_utc)} UTC, "
+          + (f"ended {_utc(s.ended_utc)} UTC" if s.ended_utc else "unfinished"))
+    print("\n".join(reps_lines([r.report_dict() for r in reps])))
+    print(summary_line({"reps": len(reps), "passed": sum(r.verdict_passed for r in reps),
+                        "hinge_depth_in": s.hinge_depth_in}))
+    if s.faults:
+        print("faults: " + ", ".join(f"{FAULT_WORDS.get(k, k)} x{v}" for k, v in s.faults.items()))
+    for r in reps:
+        if r.override is not None:
+            o = r.override
+            print(f"rep {r.index}: overridden to {'PASS' if o.passed else 'FAIL'} by {clean(o.coach, 60)} "
+                  f"at {_utc(o.created_utc)} UTC (kiosk said {'PASS' if r.passed else 'FAIL'}): "
+                  f"{clean(o.reason, 200)}")
+    if s.notes:
+        print(f"notes: {clean(' / '.join(s.notes.splitlines()), 500)}")
+    if args.silhouette:
+        if sil is None:
+            raise StoreError(f"session {s.id[:8]} has no silhouette saved")
+        paths.write_private(args.silhouette, sil)
+        print(f"silhouette: {args.silhouette}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with _open_view(args) as store:
+        # export_csv reads only sessions() and reps(), which the server's view has too.
+        res = export.export_csv(cast(ResultsStore, store), args.dir, athlete_id=args.athlete, team=args.team)
+    print(f"wrote {res.sessions_csv} ({res.sessions} sessions) and {res.reps_csv} ({res.reps} reps)")
+    return 0
+
+
+def cmd_delete_athlete(args: argparse.Namespace) -> int:
+    with _open_view(args) as store:
+        name = store.athlete_name(args.id)
+        n = len(store.sessions(athlete_id=args.id))
+        if name is None and n == 0:
+            raise StoreError(f"no athlete with id {args.id!r}")
+        what = f"athlete {clean(args.id)} ({clean(name or 'not on the roster', 80)}) and {n} session(s)"
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise StoreError(f"deleting {what} needs --yes")
+            if input(f"Delete {what}? This cannot be undone [y/N] ").strip().lower() not in ("y", "yes"):
+                print("nothing deleted")
+                return 1
+        d = store.delete_athlete(args.id)
+    print(f"deleted {what}: {d.sessions} sessions, {d.reps} reps")
+    return 0
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    if args.passed and args.fault:
+        raise StoreError("a passed rep has no faults: drop --fault or use --fail")
+    with _open_view(args) as store:
+        s = store.session(args.session)
+        rep = next((r for r in store.reps(s.id) if r.index == args.rep), None)
+        if rep is None:
+            raise StoreError(f"session {s.id[:8]} has no rep {args.rep}")
+        store.override_rep(rep.id, args.passed, tuple(args.fault), args.coach, args.reason)
+    print(f"rep {args.rep} of session {s.id[:8]}: {'PASS' if args.passed else 'FAIL'} "
+          f"(kiosk said {'PASS' if rep.passed else 'FAIL'}), by {clean(args.coach, 60)}")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from kiosk.results import sync
+
+    if not is_dsn(args.to):
+        raise StoreError("--to needs a PostgreSQL address: postgresql://USER@HOST[:PORT]/DB")
+    with _open(args, what="sync") as store:
+        if args.all:
+            sync.requeue_all(store)
+        report = sync.sync_once(store, args.to.strip())
+    print(report.line())
+    return 0
+
+
+def cmd_bundle_export(args: argparse.Namespace) -> int:
+    with _open(args, what="bundle-export") as store:
+        report = bundle.export_bundle(store, args.file)
+    print(report.line("exported"))
+    return 0
+
+
+def cmd_bundle_import(args: argparse.Namespace) -> int:
+    with _open(args, create=True, what="bundle-import") as store:
+        report = bundle.import_bundle(store, args.file)
+    print(report.line("imported"))
+    return 0
+
+
+def _guarded(fn: Handler) -> Handler:
+    """Run fn; a store, database or file problem becomes one line on stderr and exit code 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except (StoreError, sqlite3.Error, OSError) as err:
+            msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+            print(f"hinge-kiosk: error: {msg}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+
+    return run
+
+
+def _leaf(sub: SubParsers, name: str, fn: Handler, help_: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help_, description=help_)
+    p.add_argument("--db", default=None, metavar="PATH",
+                   help="results database (default: $STATE_DIRECTORY, /var/lib/hinge-kiosk or "
+                        "~/.local/state/hinge-kiosk, /results.sqlite3), or postgresql://USER@HOST/DB "
+                        "for the club server's merged view")
+    p.set_defaults(func=_guarded(fn))
+    return p
+
+
+def register(sub: SubParsers) -> None:
+    """Add `roster` and `results` to the hinge-kiosk command line."""
+    rp = sub.add_parser("roster", help="team roster: import a CSV, list athletes")
+    rs = rp.add_subparsers(dest="roster_command", required=True, metavar="{import,list}")
+    p = _leaf(rs, "import", cmd_roster_import,
+              "add or update athletes from a CSV (id,name,team,position,barcode)")
+    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p = _leaf(rs, "list", cmd_roster_list, "list the athletes on the roster")
+    p.add_argument("--team", default=None)
+
+    rp = sub.add_parser("results", help="screening results: list, show, export CSV, delete an athlete, "
+                                        "sync to the club server, bundles")
+    rs = rp.add_subparsers(dest="results_command", required=True,
+                           metavar="{list,show,export,delete-athlete,override,report,team-report,sync,"
+                                   "bundle-export,bundle-import}")
+    p = _leaf(rs, "list", cmd_list, "list sessions, newest first")
+    p.add_argument("--athlete", default=None, metavar="ID")
+    p.add_argument("--team", default=None)
+    p.add_argument("--limit", type=int, default=None, metavar="N")
+    p = _leaf(rs, "show", cmd_show, "one session's reps, verdicts and hinge depth")
+    p.add_argument("session", metavar="SESSION", help="session id or a unique prefix (as `list` shows)")
+    p.add_argument("--silhouette", type=Path, default=None, metavar="OUT.png",
+                   help="also write the best rep's depth silhouette")
+    p = _leaf(rs, "export", cmd_export, "write DIR/sessions.csv and DIR/reps.csv for a spreadsheet")
+    p.add_argument("dir", type=Path, metavar="DIR")
+    p.add_argument("--athlete", default=None, metavar="ID")
+    p.add_argument("--team", default=None)
+    p = _leaf(rs, "delete-athlete", cmd_delete_athlete, "delete an athlete and all their results")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p = _leaf(rs, "override", cmd_override, "record a coach's verdict on a rep (who, why)")
+    p.add_argument("session", metavar="SESSION")
+    p.add_argument("rep", type=int, metavar="REP", help="rep number as `show` lists it")
+    v = p.add_mutually_exclusive_group(required=True)
+    v.add_argument("--pass", dest="passed", action="store_true")
+    v.add_argument("--fail", dest="passed", action="store_false")
+    p.add_argument("--fault", action="append", default=[], choices=sorted(FAULT_WORDS), metavar="FAULT")
+    p.add_argument("--coach", required=True, metavar="NAME")
+    p.add_argument("--reason", required=True, metavar="TEXT")
+    from kiosk.results import cli_reports  # here, not at the top: cli_reports imports this module
+
+    cli_reports.register(rs)
+    p = _leaf(rs, "sync", cmd_sync, "push this station's results to the club's PostgreSQL server, once")
+    p.add_argument("--to", required=True, metavar="postgresql://USER@HOST/DB",
+                   help="the server (a password: ~/.pgpass or $PGPASSWORD, not in the address)")
+    p.add_argument("--all", action="store_true", help="send every row again, not just what is new")
+    p = _leaf(rs, "bundle-export", cmd_bundle_export,
+              "write this station's results to one file, to carry to another station")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p = _leaf(rs, "bundle-import", cmd_bundle_import,
+              "merge a results bundle into this database (importing twice changes nothing)")
+    p.add_argument("file", type=Path, metavar="FILE")

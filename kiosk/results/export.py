@@ -1,0 +1,140 @@
+"""CSV export of results: `sessions.csv` (one row per session) and `reps.csv` (one per rep).
+
+Chosen to open cleanly in Excel and LibreOffice Calc by double-click: UTF-8 with a BOM
+(without one Excel reads UTF-8 as the ANSI code page and mangles accented names), comma
+separated, CRLF line ends, RFC 4180 quoting (a field with a comma, quote or line break is
+quoted, quotes doubled). Numbers are plain with a '.' decimal point; an unmeasured metric
+is an empty cell. Times are ISO 8601 UTC text (`2024-05-01T14:03:22.123Z`).
+
+CSV formula injection: a text cell (name, team, notes, ids...) that begins with = + - @,
+a tab or a carriage return would be run as a formula by a spreadsheet; it is written with a
+leading apostrophe (`'=HYPERLINK(...)`), which spreadsheets show as text. Numeric columns
+are never prefixed (a negative hip-to-wall stays a number). `unguard` undoes it.
+
+Files are written atomically (temporary + rename) with mode 0600 into a directory created
+0700 if missing: exports carry athletes' names.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.results import paths
+from kiosk.results.model import RepRow, SessionRow, StoreError
+from kiosk.results.store import ResultsStore
+
+Cell = str | int | float | None
+
+SESSION_COLUMNS = (
+    "session_id", "athlete_id", "name", "team", "position", "station_id", "started_utc",
+    "ended_utc", "status", "reps", "passed", "hinge_depth_in", "faults", "notes",
+)
+REP_COLUMNS = (
+    "rep_id", "session_id", "athlete_id", "name", "team", "position", "station_id",
+    "session_started_utc", "rep", "drill", "wall_distance_in", "min_hip_to_wall_mm",
+    "max_knee_flexion_deg", "max_trunk_angle_deg", "verdict", "faults", "kiosk_verdict",
+    "kiosk_faults", "override_by", "override_utc", "override_reason", "start_s", "bottom_s",
+    "end_s", "saved_utc",
+)
+# Columns whose cells are numbers (or empty): written as they are, never guarded.
+NUMERIC = frozenset({
+    "reps", "passed", "hinge_depth_in", "rep", "wall_distance_in", "min_hip_to_wall_mm",
+    "max_knee_flexion_deg", "max_trunk_angle_deg", "start_s", "bottom_s", "end_s",
+})
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard(text: str) -> str:
+    """Text safe from formula evaluation in a spreadsheet cell (module docstring). Text that
+    already looks guarded gets another apostrophe, so `unguard` always gives it back."""
+    risky = text.startswith(_FORMULA_START) or (text.startswith("'") and unguard(text) != text)
+    return "'" + text if risky else text
+
+
+def unguard(text: str) -> str:
+    """The original text of a guarded cell."""
+    body = text[1:].lstrip("'")
+    return text[1:] if text.startswith("'") and body.startswith(_FORMULA_START) else text
+
+
+def _round(x: float | None, nd: int) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def _verdict(passed: bool) -> str:
+    return "PASS" if passed else "FAIL"
+
+
+def session_record(s: SessionRow) -> dict[str, Cell]:
+    return {
+        "session_id": s.id, "athlete_id": s.athlete_id, "name": s.name, "team": s.team,
+        "position": s.position, "station_id": s.station_id, "started_utc": s.started_utc,
+        "ended_utc": s.ended_utc, "status": "finished" if s.finished else "unfinished",
+        "reps": s.reps, "passed": s.passed, "hinge_depth_in": s.hinge_depth_in,
+        "faults": "; ".join(f"{k}={v}" for k, v in s.faults.items()), "notes": s.notes,
+    }
+
+
+def rep_record(s: SessionRow, r: RepRow) -> dict[str, Cell]:
+    ov = r.override
+    return {
+        "rep_id": r.id, "session_id": s.id, "athlete_id": s.athlete_id, "name": s.name,
+        "team": s.team, "position": s.position, "station_id": s.station_id,
+        "session_started_utc": s.started_utc, "rep": r.index, "drill": r.drill,
+        "wall_distance_in": r.wall_distance_in, "min_hip_to_wall_mm": _round(r.min_hip_to_wall_mm, 1),
+        "max_knee_flexion_deg": _round(r.max_knee_flexion_deg, 1),
+        "max_trunk_angle_deg": _round(r.max_trunk_angle_deg, 1),
+        "verdict": _verdict(r.verdict_passed), "faults": "; ".join(ov.faults if ov else r.faults),
+        "kiosk_verdict": _verdict(r.passed), "kiosk_faults": "; ".join(r.faults),
+        "override_by": ov.coach if ov else None, "override_utc": ov.created_utc if ov else None,
+        "override_reason": ov.reason if ov else None,
+        "start_s": round(r.start_s, 3), "bottom_s": round(r.bottom_s, 3), "end_s": round(r.end_s, 3),
+        "saved_utc": r.saved_utc,
+    }
+
+
+def to_csv(columns: Sequence[str], records: Iterable[dict[str, Cell]]) -> bytes:
+    """The CSV file's bytes (module docstring: BOM, CRLF, guarded text cells)."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(columns)
+    for rec in records:
+        row: list[str | int | float] = []
+        for col in columns:
+            v = rec.get(col)
+            if v is None:
+                row.append("")
+            elif col in NUMERIC:
+                row.append(v)
+            else:
+                row.append(guard(str(v)))
+        w.writerow(row)
+    return buf.getvalue().encode("utf-8-sig")
+
+
+@dataclass(frozen=True)
+class Exported:
+    sessions_csv: Path
+    reps_csv: Path
+    sessions: int
+    reps: int
+
+
+def export_csv(store: ResultsStore, out_dir: Path, athlete_id: str | None = None,
+               team: str | None = None) -> Exported:
+    """Write sessions.csv and reps.csv (oldest session first) into out_dir, replacing any."""
+    sessions = list(reversed(store.sessions(athlete_id=athlete_id, team=team)))
+    srecs = [session_record(s) for s in sessions]
+    rrecs = [rep_record(s, r) for s in sessions for r in store.reps(s.id)]
+    try:
+        paths.ensure_private_dir(out_dir)
+        s_path, r_path = out_dir / "sessions.csv", out_dir / "reps.csv"
+        paths.write_private(s_path, to_csv(SESSION_COLUMNS, srecs))
+        paths.write_private(r_path, to_csv(REP_COLUMNS, rrecs))
+    except OSError as err:
+        raise StoreError(f"cannot write the export to {out_dir}: {err.strerror or err}") from err
+    return Exported(s_path, r_path, len(srecs), len(rrecs))

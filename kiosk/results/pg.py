@@ -1,0 +1,263 @@
+"""The merged view on the central PostgreSQL server: `PgResults`, and `open_results`.
+
+    with open_results("postgresql://coach@club-server/hinge") as db:   # or a SQLite path
+        for s in db.sessions(team="Rowing"): ...
+
+`PgResults` has the read methods the `results` CLI uses on a ResultsStore (sessions,
+session, reps, rep, silhouette, athlete_name, athletes) over every station's synced rows,
+and one write: `delete_athlete` (a tombstone, as a station's deletion syncs). Overrides and
+roster imports are refused there: they are made on a station, which syncs them.
+
+psycopg is imported only when a PostgreSQL address is used, so the SQLite commands start
+as fast as before. Errors are StoreError with one line and no password in it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from kiosk.results import paths
+from kiosk.results.model import Athlete, Deleted, Override, RepRow, SessionRow, StoreError, now_utc
+from kiosk.results.store import ResultsStore
+
+if TYPE_CHECKING:
+    import psycopg
+
+DSN_PREFIXES = ("postgresql://", "postgres://")
+CONNECT_TIMEOUT_S = 10
+_SESSION_SELECT = (
+    "SELECT s.*, a.name AS name, a.team AS team, a.position AS position "
+    "FROM sessions s LEFT JOIN athletes a ON a.id = s.athlete_id"
+)
+
+
+def is_dsn(db: str | Path | None) -> bool:
+    return isinstance(db, str) and db.strip().lower().startswith(DSN_PREFIXES)
+
+
+def redact(dsn: str) -> str:
+    """The address with any password replaced by ***, for messages."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", dsn)
+
+
+def pg_message(err: BaseException) -> str:
+    """A one-line, password-free reason for a psycopg error."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    low = text.lower()
+    for needle, short in (("connection refused", "connection refused"),
+                          ("timeout expired", "connection timed out"),
+                          ("could not translate host name", "unknown host"),
+                          ("name or service not known", "unknown host"),
+                          ("no route to host", "no route to host"),
+                          ("network is unreachable", "network unreachable"),
+                          ("password authentication failed", "login refused (user or password)"),
+                          ("no password supplied", "login refused (no password: use ~/.pgpass)")):
+        if needle in low:
+            return short
+    return text[:200]
+
+
+def connect(dsn: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> psycopg.Connection[Any]:
+    """A psycopg connection, or StoreError naming the server (no password) and the reason."""
+    try:
+        import psycopg
+    except ImportError as err:  # pragma: no cover - a dependency of the package
+        raise StoreError("PostgreSQL support needs psycopg: pip install 'psycopg[binary]>=3.1'") from err
+    try:
+        return psycopg.connect(dsn, connect_timeout=max(1, round(timeout_s)),
+                               application_name="hinge-kiosk")
+    except psycopg.Error as err:
+        raise StoreError(f"cannot reach {redact(dsn)}: {pg_message(err)}") from err
+    except ValueError as err:  # a malformed address
+        raise StoreError(f"bad PostgreSQL address {redact(dsn)}: {err}") from err
+
+
+def _override(r: dict[str, Any]) -> Override:
+    return Override(r["id"], bool(r["passed"]), tuple(json.loads(r["faults"])), r["coach"], r["reason"],
+                    r["station_id"], r["created_utc"])
+
+
+def _rep(r: dict[str, Any], override: Override | None = None) -> RepRow:
+    return RepRow(
+        id=r["id"], session_id=r["session_id"], index=r["idx"], drill=r["drill"],
+        start_s=r["start_s"], bottom_s=r["bottom_s"], end_s=r["end_s"],
+        wall_distance_in=r["wall_distance_in"], min_hip_to_wall_mm=r["min_hip_to_wall_mm"],
+        max_knee_flexion_deg=r["max_knee_flexion_deg"], max_trunk_angle_deg=r["max_trunk_angle_deg"],
+        faults=tuple(json.loads(r["faults"])), passed=bool(r["passed"]), saved_utc=r["saved_utc"],
+        override=override,
+    )
+
+
+def _session(r: dict[str, Any]) -> SessionRow:
+    return SessionRow(
+        id=r["id"], athlete_id=r["athlete_id"], name=r["name"], team=r["team"],
+        position=r["position"], station_id=r["station_id"], started_utc=r["started_utc"],
+        ended_utc=r["ended_utc"], reps=r["reps"], passed=r["passed"],
+        hinge_depth_in=r["hinge_depth_in"], faults=dict(json.loads(r["faults"])), notes=r["notes"],
+    )
+
+
+def tombstone(cur: Any, athlete_id: str, deleted_utc: str, station_id: str) -> tuple[bool, int, int]:
+    """Record an athlete's deletion on the server and remove what it covers: their sessions
+    (any station) started before it, with reps, silhouettes and overrides, and the athlete row
+    unless a roster import after the deletion brought it back. Returns (athlete, sessions,
+    reps) removed. `cur` is a psycopg cursor inside the caller's transaction."""
+    cur.execute("INSERT INTO athlete_deletions VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (athlete_id, deleted_utc, station_id, now_utc()))
+    cur.execute("SELECT count(*) FROM reps WHERE session_id IN (SELECT id FROM sessions "
+                "WHERE athlete_id = %s AND started_utc <= %s)", (athlete_id, deleted_utc))
+    n_reps = int(cur.fetchone()[0])
+    cur.execute("DELETE FROM sessions WHERE athlete_id = %s AND started_utc <= %s", (athlete_id, deleted_utc))
+    n_sessions = int(cur.rowcount)
+    cur.execute("DELETE FROM athletes WHERE id = %s AND imported_utc <= %s", (athlete_id, deleted_utc))
+    return cur.rowcount == 1, n_sessions, n_reps
+
+
+class PgResults:
+    """The merged results of every station on a PostgreSQL server (read side)."""
+
+    def __init__(self, conn: psycopg.Connection[Any], dsn: str) -> None:
+        self.conn = conn
+        self.dsn = dsn
+        self.path = redact(dsn)  # what messages print where a ResultsStore prints its file
+
+    @classmethod
+    def open(cls, dsn: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> PgResults:
+        """Connect read-only in spirit (nothing is created). StoreError when the server cannot
+        be reached or holds no synced results."""
+        conn = connect(dsn, timeout_s=timeout_s)
+        conn.autocommit = True
+        try:
+            from psycopg.rows import dict_row
+
+            conn.row_factory = dict_row  # type: ignore[assignment]
+            with conn.cursor() as cur:
+                cur.execute("SELECT to_regclass('sessions') IS NOT NULL AS ok")
+                row = cur.fetchone()
+            if not row or not row["ok"]:  # type: ignore[call-overload]
+                raise StoreError(f"{redact(dsn)} holds no hinge-kiosk results yet "
+                                 "(run `hinge-kiosk results sync --to ...` on a station first)")
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, dsn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> PgResults:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _rows(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
+        import psycopg
+
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql, args)  # type: ignore[arg-type]
+                return list(cur.fetchall())  # type: ignore[arg-type]
+        except psycopg.Error as err:
+            raise StoreError(f"{self.path}: {pg_message(err)}") from err
+
+    # --- reads (ResultsStore's) ----------------------------------------------------------------
+
+    def athlete_name(self, athlete_id: str) -> str | None:
+        rows = self._rows("SELECT name FROM athletes WHERE id = %s", (athlete_id,))
+        return str(rows[0]["name"]) if rows else None
+
+    def athletes(self, team: str | None = None) -> list[Athlete]:
+        """The merged roster by team, then name (as roster.athletes)."""
+        sql = "SELECT id, name, team, position, barcode FROM athletes"
+        args: tuple[str, ...] = ()
+        if team is not None:
+            sql, args = sql + " WHERE team = %s", (team,)
+        return [Athlete(id=r["id"], name=r["name"], team=r["team"], position=r["position"],
+                        barcode=r["barcode"])
+                for r in self._rows(sql + " ORDER BY team, name, id", args)]
+
+    def sessions(self, athlete_id: str | None = None, team: str | None = None,
+                 limit: int | None = None) -> list[SessionRow]:
+        """Newest first, every station."""
+        where, args = [], []
+        if athlete_id is not None:
+            where.append("s.athlete_id = %s")
+            args.append(athlete_id)
+        if team is not None:
+            where.append("a.team = %s")
+            args.append(team)
+        sql = _SESSION_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY s.started_utc DESC, s.id" + (f" LIMIT {int(limit)}" if limit else "")
+        return [_session(r) for r in self._rows(sql, args)]
+
+    def session(self, id_or_prefix: str) -> SessionRow:
+        prefix = id_or_prefix.strip().lower().replace("-", "")
+        if not prefix:
+            raise StoreError("empty session id")
+        rows = self._rows(_SESSION_SELECT + " WHERE s.id >= %s AND s.id < %s ORDER BY s.id LIMIT 2",
+                          (prefix, prefix + "\x7f"))
+        if not rows:
+            raise StoreError(f"no session {id_or_prefix!r}")
+        if len(rows) > 1:
+            raise StoreError(f"session id {id_or_prefix!r} is ambiguous: give more characters")
+        return _session(rows[0])
+
+    def reps(self, session_id: str) -> list[RepRow]:
+        overrides: dict[str, Override] = {}
+        for o in self._rows("SELECT o.* FROM rep_overrides o JOIN reps r ON r.id = o.rep_id "
+                            "WHERE r.session_id = %s ORDER BY o.created_utc, o.id", (session_id,)):
+            overrides[o["rep_id"]] = _override(o)
+        rows = self._rows("SELECT * FROM reps WHERE session_id = %s ORDER BY idx", (session_id,))
+        return [_rep(r, overrides.get(r["id"])) for r in rows]
+
+    def rep(self, id_or_prefix: str) -> RepRow:
+        prefix = id_or_prefix.strip().lower()
+        rows = self._rows("SELECT * FROM reps WHERE id >= %s AND id < %s ORDER BY id LIMIT 2",
+                          (prefix, prefix + "\x7f"))
+        if len(rows) != 1 or not prefix:
+            raise StoreError(f"{'ambiguous' if len(rows) > 1 else 'no'} rep id {id_or_prefix!r}")
+        return _rep(rows[0])
+
+    def silhouette(self, session_id: str) -> bytes | None:
+        rows = self._rows("SELECT data FROM silhouettes WHERE session_id = %s", (session_id,))
+        return bytes(rows[0]["data"]) if rows else None
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def delete_athlete(self, athlete_id: str) -> Deleted:
+        """Delete an athlete's results from the server (all stations), as a tombstone: a
+        station that syncs an older session of theirs later is refused. The stations' own
+        files are not touched: delete there too (`results delete-athlete ID --db FILE`)."""
+        import psycopg
+
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                athlete, n_sessions, n_reps = tombstone(cur, athlete_id, now_utc(), "coach")
+        except psycopg.Error as err:
+            raise StoreError(f"{self.path}: {pg_message(err)}") from err
+        if not athlete and not n_sessions:
+            raise StoreError(f"no athlete with id {athlete_id!r}")
+        return Deleted(athlete=athlete, sessions=n_sessions, reps=n_reps)
+
+    def override_rep(self, rep_id: str, passed: bool, faults: tuple[str, ...], coach: str,
+                     reason: str) -> str:
+        raise StoreError("overrides are made on a station's database (--db FILE), which syncs them "
+                         "to the server; the server's copy is read-only")
+
+
+Results = ResultsStore | PgResults
+
+
+def open_results(db: str | Path | None, *, create: bool = False, data_dir: str = "") -> Results:
+    """`--db` as the CLI takes it: a postgresql:// address opens the server's merged view
+    (PgResults), anything else a station's SQLite file (ResultsStore; None: the default path)."""
+    if is_dsn(db):
+        return PgResults.open(str(db).strip())
+    return ResultsStore.open(Path(db) if db else paths.default_db_path(data_dir), create=create)
