@@ -1,23 +1,25 @@
 """Accuracy harness: the simulator over a matrix of athletes, placements and scripts,
 measured exactly as `hinge-kiosk analyze` measures a recording, compared with the truth.
 
-    .venv/bin/python -m kiosk.accuracy --out docs/accuracy.md          # full (~40 cases)
-    .venv/bin/python -m kiosk.accuracy --quick --out /tmp/acc.md        # ~8 cases
+    .venv/bin/python -m kiosk.accuracy --out docs/accuracy.md          # full (28 cases, ~25 min)
+    .venv/bin/python -m kiosk.accuracy --quick --out /tmp/acc.md        # 8 cases
+    ... --cache DIR                                                     # keep rendered frames
 
-Per case: the script is rendered at 848x480 through the SDK's software device, like a
-camera; raw frames at `calibration_sample_indices` self-calibrate (floor, pose, station,
-facing and heading from the hinge: kiosk/cmd_analyze.self_calibrate), placements whose
-calibration check says the athlete is cut off are skipped, and every frame goes through
+Cases and matrices: kiosk/accuracy_cases.py. Per case: the script is rendered at 848x480
+through the SDK's software device, like a camera; raw frames at
+`calibration_sample_indices` self-calibrate (floor, pose, station, facing and heading from
+the hinge: kiosk/cmd_analyze.self_calibrate); the calibration check's placement problems
+are recorded (a case is skipped only when calibration fails); every frame goes through
 MEASURE_FILTERS (424x240) into `analyze_frames`. The comparison with the simulator's
-exact per-frame truth is kiosk/accuracy_stats.py. `--cache DIR` keeps rendered frames so
-re-runs after tuning the core skip the rendering (~50 ms/frame).
+exact per-frame truth is kiosk/accuracy_stats.py, the report kiosk/accuracy_report.py.
+`--cache DIR` keeps rendered frames (~60 MB a case) so re-runs after tuning the core skip
+the rendering (~50 ms/frame; the analysis is ~4 ms/frame).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -27,124 +29,17 @@ from typing import Any
 
 import numpy as np
 
+from calibration.errors import CalibrationError
 from calibration.validate import check
 from hardware.frame import DepthFrame, Intrinsics
-from hardware.sim.camera import Placement
-from hardware.sim.source import SimConfig, SimulatedSource
-from kiosk.accuracy_stats import CaseResult, compare, markdown
+from hardware.sim.source import SimulatedSource
+from kiosk.accuracy_cases import QUICK, Case, full_matrix
+from kiosk.accuracy_report import markdown
+from kiosk.accuracy_stats import CaseResult, compare
 from kiosk.analysis import MEASURE_FILTERS, with_drill
 from kiosk.cmd_analyze import analyze_frames, calibration_sample_indices, self_calibrate
 from kiosk.core.profile_loader import load_profile
 from kiosk.core.thresholds import Profile
-
-WALL_SCRIPTS = ("wall_pass", "wall_progression", "wall_short")
-AIM_HEIGHT_M = 1.0
-
-
-@dataclass(frozen=True)
-class Case:
-    """One simulated session: who, where the camera is, which script."""
-
-    script: str
-    height_m: float = 1.78
-    build: str = "average"
-    camera: str = "D435"
-    distance_m: float = 2.0
-    camera_height_m: float = 1.0
-    pitch_deg: float | None = None  # None: aimed at 1.0 m above the station, as an installer would
-    side: str = "right"
-    oblique_deg: float = 0.0
-    seed: int = 0
-    reps: int | None = None  # None: the script's default
-
-    @property
-    def name(self) -> str:
-        return (
-            f"{self.script} {self.height_m:.2f}m {self.build} {self.camera} {self.distance_m:.2f}m "
-            f"h{self.camera_height_m:.2f} p{self.pitch:g} {self.side} obl{self.oblique_deg:g}"
-        )
-
-    @property
-    def pitch(self) -> float:
-        if self.pitch_deg is not None:
-            return self.pitch_deg
-        return round(math.degrees(math.atan2(self.camera_height_m - AIM_HEIGHT_M, self.distance_m)) + 0.5, 1)
-
-    @property
-    def dowel_reps(self) -> int:
-        return 0 if self.script in WALL_SCRIPTS else 3
-
-    def sim_config(self) -> SimConfig:
-        placement = Placement(
-            distance_m=self.distance_m,
-            height_m=self.camera_height_m,
-            pitch_deg=self.pitch,
-            side=self.side,  # type: ignore[arg-type]
-            oblique_deg=self.oblique_deg,
-        )
-        options = {} if self.reps is None else {"reps": self.reps}
-        return SimConfig(
-            script=self.script,
-            script_options=options,
-            height_m=self.height_m,
-            build=self.build,
-            placement=placement,
-            camera=self.camera,
-            seed=self.seed,
-        )
-
-
-QUICK: tuple[Case, ...] = (
-    Case("dowel_reps", 1.78, "average", "D435", 2.2, 1.0, None, "right", 0.0, reps=2),
-    Case("squat_pattern", 1.65, "slim", "D455", 2.3, 0.9, None, "left", 15.0, reps=2),
-    Case("rounded_back", 1.85, "heavy", "D435", 2.5, 1.1, None, "right", 30.0, reps=2),
-    Case("head_up", 1.95, "average", "D455", 2.5, 1.2, None, "left", 0.0, reps=2),
-    Case("head_down", 1.55, "slim", "D435", 2.2, 0.85, None, "right", 20.0, reps=2),
-    Case("weight_on_toes", 1.70, "heavy", "D455", 2.2, 1.0, None, "left", 30.0, reps=2),
-    Case("wall_progression", 1.78, "average", "D435", 2.3, 1.0, None, "right", 10.0),
-    Case("wall_short", 1.60, "average", "D455", 2.0, 0.7, None, "left", 25.0, reps=2),
-)
-
-FULL_SCRIPTS = (
-    "dowel_reps",
-    "squat_pattern",
-    "rounded_back",
-    "head_up",
-    "head_down",
-    "weight_on_toes",
-    "wall_pass",
-    "wall_progression",
-    "wall_short",
-)
-_LEVELS: dict[str, tuple[Any, ...]] = {
-    "height_m": (1.55, 1.65, 1.75, 1.85, 1.95),
-    "build": ("slim", "average", "heavy"),
-    "camera": ("D435", "D455"),
-    "distance_m": (1.5, 2.0, 2.15, 2.3, 2.5),  # < ~1.9 m a D4xx (58 deg) cannot see 2 m tall: skipped
-    "camera_height_m": (0.7, 0.85, 1.0, 1.1, 1.2),
-    "side": ("left", "right"),
-    "oblique_deg": (0.0, 10.0, 20.0, 30.0),
-}
-
-
-def full_matrix(per_script: int = 5, seed: int = 2024) -> tuple[Case, ...]:
-    """Every script `per_script` times; each factor's levels spread evenly over the cases
-    (a seeded permutation per factor, Latin-hypercube style)."""
-    n = len(FULL_SCRIPTS) * per_script
-    rng = np.random.default_rng(seed)
-    cols = {k: [levels[i % len(levels)] for i in rng.permutation(n)] for k, levels in _LEVELS.items()}
-    # Two reps of the fixed-wall scripts: wall_short's drill ends after max_fails_per_distance
-    # (2) misses at one wall, and wall_pass's third wall (10 in) is out of a 1.55 m athlete's reach.
-    short = {"wall_short": 2, "wall_pass": 2}
-    return tuple(
-        Case(
-            FULL_SCRIPTS[i % len(FULL_SCRIPTS)],
-            seed=i,
-            reps=short.get(FULL_SCRIPTS[i % len(FULL_SCRIPTS)]),
-            **{k: v[i] for k, v in cols.items()},
-        )
-        for i in range(n)
-    )
 
 
 @dataclass
@@ -219,8 +114,17 @@ def _cached(path: Path | None) -> bool:
     return path is not None and _with(path, ".npz").exists() and _with(path, ".json").exists()
 
 
+def _cache_path(case: Case, cache: Path | None, kind: str) -> Path | None:
+    return None if cache is None else cache / (case.name.replace(" ", "_") + f"__{kind}")
+
+
+def is_cached(case: Case, cache: Path | None) -> bool:
+    """Both the calibration samples and the measured frames of `case` are in `cache`."""
+    return all(_cached(_cache_path(case, cache, k)) for k in ("samples", "frames"))
+
+
 def samples_of(case: Case, cache: Path | None) -> list[DepthFrame]:
-    path = None if cache is None else cache / (case.name.replace(" ", "_") + "__samples")
+    path = _cache_path(case, cache, "samples")
     if path is not None and _cached(path):
         return _load_frames(path)[0]
     samples = render_samples(case)
@@ -230,7 +134,7 @@ def samples_of(case: Case, cache: Path | None) -> list[DepthFrame]:
 
 
 def capture_of(case: Case, cache: Path | None) -> Capture:
-    path = None if cache is None else cache / (case.name.replace(" ", "_") + "__frames")
+    path = _cache_path(case, cache, "frames")
     if path is not None and _cached(path):
         frames, doc = _load_frames(path)
         return Capture(frames, doc["truth"], doc["reps"], doc["meta"])
@@ -250,14 +154,27 @@ def run_case(case: Case, profile: Profile, cache: Path | None = None) -> CaseRes
         return CaseResult(case.name, asdict(case), skipped=f"script not possible: {err}")
     # The drill starts at the script's first wall, as an operator sets --wall-in to match.
     prof = with_drill(profile, wall_start_in=walls[0] if walls else None, dowel_reps=case.dowel_reps)
-    cal = self_calibrate(samples_of(case, cache), None, "auto", prof, source=case.name)
+    try:
+        cal = self_calibrate(samples_of(case, cache), None, "auto", prof, source=case.name)
+    except CalibrationError as err:
+        return CaseResult(case.name, asdict(case), skipped=f"calibration failed: {err}")
+    # Placement problems (e.g. a 2 m athlete's head cut off at 1.5 m) are recorded, not
+    # skipped: the athlete of the case may well fit, and the measurement says whether.
     problems = check(cal)
-    cut = [p for p in problems if "cut off" in p]
-    if cut:
-        return CaseResult(case.name, asdict(case), skipped=cut[0], problems=problems)
     cap = capture_of(case, cache)
     doc = analyze_frames(iter(cap.frames), cal, prof, case.name, len(cap.frames))
-    return compare(case.name, asdict(case), doc, cap.truth, cap.reps, cap.meta, problems)
+    res = compare(case.name, asdict(case), doc, cap.truth, cap.reps, cap.meta, problems)
+    res.fresh_s = float(cap.meta.get("case_s", 0.0))
+    return res
+
+
+def stamp_case_time(case: Case, cache: Path, seconds: float) -> None:
+    """Remember in the cache how long the case took when its frames were rendered."""
+    path = _cache_path(case, cache, "frames")
+    if path is not None and _cached(path):
+        doc = json.loads(_with(path, ".json").read_text())
+        doc["meta"]["case_s"] = round(seconds, 1)
+        _with(path, ".json").write_text(json.dumps(doc))
 
 
 def _script_walls(case: Case) -> list[float]:
@@ -287,7 +204,13 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     for i, case in enumerate(cases):
         t1 = time.monotonic()
+        rendered = not is_cached(case, cache)
         res = run_case(case, profile, cache)
+        res.run_s, res.rendered = time.monotonic() - t1, rendered
+        if rendered:
+            res.fresh_s = res.run_s
+            if cache is not None:
+                stamp_case_time(case, cache, res.run_s)
         results.append(res)
         print(
             f"[{i + 1}/{len(cases)}] {res.one_line()} ({time.monotonic() - t1:.0f} s)",

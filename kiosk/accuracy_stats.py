@@ -1,17 +1,20 @@
-"""Comparison of an `analyze` document with the simulator's truth, and the harness's report.
+"""Comparison of an `analyze` document with the simulator's truth, and the statistics the
+accuracy report is made of (pure: no I/O, no simulator).
 
 Per-frame errors are taken on the frames where the athlete is at the station (truth phase
 stand/descend/bottom/ascend; walking is out of scope for the sagittal measures) and the
 core found them. hip_to_wall's truth uses the wall the drill actually had in that frame
 (per_frame wall_distance_in), so a drill that advanced differently does not count as a
-measurement error: truth = (buttocks_x - heel_x) + wall. Trunk angle truth is unsigned.
-Reps are matched by the detected bottom falling inside a scripted rep's [start, end].
+measurement error: truth = (buttocks_x - heel_x) + wall, millimetres. Trunk angle truth
+is unsigned (degrees). Reps are matched by the detected bottom falling inside a scripted
+rep's [start, end] (seconds); a detected rep matching none is `spurious`.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,11 +33,15 @@ METRICS = (
 )
 BUDGETS = {"hip_to_wall_mm": 10.0, "knee_flexion_deg": 4.0, "trunk_angle_deg": 4.0}
 FAULTS = ("wall_not_reached", "knees_bent", "back_rounded", "head_not_neutral", "weight_on_toes")
+Faults = tuple[str, ...]
 
 
 @dataclass
 class CaseResult:
-    """One case's outcome. errors: per metric, measured - truth per compared frame."""
+    """One case's outcome. errors: per metric, measured - truth per compared frame (mm or
+    deg as the metric's name says); bottom_errors: the same on the frames held at the bottom.
+    pairs: (scripted, detected) fault sets of the matched reps; missed: scripted reps with
+    no detected rep; spurious: detected reps with no scripted rep."""
 
     name: str
     case: dict[str, Any]
@@ -47,27 +54,42 @@ class CaseResult:
     frames_ok: bool = True
     scripted_reps: int = 0
     detected_reps: int = 0
-    pairs: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
-    missed: list[tuple[str, ...]] = field(default_factory=list)
-    hinge_depth: tuple[float | None, float | None] = (None, None)
-    facing: tuple[str, str] = ("", "")
+    pairs: list[tuple[Faults, Faults]] = field(default_factory=list)
+    missed: list[Faults] = field(default_factory=list)
+    spurious: list[Faults] = field(default_factory=list)
+    hinge_depth: tuple[float | None, float | None] = (None, None)  # (truth, measured), inches
+    facing: tuple[str, str] = ("", "")  # (truth, measured)
+    run_s: float = 0.0  # wall-clock seconds the harness spent on the case
+    rendered: bool = True  # False: the frames came from the --cache
+    fresh_s: float = 0.0  # wall-clock seconds of the run that rendered the frames (0: unknown)
 
     @property
     def exact(self) -> int:
         return sum(1 for e, d in self.pairs if set(e) == set(d))
 
+    def wrong(self) -> list[str]:
+        """Why the case's verdicts are not all right, in words; [] when they are."""
+        why = [
+            f"rep {i + 1}: scripted {label(e)}, measured {label(d)}"
+            for i, (e, d) in enumerate(self.pairs)
+            if set(e) != set(d)
+        ]
+        why += [f"scripted rep ({label(e)}) not detected" for e in self.missed]
+        why += [f"extra rep detected ({label(d)})" for d in self.spurious]
+        if self.hinge_depth[0] != self.hinge_depth[1]:
+            why.append(f"hinge depth {self.hinge_depth[1]} in, truth {self.hinge_depth[0]} in")
+        if self.facing[0] != self.facing[1]:
+            why.append(f"facing {self.facing[1]}, truth {self.facing[0]}")
+        if not self.frames_ok:
+            why.append("per_frame does not have one entry per frame")
+        return why
+
     @property
     def verdicts_right(self) -> bool:
-        depth_ok = self.hinge_depth[0] == self.hinge_depth[1]
-        return (
-            self.exact == self.scripted_reps == self.detected_reps
-            and depth_ok
-            and self.facing[0] == self.facing[1]
-        )
+        return not self.skipped and not self.wrong()
 
     def rms(self, metric: str) -> float:
-        e = self.errors.get(metric, [])
-        return math.sqrt(float(np.mean(np.square(e)))) if e else float("nan")
+        return rms(self.errors.get(metric, []))
 
     def one_line(self) -> str:
         if self.skipped:
@@ -76,7 +98,7 @@ class CaseResult:
             f"{self.name}: h2w {self.rms('hip_to_wall_mm'):.1f} mm, knee {self.rms('knee_flexion_deg'):.1f}, "
             f"trunk {self.rms('trunk_angle_deg'):.1f} deg; reps {self.detected_reps}/{self.scripted_reps}, "
             f"exact {self.exact}; depth {self.hinge_depth[1]}/{self.hinge_depth[0]}; "
-            f"{'OK' if self.verdicts_right else 'VERDICTS WRONG'}"
+            f"{'OK' if self.verdicts_right else 'VERDICTS WRONG: ' + '; '.join(self.wrong())}"
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -87,20 +109,51 @@ class CaseResult:
             "problems": self.problems,
             "rms": {m: _r(self.rms(m)) for m in METRICS},
             "bias": {m: _r(float(np.mean(v))) if v else None for m, v in self.errors.items()},
+            "bottom_rms": {m: _r(rms(v)) for m, v in self.bottom_errors.items()},
             "station_frames": self.station_frames,
             "found_frames": self.found_frames,
             "scripted_reps": self.scripted_reps,
             "detected_reps": self.detected_reps,
             "pairs": [[list(e), list(d)] for e, d in self.pairs],
             "missed": [list(m) for m in self.missed],
+            "spurious": [list(m) for m in self.spurious],
             "hinge_depth_in": {"truth": self.hinge_depth[0], "measured": self.hinge_depth[1]},
             "facing": {"truth": self.facing[0], "measured": self.facing[1]},
             "verdicts_right": self.verdicts_right,
+            "wrong": self.wrong(),
+            "run_s": round(self.run_s, 1),
+            "rendered": self.rendered,
+            "fresh_s": round(self.fresh_s, 1),
         }
 
 
 def _r(v: float) -> float | None:
     return None if not math.isfinite(v) else round(v, 2)
+
+
+def label(faults: Iterable[str]) -> str:
+    """A rep's fault set as one label: faults joined by '+', or 'clean'."""
+    fs = sorted(faults)
+    return "+".join(fs) if fs else "clean"
+
+
+def rms(e: Iterable[float]) -> float:
+    """Root mean square; NaN for no values."""
+    a = np.asarray(list(e), dtype=np.float64)
+    return math.sqrt(float(np.mean(np.square(a)))) if a.size else math.nan
+
+
+def error_stats(e: list[float]) -> tuple[float, float, float, float]:
+    """(RMS, bias = mean, 95th percentile of |e|, max |e|); NaNs for no values."""
+    a = np.asarray(e, dtype=np.float64)
+    if a.size == 0:
+        return (math.nan,) * 4
+    return rms(e), float(np.mean(a)), float(np.percentile(np.abs(a), 95)), float(np.abs(a).max())
+
+
+def pool(results: Iterable[CaseResult], metric: str, bottom: bool = False) -> list[float]:
+    """Every compared frame's error of `metric` over `results` (bottom: held frames only)."""
+    return [v for r in results for v in (r.bottom_errors if bottom else r.errors).get(metric, [])]
 
 
 def _frame_errors(m: dict[str, Any], tr: dict[str, Any]) -> dict[str, float]:
@@ -127,7 +180,9 @@ def compare(
     meta: dict[str, Any],
     problems: list[str],
 ) -> CaseResult:
-    """The CaseResult of one analyzed case against its truth rows and scripted reps."""
+    """The CaseResult of one analyzed case (the `analyze` document) against its per-frame
+    truth rows, its scripted reps (start_s, end_s, expected_faults) and meta
+    (hinge_depth_in, facing)."""
     res = CaseResult(name, case, problems=problems, frames_ok=len(doc["per_frame"]) == len(truth))
     res.errors = {m: [] for m in METRICS}
     res.bottom_errors = {m: [] for m in METRICS}
@@ -149,117 +204,66 @@ def compare(
             (i for i, r in enumerate(reps) if r["start_s"] <= d["bottom_s"] <= r["end_s"] and i not in used),
             None,
         )
-        if hit is not None:
-            used.add(hit)
-            res.pairs.append((tuple(reps[hit]["expected_faults"]), tuple(d["faults"])))
+        if hit is None:
+            res.spurious.append(tuple(d["faults"]))
+            continue
+        used.add(hit)
+        res.pairs.append((tuple(reps[hit]["expected_faults"]), tuple(d["faults"])))
     res.missed = [tuple(r["expected_faults"]) for i, r in enumerate(reps) if i not in used]
     res.hinge_depth = (meta.get("hinge_depth_in"), doc["summary"]["hinge_depth_in"])
     res.facing = (str(meta.get("facing", "")), str(doc["facing"]))
     return res
 
 
-def _stats(e: list[float]) -> tuple[float, float, float, float]:
-    a = np.abs(np.asarray(e))
-    if a.size == 0:
-        return (math.nan,) * 4
-    return (
-        math.sqrt(float(np.mean(np.square(e)))),
-        float(np.mean(e)),
-        float(np.percentile(a, 95)),
-        float(a.max()),
-    )
+@dataclass(frozen=True)
+class FaultCounts:
+    """One fault's 2x2 over reps: scripted yes/no x detected yes/no. A scripted rep that
+    was not detected counts as not detected; an extra detected rep as not scripted."""
+
+    tp: int = 0
+    fn: int = 0
+    fp: int = 0
+    tn: int = 0
+
+    @property
+    def right(self) -> bool:
+        return self.fn == 0 and self.fp == 0
 
 
-def _pool(results: list[CaseResult], metric: str, bottom: bool = False) -> list[float]:
-    return [v for r in results for v in (r.bottom_errors if bottom else r.errors).get(metric, [])]
-
-
-def _label(faults: tuple[str, ...]) -> str:
-    return "+".join(faults) if faults else "clean"
-
-
-def markdown(results: list[CaseResult], kind: str, date: str, minutes: float) -> str:
-    """The docs/accuracy.md report."""
-    ran = [r for r in results if not r.skipped]
-    lines = [
-        f"# Measurement accuracy on the simulator ({kind} matrix, {date})",
-        "",
-        f"{len(results)} cases, {len(ran)} measured, {len(results) - len(ran)} skipped "
-        f"(placement cut the athlete off); run time {minutes:.0f} min.",
-        "",
-        "## Per-frame errors (measured - truth), all measured cases pooled",
-        "",
-        "| metric | RMS | bias | p95 abs | max abs | frames | budget | bottom RMS |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for m in METRICS:
-        rms, bias, p95, mx = _stats(_pool(ran, m))
-        brms = _stats(_pool(ran, m, bottom=True))[0]
-        budget = f"<= {BUDGETS[m]:g}" + (" ok" if rms <= BUDGETS[m] else " **over**") if m in BUDGETS else "-"
-        lines.append(
-            f"| {m} | {rms:.1f} | {bias:+.1f} | {p95:.1f} | {mx:.1f} | {len(_pool(ran, m))} | "
-            f"{budget} | {brms:.1f} |"
-        )
-    found = sum(r.found_frames for r in ran)
-    station = sum(r.station_frames for r in ran)
-    lines += ["", f"Athlete found in {found}/{station} station frames.", ""]
-    lines += _verdicts(ran) + _cases(results)
-    return "\n".join(lines) + "\n"
-
-
-def _verdicts(ran: list[CaseResult]) -> list[str]:
-    conf: Counter[tuple[str, str]] = Counter()
-    rows: Counter[str] = Counter()
-    for r in ran:
-        for e, d in r.pairs:
-            rows[_label(e)] += 1
-            for f in d or ("pass",):
-                conf[(_label(e), f)] += 1
-        for e in r.missed:
-            rows[_label(e)] += 1
-            conf[(_label(e), "missed")] += 1
-    cols = [*FAULTS, "pass", "missed"]
-    lines = [
-        "## Verdicts",
-        "",
-        "Rows: scripted faults of a rep; columns: what `analyze` reported for it "
-        "(a rep may show several faults).",
-        "",
-        "| scripted \\ detected | reps | " + " | ".join(cols) + " |",
-        "|---|---|" + "---|" * len(cols),
-    ]
-    for row in sorted(rows):
-        lines.append(f"| {row} | {rows[row]} | " + " | ".join(str(conf[(row, c)] or "") for c in cols) + " |")
-    exact = sum(r.exact for r in ran)
-    scripted = sum(r.scripted_reps for r in ran)
-    detected = sum(r.detected_reps for r in ran)
-    right = sum(r.verdicts_right for r in ran)
-    lines += [
-        "",
-        f"Reps: {detected} detected / {scripted} scripted; exact fault set on {exact}; "
-        f"cases with every verdict, rep count, hinge depth and facing right: {right}/{len(ran)}.",
-        "",
-    ]
-    return lines
-
-
-def _cases(results: list[CaseResult]) -> list[str]:
-    lines = [
-        "## Cases",
-        "",
-        "| case | h2w RMS mm | knee RMS | trunk RMS | gaps RMS h/t/s mm | reps det/scr | "
-        "exact | depth in meas/truth | facing | ok |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
+def fault_confusion(results: Iterable[CaseResult]) -> dict[str, FaultCounts]:
+    """Per fault name of FAULTS, the scripted-vs-detected counts over every rep."""
+    counts = {f: Counter[str]() for f in FAULTS}
     for r in results:
-        if r.skipped:
-            lines.append(f"| {r.name} | skipped: {r.skipped} | | | | | | | | |")
-            continue
-        gaps = "/".join(f"{r.rms(f'gap_{k}_mm'):.0f}" for k in ("head", "thoracic", "sacrum"))
-        lines.append(
-            f"| {r.name} | {r.rms('hip_to_wall_mm'):.1f} | {r.rms('knee_flexion_deg'):.1f} | "
-            f"{r.rms('trunk_angle_deg'):.1f} | {gaps} | {r.detected_reps}/{r.scripted_reps} | {r.exact} | "
-            f"{r.hinge_depth[1]}/{r.hinge_depth[0]} | {r.facing[1]}/{r.facing[0]} | "
-            f"{'yes' if r.verdicts_right else '**no**'} |"
-        )
-    return [*lines, ""]
+        reps = [*r.pairs, *((e, ()) for e in r.missed), *(((), d) for d in r.spurious)]
+        for scripted, detected in reps:
+            for f in FAULTS:
+                key = {(True, True): "tp", (True, False): "fn", (False, True): "fp", (False, False): "tn"}
+                counts[f][key[(f in scripted, f in detected)]] += 1
+    return {f: FaultCounts(c["tp"], c["fn"], c["fp"], c["tn"]) for f, c in counts.items()}
+
+
+def label_confusion(results: Iterable[CaseResult]) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+    """Reps per scripted label, and (scripted label, detected fault | 'pass' | 'missed')
+    counts; a rep with two detected faults counts in both columns. Spurious reps have the
+    scripted label 'none'."""
+    rows: Counter[str] = Counter()
+    cells: Counter[tuple[str, str]] = Counter()
+    for r in results:
+        for e, d in [*r.pairs, *((("none",), d) for d in r.spurious)]:
+            row = "none" if e == ("none",) else label(e)
+            rows[row] += 1
+            for f in d or ("pass",):
+                cells[(row, f)] += 1
+        for e in r.missed:
+            rows[label(e)] += 1
+            cells[(label(e), "missed")] += 1
+    return rows, cells
+
+
+def group_by(results: Iterable[CaseResult], key: Callable[[CaseResult], Any]) -> dict[Any, list[CaseResult]]:
+    """Measured (not skipped) results grouped by `key`, groups in sorted key order."""
+    groups: dict[Any, list[CaseResult]] = {}
+    for r in results:
+        if not r.skipped:
+            groups.setdefault(key(r), []).append(r)
+    return {k: groups[k] for k in sorted(groups)}

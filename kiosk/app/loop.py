@@ -160,7 +160,10 @@ class KioskLoop:
         if f is not None:
             self._first_frame()
             self.last_frame_s = now_s
+            before = self.session.calibration
             self.session.step(f, now_s)
+            if self.session.calibration is not before:  # facing or heading learnt from the athlete
+                self._keep_learnt(self.session.calibration)
         elif self.src.status.state is SourceState.ENDED:
             if not self.p.sources.restart_at_end(self.spec):
                 self._close()
@@ -174,6 +177,12 @@ class KioskLoop:
             return status_view(self._ctx(now_s), "camera-lost", "Camera disconnected - reconnecting",
                                (self.src.status.message,))
         return self.session.view(self._ctx(now_s))
+
+    def _keep_learnt(self, cal: Calibration) -> None:
+        """Save what the station learnt from an athlete (live camera: the next start uses it)."""
+        if self.spec == "live":
+            note = self.p.sources.keep(self.spec, cal)
+            log.info("learnt from the athlete (facing %s, heading): %s", cal.facing, note)
 
     def _ctx(self, now_s: float) -> ViewContext:
         cam = camera_text(self.src.status if self.src is not None else None)

@@ -11,6 +11,12 @@ World frame of the calibration, metres.
 found: dark clothing or sunlight leaving holes, half the body out of view) or a second
 person is in the zone. The flow keeps the athlete's session going and counts nothing;
 the screen says why in plain words.
+
+Heading: an oblique camera's calibration has world +x along the image axis, not the
+athlete's forward. A HeadingLearner (orient_live.py) measures the true heading from the
+first deep hinge; the corrected calibration replaces the current one between reps, with the
+athlete's session (drill, reps, clock, stature) carried into the new frame, and every later
+athlete starts with it.
 """
 
 from __future__ import annotations
@@ -28,8 +34,10 @@ from calibration.pose import image_facing_of_forward
 from hardware.frame import DepthFrame
 from kiosk.analysis import FrameAnalyzer
 from kiosk.app.flow import FlowTick
-from kiosk.core import DrillFrame, DrillState, Landmarks, Profile
+from kiosk.app.orient_live import HeadingLearner, moved_reference
+from kiosk.core import DrillFrame, DrillState, Landmarks, PipelineState, Profile
 from kiosk.core.drill import INCH_M
+from kiosk.core.reps import Phase
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +101,8 @@ class Observer:
         self._last_seen_on_spot = False  # where the body was the last time it was seen
         self._frames_unseen = 0
         self.analyzer = FrameAnalyzer(calibration, profile, pause_on_second_person=True)
+        self.heading = HeadingLearner(calibration)
+        self._turned: Calibration | None = None  # the heading's calibration, waiting for a gap between reps
 
     @property
     def forward_is_image_right(self) -> bool:
@@ -100,7 +110,10 @@ class Observer:
         return image_facing_of_forward(self.calibration.pose) == "right"
 
     def new_session(self) -> None:
-        """A fresh analyzer (pipeline, drill, reps) for the next athlete."""
+        """A fresh analyzer (pipeline, drill, reps) for the next athlete (in the learnt heading's
+        frame when one is waiting: there is no session to carry over)."""
+        if self._turned is not None:
+            self.calibration, self._turned = self._turned, None
         self.analyzer = FrameAnalyzer(self.calibration, self.profile, pause_on_second_person=True)
         self._votes.clear()
 
@@ -113,7 +126,11 @@ class Observer:
         a.reps.clear()
 
     def set_calibration(self, calibration: Calibration) -> None:
+        """A new calibration (the operator's, or the facing just decided): its heading is
+        learnt again from the next hinge, and the session starts over."""
         self.calibration = calibration
+        self.heading = HeadingLearner(calibration)
+        self._turned = None
         self.new_session()
 
     def observe(self, frame: DepthFrame) -> Observation:
@@ -137,9 +154,45 @@ class Observer:
         ref = a.drill.reps_state.reference if a.drill is not None else None
         heel = ref.heel_x_m if ref is not None else (lm.heel[0] if lm is not None else None)
         wall = heel - out.wall_distance_in * INCH_M if heel is not None and out.stage == "wall" else None
-        return Observation(drill=out, second_person=second, unclear=unclear,
-                           body_xy_m=np.ascontiguousarray(body[:, :2]) if len(body) else _EMPTY_XY,
-                           landmarks=lm, on_spot=on_spot, facing_ok=facing_ok, wall_x_m=wall, heel_x_m=heel)
+        obs = Observation(drill=out, second_person=second, unclear=unclear,
+                          body_xy_m=np.ascontiguousarray(body[:, :2]) if len(body) else _EMPTY_XY,
+                          landmarks=lm, on_spot=on_spot, facing_ok=facing_ok, wall_x_m=wall, heel_x_m=heel)
+        # This frame is drawn in the frame it was measured in; a turn applies from the next.
+        if self.analyzer is a:  # (a facing decided above has just started over)
+            learnt = self.heading.feed(a.last_person_points_m, out)
+            if learnt is not None and learnt.calibration is not None:
+                self._turned = learnt.calibration
+            if self._turned is not None:
+                self._turn_between_reps()
+        return obs
+
+    def _turn_between_reps(self) -> None:
+        """Swap in the learnt heading's calibration without ending the athlete's session,
+        once the rep machine is between reps on a clearly seen frame. The drill (stage, wall,
+        judged reps), the rep list, the clock and the stature carry over; the smoother (world
+        x values of the old frame) starts again and settles in a few frames; the rep
+        machine's standing reference is moved into the new frame so the next rep can start
+        at once, and is taken afresh there after the next still half-second."""
+        a, new = self.analyzer, self._turned
+        assert a.drill is not None and new is not None
+        rs = a.drill.reps_state
+        if rs.phase is Phase.HINGE:
+            return
+        ref = rs.reference
+        if ref is not None:
+            m, body = a.last_metrics, a.last_person_points_m
+            if m is None or m.landmarks is None or m.second_person or body is None or len(body) == 0:
+                return  # the reference moves with a standing frame's landmarks: wait for one
+            ref = moved_reference(ref, body, m.landmarks, self.calibration, new, self.profile,
+                                  a.pipeline.stature_m)
+            if ref is None:
+                return
+        b = FrameAnalyzer(new, self.profile, t0_s=a.t0_s, reps=list(a.reps), pause_on_second_person=True,
+                          pipeline=PipelineState(stature_m=a.pipeline.stature_m))
+        b.drill = replace(a.drill, reps_state=replace(rs, reference=ref, window=()))
+        self.analyzer, self.calibration, self._turned = b, new, None
+        log.info("calibration turned onto the athlete's forward mid-session (%d reps kept, %s)",
+                 len(b.reps), rs.phase.value)
 
     def _on_spot(self, body: npt.NDArray[np.float32]) -> bool:
         feet = body[body[:, 1] < _FEET_TOP_M] if len(body) else body

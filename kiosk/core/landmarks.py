@@ -16,6 +16,7 @@ import numpy as np
 from kiosk.core.back import UpperBody, upper_body
 from kiosk.core.legs import LowerBody, feet_profile, height_profile, lower_body
 from kiosk.core.metrics import segment_com_x, silhouette_centroid_x
+from kiosk.core.profile import F64
 from kiosk.core.thresholds import LandmarkConfig
 from kiosk.core.types import Landmarks, Point2, Points
 
@@ -45,6 +46,8 @@ def find_landmarks(
     lower = lower_body(prof, feet_profile(x, y, cfg), stature, cfg)
     if lower is None:
         return None, "feet or hips not seen"
+    rear_x = rear_surface_x(x, y, points[:, 2].astype(np.float64), lower.buttocks, cfg)
+    lower = replace(lower, buttocks=(rear_x, lower.buttocks[1]))
     upper = None
     if lower.hip is not None:
         upper = upper_body(x, y, lower.hip, lower.buttocks[0], stature, cfg)
@@ -112,3 +115,42 @@ def _pelvis_hip(
     )
     w = cfg.hip_buttocks_weight
     return w * model_x + (1.0 - w) * chain_hip[0], chain_hip[1]
+
+
+def rear_surface_x(x: F64, y: F64, z: F64, rear: Point2, cfg: LandmarkConfig) -> float:
+    """The buttocks' rearmost x (world metres) made robust to stereo noise along the rays.
+
+    `rear` is the profile's extreme (an order statistic per height bin). Seen square-on,
+    the rear is a sliver on the silhouette at grazing incidence: the noise runs along z
+    and the extreme is right. Seen from behind the side, the camera sees the back of the
+    buttocks across their width and the noise along the rays has an x part: the extreme of
+    hundreds of such points reads 10-25 mm behind the surface. The points within
+    rear_patch_m of `rear` then span a wide z range; there the rear is taken from cells
+    (rear_cell_m square in y and z) as the lowest cell's rear_cell_quantile of x, which
+    the noise does not bias. The z spread (std) blends the two: up to rear_spread_min_m
+    the extreme, from rear_spread_full_m the cells."""
+    if cfg.rear_spread_full_m <= 0.0:
+        return rear[0]
+    near = (np.abs(y - rear[1]) < cfg.rear_patch_m) & (x < rear[0] + cfg.rear_patch_m)
+    if np.count_nonzero(near) < 4 * cfg.rear_cell_min_points:
+        return rear[0]
+    xs, ys, zs = x[near], y[near], z[near]
+    span = max(cfg.rear_spread_full_m - cfg.rear_spread_min_m, 1e-6)
+    w = float(np.clip((float(zs.std()) - cfg.rear_spread_min_m) / span, 0.0, 1.0))
+    if w == 0.0:
+        return rear[0]
+    iy = np.floor((ys - rear[1]) / cfg.rear_cell_m).astype(np.int64)
+    iz = np.floor(zs / cfg.rear_cell_m).astype(np.int64)
+    key = (iy - iy.min()) * (int(iz.max() - iz.min()) + 1) + (iz - iz.min())
+    order = np.lexsort((xs, key))  # by cell, then by x within the cell
+    k, xo = key[order], xs[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    counts = np.diff(np.r_[starts, k.size])
+    ok = counts >= cfg.rear_cell_min_points
+    if not ok.any():
+        return rear[0]
+    pos = starts[ok] + cfg.rear_cell_quantile * (counts[ok] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, starts[ok] + counts[ok] - 1)
+    cell_x = float(np.min(xo[lo] + (pos - lo) * (xo[hi] - xo[lo])))
+    return rear[0] + w * (cell_x - rear[0])

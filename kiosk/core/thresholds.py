@@ -42,6 +42,12 @@ class LandmarkConfig(_Section):
     heel_min_y_m: float = Field(default=0.05, ge=0.0, le=0.1)
     foot_rank: int = Field(default=1, ge=0, le=20)
     hip_min_y_m: float = Field(default=0.30, ge=0.1, le=0.6)
+    rear_patch_m: float = Field(default=0.08, ge=0.02, le=0.2)
+    rear_cell_m: float = Field(default=0.02, ge=0.005, le=0.08)
+    rear_cell_min_points: int = Field(default=4, ge=2, le=50)
+    rear_cell_quantile: float = Field(default=0.4, ge=0.0, le=1.0)
+    rear_spread_min_m: float = Field(default=0.035, ge=0.0, le=0.3)
+    rear_spread_full_m: float = Field(default=0.065, ge=0.0, le=0.3)
     silhouette_bias_m: float = Field(default=0.0, ge=-0.03, le=0.03)
     leg_bottom_m: float = Field(default=0.12, ge=0.05, le=0.3)
     leg_top_frac: float = Field(default=0.44, ge=0.3, le=0.55)
@@ -80,9 +86,12 @@ class LandmarkConfig(_Section):
 
 
 class SmoothingConfig(_Section):
-    """One-euro filter per signal after a causal 3-median (smoothing.py)."""
+    """One-euro filter per signal after a causal 3-median spike filter (smoothing.py).
+    spike_units: how far (in the signal's unit: 1 cm, 1 deg, 10 mm, 1% of the foot) a
+    sample may be from the median of the last three before it counts as a spike."""
 
     median3: bool = True
+    spike_units: float = Field(default=3.0, ge=0.0, le=100.0)
     min_cutoff_hz: float = Field(default=2.0, gt=0.0, le=30.0)
     beta: float = Field(default=0.15, ge=0.0, le=10.0)
     d_cutoff_hz: float = Field(default=1.0, gt=0.0, le=30.0)
