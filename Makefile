@@ -26,11 +26,12 @@ demo: $(STAMP)
 	  --db out/demo/results.sqlite3 && \
 	$(VENV)/bin/hinge-kiosk results list --db out/demo/results.sqlite3
 
-## Lint, type-check and run the test suite (no camera, no display needed).
+## Lint, type-check and run the test suite (no camera, no display needed), on two
+## processes: one per core, each test file kept on one of them (module fixtures render once).
 test: $(STAMP)
 	$(VENV)/bin/ruff check kiosk calibration hardware tests
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check kiosk calibration hardware tests

@@ -18,10 +18,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from calibration.facing import facing_from_hinge
+from calibration.facing import detect_facing, facing_from_hinge
 from calibration.geometry import FloatArray, deproject
 from calibration.heading import facing_from_lean, heading_from_hinge, with_heading
 from calibration.model import Calibration
+from calibration.pose import Facing
 from hardware.frame import DepthFrame
 from kiosk.core.person import segment_person
 from kiosk.core.thresholds import Profile
@@ -34,6 +35,7 @@ _DWELL_RADIUS_M = 0.15  # feet within this of each other: the same stance
 _STANDING_FRAC = 0.97  # standing: body top at least this fraction of the tallest at the station
 _UPPER_FRAC = 0.45  # the part of the body that stretches out front-to-back in a hinge
 _HINGE_SPREAD_M = 0.12  # a hinge: the upper body this much longer (top view) than upright
+_FEET_VOTES = 3  # standing samples whose feet must agree on the facing (and twice the others)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ def orient_calibration(
     cal: Calibration, frames: Sequence[DepthFrame], profile: Profile, decide_facing: bool
 ) -> Orientation:
     """Re-centre the zone on the athlete's stance; with a hinge among `frames`, decide the
-    facing (when `decide_facing`) and turn world +x onto the athlete's forward."""
+    facing (when `decide_facing`) and turn world +x onto the athlete's forward. Without a
+    hinge that tells, a still-"auto" facing is decided by the standing samples' feet."""
     bodies = at_station(sample_bodies(cal, frames, profile))
     if not bodies:
         return Orientation(cal, 0, 0, None, False)
@@ -138,23 +141,41 @@ def orient_calibration(
         key=lambda b: -b.spread_m,
     )
     out, yaw, decided = cal, None, False
-    if standing and hinged:
-        if decide_facing:
-            stand = _nearest_before(standing, hinged[0].index)
-            facing = facing_from_hinge(stand.points, hinged[0].points, cal.pose) or facing_from_lean(
-                stand.points, hinged[0].points, cal.pose
-            )
-            if facing is not None:
-                out, decided = cal.with_facing(facing), True
-        if out.facing != "auto":
-            yaw = _median_heading(cal, out, standing, hinged)
-            if yaw is not None:
-                out = with_heading(out, yaw)
+    if standing and hinged and decide_facing:
+        stand = _nearest_before(standing, hinged[0].index)
+        facing = facing_from_hinge(stand.points, hinged[0].points, cal.pose) or facing_from_lean(
+            stand.points, hinged[0].points, cal.pose
+        )
+        if facing is not None:
+            out, decided = cal.with_facing(facing), True
+    if decide_facing and out.facing == "auto":
+        # No hinge to tell (e.g. a stand-only recording) and the calibration's own look at
+        # the feet found no standing person (its frames pool the walk in and out): the
+        # feet of the samples standing at the station vote.
+        facing = _facing_from_feet(standing, cal)
+        if facing is not None:
+            out = cal.with_facing(facing)
+    if standing and hinged and out.facing != "auto":
+        yaw = _median_heading(cal, out, standing, hinged)
+        if yaw is not None:
+            out = with_heading(out, yaw)
     feet = np.array([b.feet_xz for b in bodies])
     centre = np.array([[float(np.median(feet[:, 0])), 0.0, float(np.median(feet[:, 1]))]])
     cx, _, cz = _to_frame(centre, cal, out)[0]
     out = replace(out, zone=replace(out.zone, centre_x_m=float(cx), centre_z_m=float(cz)))
     return Orientation(out, len(standing), len(hinged), yaw, decided)
+
+
+def _facing_from_feet(standing: list[SampleBody], cal: Calibration) -> Facing | None:
+    """The facing most of the standing samples' feet show (calibration.facing.detect_facing
+    on each), None without a clear majority: at least _FEET_VOTES and twice the other side."""
+    votes = [detect_facing(b.points, cal.pose) for b in standing]
+    left, right = votes.count("left"), votes.count("right")
+    if left >= max(_FEET_VOTES, 2 * right):
+        return "left"
+    if right >= max(_FEET_VOTES, 2 * left):
+        return "right"
+    return None
 
 
 def _nearest_before(standing: list[SampleBody], index: int) -> SampleBody:

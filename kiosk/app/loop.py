@@ -14,6 +14,7 @@ screen is the steady state); the watchdog is ticked every iteration.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ MAX_ERRORS_PER_MIN = 3
 RETRY_CAMERA_S = 3.0
 CAMERA_LOST_S = 0.7  # no frame for this long: "camera disconnected" (issue 6: within 1 s)
 READ_TIMEOUT_S = 0.25  # a live camera delivers every 33 ms; shorter waits keep the loop (and watchdog) going
+TRANSITIONS_KEPT = 400
 RESULT_SHOWN_S = 3.0  # --sessions: how long the last result stays up before the run ends
 
 
@@ -59,7 +61,10 @@ class LoopParts:
     fps: float = 30.0
     results: ResultsWriter = field(default_factory=lambda: ResultsWriter(None))
     sync_status: Callable[[], str] | None = None  # the club-server sync, for the status corner
-    transitions: list[Transition] = field(default_factory=list)
+    # The latest screen changes (tests and support read them). Bounded: each holds its view
+    # model, silhouette included, and a kiosk runs for weeks (an unbounded list grew RSS by
+    # ~1 MiB per athlete in the 30-minute soak).
+    transitions: deque[Transition] = field(default_factory=lambda: deque(maxlen=TRANSITIONS_KEPT))
 
 
 class KioskLoop:

@@ -181,6 +181,7 @@ def _stance(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str
     unclear = unclear_lines(flow, obs, ctx)
     if unclear is not None:
         lines: tuple[str, ...] = unclear
+        key = f"{key}-unclear"  # its own screen state: a screenshot, a transition
     elif hint == "turn":
         lines = ("Turn around: face the way", "the arrow points")
     elif hint == "hold":
@@ -250,7 +251,9 @@ def _drill(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str,
                  ("Wall reps", f"{len(walls)}  ({sum(r.passed for r in walls)} clean)"),
                  ("Best so far", "-" if best is None else wall_text(best, ctx.units)))
         lines = ("Hinge back until your", "hips touch the wall", "knees soft, back flat")
-    lines = unclear_lines(flow, obs, ctx) or lines
+    unclear = unclear_lines(flow, obs, ctx)
+    if unclear is not None and flow.verdict is None:
+        lines, key = unclear, f"{key}-unclear"
     return _base(ctx, key, "live", "DOWEL DRILL" if dowel else "WALL DRILL", scene=scene, lines=lines,
                  stats=stats, verdict=_verdict(flow, ctx))
 

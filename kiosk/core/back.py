@@ -4,7 +4,9 @@ Trunk frame: origin at the hip joint H, `a` = unit trunk axis (H -> shoulder joi
 `n` = (-a_y, a_x), the dorsal normal (out of the back; -x when upright, +y when the
 trunk is horizontal). Points have s = (p - H).a along the trunk and t = (p - H).n.
 The back contour is the per-s-bin robust max of t: it stays the back whether the athlete
-stands or hinges, and an arm hanging in a hinge lies on the ventral side.
+stands or hinges, and an arm hanging in a hinge lies on the ventral side. Seen from behind
+the side, stereo noise along the rays scatters points behind the back: robust_back replaces
+the extreme there by noise-free cell edges (the approach of landmarks.rear_surface_x).
 
 Shoulder joint model: `shoulder_depth_frac * stature` ventral of the back contour at
 `trunk_frac * stature` along the axis. The axis is solved for by a few Newton steps:
@@ -15,12 +17,13 @@ iterations converge from the initial guess of H -> upper-body centroid).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 
 from kiosk.core.legs import despike
-from kiosk.core.profile import F64, BinnedContour, binned_contour, fit_line
+from kiosk.core.profile import F64, BinnedContour, binned_contour, fit_line, window_median
 from kiosk.core.thresholds import LandmarkConfig
 from kiosk.core.types import Point2
 
@@ -59,13 +62,22 @@ def _back_at(prof: BinnedContour, s: float, half_m: float) -> float | None:
 
 
 def upper_body(
-    x: F64, y: F64, hip: Point2, buttocks_x_m: float, stature_m: float, cfg: LandmarkConfig
+    x: F64,
+    y: F64,
+    hip: Point2,
+    buttocks_x_m: float,
+    stature_m: float,
+    cfg: LandmarkConfig,
+    z: F64 | None = None,
 ) -> UpperBody | None:
-    """Trunk axis, shoulder joint and back landmarks; None without enough upper body."""
+    """Trunk axis, shoulder joint and back landmarks; None without enough upper body.
+    z: the points' lateral coordinate, for the back contour's noise model (robust_back);
+    None: the plain contour."""
     up = (y > hip[1] - 0.05) & (x > buttocks_x_m - 0.05)
     if up.sum() < 50:
         return None
     xu, yu = x[up], y[up]
+    zu = z[up] if z is not None else None
     c = (float(xu.mean()) - hip[0], float(yu.mean()) - hip[1])
     norm = math.hypot(*c)
     if norm < 1e-6:
@@ -88,6 +100,8 @@ def upper_body(
     assert prof is not None
     s, t = _frame(xu, yu, hip, a)
     prof = binned_contour(s, t, 0.0, cfg.bin_m, n_bins, cfg.edge_rank, cfg.run_gap_m)
+    if zu is not None:
+        prof = replace(prof, hi=robust_back(prof, s, t, zu, cfg))
     back_contour = despike(prof.hi, 0.015)
     shoulder = _to_world(hip, a, s_sh, (_back_at(prof, s_sh, 0.03) or d_sh) - d_sh)
 
@@ -180,3 +194,95 @@ def _chord_turn_deg(centre: F64, back: F64, s_sh_m: float, cfg: LandmarkConfig) 
     # Slopes dt/ds of the back against the axis; the upper line turning ventrally (its
     # slope decreasing) is flexion.
     return math.degrees(math.atan(lines[0]) - math.atan(lines[1]))
+
+
+def cell_edges(
+    group: npt.NDArray[np.int64],
+    v: F64,
+    u: F64,
+    z: F64,
+    n_groups: int,
+    cell_m: float,
+    min_points: int,
+    quantile: float,
+) -> F64:
+    """Per group (0 <= group < n_groups): an outer edge of the points' v that stereo noise
+    along the rays does not bias. The points are cut into cells (cell_m square in u and z);
+    each cell holding min_points or more gives its `quantile` of v counted from its
+    outermost (largest) v, interpolated; the group's edge is the outermost cell's. NaN for
+    a group without such a cell. The extreme of many points scattered along rays that
+    cross the surface reads behind it; one cell's quantile sits on the surface."""
+    out = np.full(n_groups, np.nan)
+    if v.size == 0:
+        return out
+    iu = np.floor(u / cell_m).astype(np.int64)
+    iz = np.floor(z / cell_m).astype(np.int64)
+    iu -= iu.min()
+    iz -= iz.min()
+    nu, nz = int(iu.max()) + 1, int(iz.max()) + 1
+    key = (group * nu + iu) * nz + iz
+    order = np.lexsort((-v, key))  # by cell, then outermost first within the cell
+    k, vo = key[order], -v[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    counts = np.diff(np.r_[starts, k.size])
+    ok = counts >= min_points
+    if not ok.any():
+        return out
+    pos = starts[ok] + quantile * (counts[ok] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, starts[ok] + counts[ok] - 1)
+    cell_v = -(vo[lo] + (pos - lo) * (vo[hi] - vo[lo]))
+    cell_group = k[starts[ok]] // (nu * nz)
+    best = np.full(n_groups, -np.inf)
+    np.maximum.at(best, cell_group, cell_v)
+    out[np.isfinite(best)] = best[np.isfinite(best)]
+    return out
+
+
+def spread_weight(z_std_m: float, lo_m: float, full_m: float) -> float:
+    """Blend weight of the cells' edge over the extreme from the z spread (std) of the points
+    near an edge: 0 up to lo_m (a side seen at grazing incidence: the noise runs along z and
+    the extreme is right), 1 from full_m (a surface seen across its width)."""
+    return float(np.clip((z_std_m - lo_m) / max(full_m - lo_m, 1e-6), 0.0, 1.0))
+
+
+def robust_back(prof: BinnedContour, s: F64, t: F64, z: F64, cfg: LandmarkConfig) -> F64:
+    """The back contour `prof.hi` made robust to stereo noise along the rays, per bin as
+    landmarks.rear_surface_x does for the buttocks. Seen from behind the side (an oblique
+    camera), the camera sees the back across its width and the noise along the rays has a
+    dorsal part: a bin's extreme of those points reads 10-25 mm behind the surface, and the
+    landmarks taken as the contour's max over a range (thoracic apex, head) more. The
+    points within rear_patch_m of a bin's contour are cut into z cells (cell_edges). The
+    view decides the blend: the median over the bins of those points' z spread (std), ~30 mm
+    square-on, 50-70 mm from 20-30 deg behind the side, blends the extreme
+    (back_spread_min_m) into the cells' edge (back_spread_full_m)."""
+    hi = prof.hi
+    if cfg.back_spread_full_m <= 0.0 or z.size == 0:
+        return hi
+    n = hi.size
+    b = np.floor((s - (prof.centre[0] - 0.5 * cfg.bin_m)) / cfg.bin_m).astype(np.int64)
+    ok = (b >= 0) & (b < n)
+    ok[ok] &= ~np.isnan(hi[b[ok]])
+    ok[ok] &= t[ok] > hi[b[ok]] - cfg.rear_patch_m
+    bg, tg, zg = b[ok], t[ok], z[ok]
+    cnt = np.bincount(bg, minlength=n).astype(np.float64)
+    many = cnt >= 2 * cfg.rear_cell_min_points
+    if not many.any():
+        return hi
+    zs = np.bincount(bg, weights=zg, minlength=n)[many] / cnt[many]
+    zz = np.bincount(bg, weights=zg * zg, minlength=n)[many] / cnt[many]
+    spread = float(np.median(np.sqrt(np.maximum(zz - zs * zs, 0.0))))
+    w = spread_weight(spread, cfg.back_spread_min_m, cfg.back_spread_full_m)
+    if w == 0.0:
+        return hi
+    cell = cell_edges(
+        bg, tg, np.zeros_like(tg), zg, n, cfg.rear_cell_m, cfg.rear_cell_min_points, cfg.rear_cell_quantile
+    )
+    if cfg.back_smooth_bins > 1:
+        # The cells' edges still scatter ~10 mm from bin to bin: a max over a range of bins
+        # (thoracic apex, head) would read that much behind the back.
+        cell = np.where(np.isnan(hi), np.nan, window_median(cell, cfg.back_smooth_bins))
+    use = ~np.isnan(cell)
+    out = hi.copy()
+    out[use] = hi[use] + w * (cell[use] - hi[use])
+    return out

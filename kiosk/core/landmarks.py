@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from kiosk.core.back import UpperBody, upper_body
+from kiosk.core.back import UpperBody, cell_edges, spread_weight, upper_body
 from kiosk.core.legs import LowerBody, feet_profile, height_profile, lower_body
 from kiosk.core.metrics import segment_com_x, silhouette_centroid_x
 from kiosk.core.profile import F64
@@ -46,15 +46,16 @@ def find_landmarks(
     lower = lower_body(prof, feet_profile(x, y, cfg), stature, cfg)
     if lower is None:
         return None, "feet or hips not seen"
-    rear_x = rear_surface_x(x, y, points[:, 2].astype(np.float64), lower.buttocks, cfg)
+    z = points[:, 2].astype(np.float64)
+    rear_x = rear_surface_x(x, y, z, lower.buttocks, cfg)
     lower = replace(lower, buttocks=(rear_x, lower.buttocks[1]))
     upper = None
     if lower.hip is not None:
-        upper = upper_body(x, y, lower.hip, lower.buttocks[0], stature, cfg)
+        upper = upper_body(x, y, lower.hip, lower.buttocks[0], stature, cfg, z)
         if upper is not None and cfg.hip_buttocks_weight > 0:
             hip = _pelvis_hip(lower.hip, lower.buttocks, upper.axis, stature, cfg)
             lower = replace(lower, hip=hip)
-            upper = upper_body(x, y, hip, lower.buttocks[0], stature, cfg) or upper
+            upper = upper_body(x, y, hip, lower.buttocks[0], stature, cfg, z) or upper
     return Landmarks(
         heel=lower.heel,
         toe=lower.toe,
@@ -135,22 +136,13 @@ def rear_surface_x(x: F64, y: F64, z: F64, rear: Point2, cfg: LandmarkConfig) ->
     if np.count_nonzero(near) < 4 * cfg.rear_cell_min_points:
         return rear[0]
     xs, ys, zs = x[near], y[near], z[near]
-    span = max(cfg.rear_spread_full_m - cfg.rear_spread_min_m, 1e-6)
-    w = float(np.clip((float(zs.std()) - cfg.rear_spread_min_m) / span, 0.0, 1.0))
+    w = spread_weight(float(zs.std()), cfg.rear_spread_min_m, cfg.rear_spread_full_m)
     if w == 0.0:
         return rear[0]
-    iy = np.floor((ys - rear[1]) / cfg.rear_cell_m).astype(np.int64)
-    iz = np.floor(zs / cfg.rear_cell_m).astype(np.int64)
-    key = (iy - iy.min()) * (int(iz.max() - iz.min()) + 1) + (iz - iz.min())
-    order = np.lexsort((xs, key))  # by cell, then by x within the cell
-    k, xo = key[order], xs[order]
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    counts = np.diff(np.r_[starts, k.size])
-    ok = counts >= cfg.rear_cell_min_points
-    if not ok.any():
+    cell = cell_edges(
+        np.zeros(xs.size, dtype=np.int64), -xs, ys - rear[1], zs, 1,
+        cfg.rear_cell_m, cfg.rear_cell_min_points, cfg.rear_cell_quantile,
+    )[0]
+    if np.isnan(cell):
         return rear[0]
-    pos = starts[ok] + cfg.rear_cell_quantile * (counts[ok] - 1)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, starts[ok] + counts[ok] - 1)
-    cell_x = float(np.min(xo[lo] + (pos - lo) * (xo[hi] - xo[lo])))
-    return rear[0] + w * (cell_x - rear[0])
+    return rear[0] + w * (-float(cell) - rear[0])
