@@ -35,12 +35,16 @@ def calibrate(
     empty_frames: Sequence[DepthFrame] | None = None,
     station_distance_m: float | None = None,
     source: str = "",
+    background_if_empty: bool = False,
 ) -> Calibration:
     """Calibration from frames of a static camera (a person may stand in the station).
 
     facing: "left", "right" or "auto" (from the feet of a person standing in view; stays
     "auto" when there is none or the feet are ambiguous, to be decided at the first hinge).
     empty_frames: frames with nobody in view, for the background model (None: no model).
+    background_if_empty: build the background model from `frames` themselves when nobody is
+    found standing in them (the kiosk calibrates with the station clear; with somebody there
+    a model would hide them later, so then there is none).
     station_distance_m: put the station this far along the optical axis (horizontal);
     default: where the person stood, else 2.0 m along the axis.
     Raises CalibrationError (one line) when the floor cannot be found or an input is wrong."""
@@ -73,6 +77,8 @@ def calibrate(
         zone = zone_on_axis(pose, DEFAULT_STATION_DISTANCE_M)
 
     background = None
+    if background_if_empty and not empty_frames and person is None:
+        empty_frames = frames
     if empty_frames:
         if any(f.intrinsics != intr for f in empty_frames):
             raise CalibrationError(

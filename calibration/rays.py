@@ -84,10 +84,14 @@ def box_rays(intr: Intrinsics, pose: CameraPose, box: Box, depth_scale_m: float)
     )
 
 
-def points_in_box(depth: npt.NDArray[np.uint16], rays: BoxRays) -> npt.NDArray[np.float32]:
+def points_in_box(depth: npt.NDArray[np.uint16], rays: BoxRays,
+                  keep: npt.NDArray[np.bool_] | None = None,
+                  keep_all_below_y_m: float = 0.0) -> npt.NDArray[np.float32]:
     """World points (N, 3) float32 of the valid pixels whose depth puts them in the box
     (plus at most one depth unit outside it: the window is rounded outward), in row-major
-    pixel order like calibration.geometry.deproject. depth: (H, W) z16 of rays' intrinsics."""
+    pixel order like calibration.geometry.deproject. depth: (H, W) z16 of rays' intrinsics;
+    keep: optional (H, W) bool, pixels allowed (e.g. the background model's foreground);
+    points lower than keep_all_below_y_m (world) are kept whatever `keep` says."""
     intr = rays.intrinsics
     if depth.shape != (intr.height, intr.width):
         raise ValueError(f"depth is {depth.shape}, rays are for {(intr.height, intr.width)}")
@@ -95,4 +99,7 @@ def points_in_box(depth: npt.NDArray[np.uint16], rays: BoxRays) -> npt.NDArray[n
     idx = np.flatnonzero((flat >= rays.lo) & (flat <= rays.hi))
     z = flat[idx].astype(np.float32) * np.float32(rays.depth_scale_m)
     pts: npt.NDArray[np.float32] = rays.dirs_world[idx] * z[:, None] + rays.origin_m
+    if keep is not None:
+        wanted = keep[rays.rows, rays.cols].reshape(-1)[idx] | (pts[:, 1] < keep_all_below_y_m)
+        pts = pts[wanted]
     return pts

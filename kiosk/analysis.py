@@ -35,6 +35,7 @@ from kiosk.core import (
 from kiosk.core.pipeline import measure_frame_and_body
 from kiosk.core.thresholds import SegmentationConfig
 from kiosk.core.types import Points
+from kiosk.foreground import ForegroundLimit, foreground_limit
 
 # The filters the measurement is tuned for: decimation x2 (848x480 -> 424x240), range
 # limits, edge-preserving spatial smoothing. The temporal filter smears motion: off.
@@ -45,6 +46,7 @@ MEASURE_FILTERS = FilterConfig(
 
 NOMINAL_PERIOD_S = 1.0 / 30.0
 MIN_ZONE_TOP_M = 1.0
+FEET_BAND_M = 0.15  # points this low are never dropped by the background model
 
 # The calibration's zone says where the feet go; a hinge reaches further: the head ~1.0 m
 # in front of the heels, the buttocks ~0.45 m behind (either way while facing is "auto").
@@ -126,6 +128,8 @@ class FrameAnalyzer:
         self._last_person_points_m: Points | None = None
         self._last_metrics: FrameMetrics | None = None
         self._last_t_s: float | None = None
+        self._fg: ForegroundLimit | None = None
+        self._fg_key: tuple[tuple[int, ...], float] | None = None
 
     @property
     def last_person_points_m(self) -> Points | None:
@@ -147,10 +151,26 @@ class FrameAnalyzer:
             self._rays_key = key
         return self._rays
 
+    def foreground(self, frame: DepthFrame) -> ForegroundLimit | None:
+        """The calibration's background model at this frame's resolution (None: no model,
+        or a resolution it cannot be brought to); cached per (shape, depth scale)."""
+        bg = self.calibration.background
+        if bg is None:
+            return None
+        key = (frame.depth.shape, frame.depth_scale_m)
+        if key != self._fg_key:
+            self._fg, self._fg_key = foreground_limit(bg, frame.depth.shape, frame.depth_scale_m), key
+        return self._fg
+
     def world_points(self, frame: DepthFrame) -> Points:
         """World points (N, 3) float32, metres, of the frame's pixels inside `analysis_box`
-        (plus at most one depth unit beyond it), in image row-major order."""
-        return points_in_box(frame.depth, self.rays(frame))
+        (plus at most one depth unit beyond it) and in front of the calibration's background
+        model when it has one, in image row-major order."""
+        fg = self.foreground(frame)
+        keep = fg.mask(frame.depth) if fg is not None else None
+        # The feet are left alone: seen at grazing incidence they lie within the tolerance
+        # of the floor behind them, and the background would eat the heel and toe.
+        return points_in_box(frame.depth, self.rays(frame), keep, keep_all_below_y_m=FEET_BAND_M)
 
     def process(self, frame: DepthFrame) -> DrillFrame:
         if self.t0_s is None:

@@ -54,7 +54,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise CliError(f"no depth frames from {args.source}: check the camera or recording")
     try:
         cal = calibrate(
-            frames, facing=args.facing, station_distance_m=args.station_distance, source=str(args.source)
+            frames, facing=args.facing, station_distance_m=args.station_distance, source=str(args.source),
+            background_if_empty=True,
         )
     except CalibrationError as err:
         raise CliError(str(err)) from None

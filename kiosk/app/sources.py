@@ -147,7 +147,8 @@ class Calibrating:
     def finish(self, sources: KioskSources) -> tuple[Calibration, str]:
         """The calibration and the status corner's note about it."""
         cal = calibrate(self.frames, facing=sources.facing(self.spec),
-                        station_distance_m=sources.station_distance_m(self.spec), source=self.spec)
+                        station_distance_m=sources.station_distance_m(self.spec), source=self.spec,
+                        background_if_empty=True)
         problems = check(cal)
         for problem in problems:
             log.warning("placement: %s", problem)

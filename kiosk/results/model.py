@@ -9,6 +9,7 @@ import json
 import math
 import sqlite3
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -113,7 +114,8 @@ class RepRow:
         }
 
     @staticmethod
-    def from_row(r: sqlite3.Row, override: Override | None = None) -> RepRow:
+    def from_row(r: sqlite3.Row | Mapping[str, Any], override: Override | None = None) -> RepRow:
+        """A rep from a SQLite row or the server's (psycopg dict row): the same columns."""
         return RepRow(
             id=r["id"], session_id=r["session_id"], index=r["idx"], drill=r["drill"],
             start_s=r["start_s"], bottom_s=r["bottom_s"], end_s=r["end_s"],

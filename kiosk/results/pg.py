@@ -81,17 +81,6 @@ def _override(r: dict[str, Any]) -> Override:
                     r["station_id"], r["created_utc"])
 
 
-def _rep(r: dict[str, Any], override: Override | None = None) -> RepRow:
-    return RepRow(
-        id=r["id"], session_id=r["session_id"], index=r["idx"], drill=r["drill"],
-        start_s=r["start_s"], bottom_s=r["bottom_s"], end_s=r["end_s"],
-        wall_distance_in=r["wall_distance_in"], min_hip_to_wall_mm=r["min_hip_to_wall_mm"],
-        max_knee_flexion_deg=r["max_knee_flexion_deg"], max_trunk_angle_deg=r["max_trunk_angle_deg"],
-        faults=tuple(json.loads(r["faults"])), passed=bool(r["passed"]), saved_utc=r["saved_utc"],
-        override=override,
-    )
-
-
 def _session(r: dict[str, Any]) -> SessionRow:
     return SessionRow(
         id=r["id"], athlete_id=r["athlete_id"], name=r["name"], team=r["team"],
@@ -215,7 +204,7 @@ class PgResults:
                             "WHERE r.session_id = %s ORDER BY o.created_utc, o.id", (session_id,)):
             overrides[o["rep_id"]] = _override(o)
         rows = self._rows("SELECT * FROM reps WHERE session_id = %s ORDER BY idx", (session_id,))
-        return [_rep(r, overrides.get(r["id"])) for r in rows]
+        return [RepRow.from_row(r, overrides.get(r["id"])) for r in rows]
 
     def rep(self, id_or_prefix: str) -> RepRow:
         prefix = id_or_prefix.strip().lower()
@@ -223,7 +212,7 @@ class PgResults:
                           (prefix, prefix + "\x7f"))
         if len(rows) != 1 or not prefix:
             raise StoreError(f"{'ambiguous' if len(rows) > 1 else 'no'} rep id {id_or_prefix!r}")
-        return _rep(rows[0])
+        return RepRow.from_row(rows[0])
 
     def silhouette(self, session_id: str) -> bytes | None:
         rows = self._rows("SELECT data FROM silhouettes WHERE session_id = %s", (session_id,))
