@@ -104,11 +104,12 @@ def test_stream_faults_between_reps_change_nothing(display: SpyRenderer, tmp_pat
 
 
 def test_holes_and_a_second_person_are_told_not_judged(display: SpyRenderer, tmp_path: Path) -> None:
-    s0, e0, _, _ = plan()
+    s0, e0, _, e1 = plan()
     bottom0 = (s0 + e0) / 2
     faults = (
         Fault("holes", bottom0 - 0.6, 1.2, 0.85),  # dark clothing over most of the body mid-rep
         Fault("second_person", e0 + 0.3, 1.5, 0.9),  # someone steps into the station between reps
+        Fault("half_out", e1 + 0.4, 1.0),  # half the body out of view after the last rep
     )
     loop, parts, frames = run(display, tmp_path, faults)
     sup = parts.supervisor
@@ -116,6 +117,8 @@ def test_holes_and_a_second_person_are_told_not_judged(display: SpyRenderer, tmp
     said = [" ".join(lines) for lines in display.lines]
     assert any("Cannot see you clearly" in s for s in said), "holes were not told to the athlete"
     assert any("Only one person" in s for s in said), "the second person was not told"
+    unclear = [t.key for t in parts.transitions if t.key.endswith("-unclear")]
+    assert len(unclear) >= 2, [t.key for t in parts.transitions]  # its own screen state each time
     assert len(judged(loop)) <= 2  # no rep that was not done
 
 

@@ -58,3 +58,21 @@ def test_no_floor_in_view_is_one_clear_error(realdata: Path) -> None:
     with pytest.raises(CalibrationError) as err:
         calibrate([frame], facing="right")
     assert "floor" in str(err.value).lower() and "\n" not in str(err.value)
+
+
+def test_five_real_people_one_athlete_and_a_second_person_reported(realdata: Path) -> None:
+    """Issue 3: the largest body in the station is the athlete; the others in the zone
+    are reported as a second person rather than ignored or merged."""
+    from kiosk.analysis import core_zone
+    from kiosk.core.person import segment_person
+    from kiosk.core.profile_loader import load_profile
+
+    frame = pcd_as_depth_frame(realdata / "five_people.pcd")
+    cal = calibrate([frame], facing="right")
+    world = cal.pose.to_world(deproject(frame.depth_m(), frame.intrinsics))
+    seg = segment_person(world, core_zone(cal.zone), load_profile().segmentation)
+    assert seg.person and seg.second_person
+    # One body, not the crowd: it stands on the floor and is person-sized.
+    height_m = float(seg.points[:, 1].max() - seg.points[:, 1].min())
+    assert 1.2 < height_m < 2.3
+    assert float(np.ptp(seg.points[:, 0])) < 1.5 and float(np.ptp(seg.points[:, 2])) < 1.5
