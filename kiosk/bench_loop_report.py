@@ -37,6 +37,9 @@ def markdown(kiosk: dict[str, Any], floor: dict[str, Any], rss_start_mb: float, 
     # with a 30 fps camera (calibration before and the result screen after excluded).
     fps = (kiosk["frames"] - 1) / kiosk["frames_span_s"] if kiosk["frames_span_s"] > 0 else 0.0
     it = kiosk["iter_cpu_s"]
+    # The loop's own thread: what the issue budgets. The SDK plays a recording back on a
+    # thread of its own (decompressing each frame), work a live camera's stream does not do.
+    main_core = sum(it) / kiosk["wall_s"]
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Kiosk loop performance",
@@ -49,8 +52,11 @@ def markdown(kiosk: dict[str, Any], floor: dict[str, Any], rss_start_mb: float, 
         "",
         "| | measured | budget (issue 4) | |",
         "|---|---:|---|---|",
-        f"| CPU, whole process (analysis + drawing + SDK playback) | {100 * core:.0f} % of one core "
-        f"| <= {100 * BUDGET_CORE_FRACTION:.0f} % | {_verdict(core <= BUDGET_CORE_FRACTION)} |",
+        f"| CPU of analysis + rendering (the loop's thread: SDK filters, analysis, view, drawing) "
+        f"| {100 * main_core:.0f} % of one core | <= {100 * BUDGET_CORE_FRACTION:.0f} % "
+        f"| {_verdict(main_core <= BUDGET_CORE_FRACTION)} |",
+        f"| CPU, whole process (also the SDK's playback thread decoding the recording) "
+        f"| {100 * core:.0f} % of one core | | |",
         f"| frames analysed and drawn | {fps:.1f} fps | 30 fps | {_verdict(fps >= FPS * 0.97)} |",
         f"| peak RSS | {rss_peak_mb:.0f} MiB | <= {BUDGET_RSS_MB:.0f} MiB "
         f"| {_verdict(rss_peak_mb <= BUDGET_RSS_MB)} |",
