@@ -33,7 +33,7 @@ from kiosk.results.paths import default_db_path
 from kiosk.results.store import ResultsStore
 
 if TYPE_CHECKING:
-    from kiosk.results.sync import SyncWorker
+    from kiosk.results.sync_worker import SyncWorker
 
 log = logging.getLogger("kiosk")
 
@@ -160,7 +160,7 @@ def results_writer(args: argparse.Namespace,
     where, station = db, cfg.results.station_id or None
     worker = None
     if cfg.results.sync_to:
-        from kiosk.results.sync import SyncWorker
+        from kiosk.results.sync_worker import SyncWorker
 
         worker = SyncWorker(where, cfg.results.sync_to, station_id=station,
                             interval_s=cfg.results.sync_interval_s)

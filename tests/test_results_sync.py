@@ -28,7 +28,8 @@ from kiosk.results import bundle, sync
 from kiosk.results.model import StoreError
 from kiosk.results.pg import PgResults
 from kiosk.results.store import ResultsStore
-from kiosk.results.sync import SyncWorker, sync_once
+from kiosk.results.sync import sync_once
+from kiosk.results.sync_worker import SyncWorker
 
 psycopg = pytest.importorskip("psycopg")
 
