@@ -169,8 +169,8 @@ def results_writer(args: argparse.Namespace,
     log.info("results: %s%s", db, f", synced to the club server every {cfg.results.sync_interval_s:g} s"
              if worker is not None else "")
     for athlete in args.athlete or ():
-        said = writer.check_in(athlete)
-        if not said.startswith("Checked in"):
+        ok, said = writer.check_in(athlete)
+        if not ok:
             return writer, f"--athlete {athlete}: {said}", None
         print(said)
     return writer, "", worker

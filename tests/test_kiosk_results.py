@@ -48,7 +48,8 @@ def test_a_session_is_written_as_it_happens_and_saved_means_on_disk(tmp_path: Pa
     db = tmp_path / "r.sqlite3"
     roster(db)
     w = ResultsWriter(lambda: ResultsStore.open(db))
-    assert w.check_in("QR-0007").startswith("Checked in: Ana Lima")
+    ok, said = w.check_in("QR-0007")
+    assert ok and said.startswith("Checked in: Ana Lima")
     w.begin()
     w.frame(body(0.3), -4.0, 50.0)
     w.rep(rep(0))
@@ -89,7 +90,8 @@ def test_a_full_database_keeps_results_in_memory_and_writes_them_later(tmp_path:
     run_session(w, [rep(0), rep(1)])
     assert w.problem and "full" in w.problem, w.problem
     assert not w.current_saved
-    assert w.status() is not None and "NOT saved" in (w.status() or "")
+    warning = w.status() or ""
+    assert warning.startswith("Results NOT saved (") and warning.endswith("kept in memory, retrying")
     pages["max"] = 0  # room again (the operator freed space)
     w.poll(0.0)
     assert w.problem == "" and w.current_saved
@@ -122,7 +124,7 @@ def test_unknown_badge_and_walk_up(tmp_path: Path) -> None:
     db = tmp_path / "r.sqlite3"
     roster(db)
     w = ResultsWriter(lambda: ResultsStore.open(db))
-    assert w.check_in("nobody") == "Not on the roster: 'nobody' - ask your coach"
+    assert w.check_in("nobody") == (False, "Not on the roster: 'nobody' - ask your coach")
     run_session(w, [rep(0)])  # nobody checked in: a walk-up
     w.close()
     with ResultsStore.open(db, create=False) as s:
@@ -134,7 +136,8 @@ def test_no_store_keeps_nothing_and_says_so() -> None:
     w = ResultsWriter(None)
     run_session(w, [rep(0)])
     assert not w.enabled and not w.current_saved and w.status() is None
-    assert w.check_in("A7").startswith("Cannot check in now")
+    ok, said = w.check_in("A7")
+    assert not ok and said.startswith("Cannot check in now")
 
 
 @pytest.mark.parametrize("keys, code", [
@@ -157,9 +160,12 @@ def test_checkin_leaves_the_operator_keys_alone_and_forgets_stray_keys() -> None
     assert c.key("menu", 0.0) == (False, None)
     assert c.key("enter", 0.0) == (False, None)  # nothing typed: Enter is not ours
     assert c.key("5", 1.0) == (True, None)
-    assert c.notice(1.5).startswith("Check in: 5_")
+    line, alert = c.notice(1.5)
+    assert line.startswith("Check in: 5_") and not alert
     assert c.key("enter", 1.0 + IDLE_S + 0.1) == (False, None)  # the stray 5 was dropped
-    assert c.notice(1.0 + IDLE_S + 0.2) == ""
+    assert c.notice(1.0 + IDLE_S + 0.2) == ("", False)
+    c.said((False, "Not on the roster: 'A77' - ask your coach"), 2.0)
+    assert c.notice(2.1) == ("Not on the roster: 'A77' - ask your coach", True)  # a refusal is a problem
 
 
 def test_a_read_only_database_keeps_results_until_it_is_writable(tmp_path: Path) -> None:

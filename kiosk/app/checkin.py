@@ -23,6 +23,7 @@ class CheckIn:
     text: str = ""
     last_key_s: float = 0.0
     message: str = ""
+    message_alert: bool = False
     message_until_s: float = 0.0
 
     @property
@@ -51,14 +52,16 @@ class CheckIn:
             return True, None
         return False, None
 
-    def said(self, line: str, now_s: float) -> None:
-        """Show the lookup's answer for SHOW_S."""
-        self.message, self.message_until_s = line, now_s + SHOW_S
+    def said(self, answer: tuple[bool, str], now_s: float) -> None:
+        """Show the lookup's answer (checked in, line) for SHOW_S; a refusal as a problem."""
+        ok, self.message = answer
+        self.message_alert, self.message_until_s = not ok, now_s + SHOW_S
 
-    def notice(self, now_s: float) -> str:
-        """The bottom line: what is being typed, else the last answer while it is fresh."""
+    def notice(self, now_s: float) -> tuple[str, bool]:
+        """The bottom line and whether it reports a problem: what is being typed, else the
+        last answer while it is fresh; ("", False) when there is nothing to say."""
         if self.text and now_s - self.last_key_s <= IDLE_S:
-            return f"Check in: {self.text}_   (Enter to confirm)"
+            return f"Check in: {self.text}_   (Enter to confirm)", False
         if self.message and now_s < self.message_until_s:
-            return self.message
-        return ""
+            return self.message, self.message_alert
+        return "", False

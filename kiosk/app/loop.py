@@ -192,8 +192,9 @@ class KioskLoop:
     def _ctx(self, now_s: float) -> ViewContext:
         cam = camera_text(self.src.status if self.src is not None else None)
         sync = (f"club sync: {self.p.sync_status()}",) if self.p.sync_status is not None else ()
+        notice, alert = self.checkin.notice(now_s)
         return ViewContext(t_s=now_s, units=self.units, status=(cam, self.cal_note, *sync), menu=self.menu,
-                           sound=self.p.audio.status, notice=self.checkin.notice(now_s))
+                           sound=self.p.audio.status, notice=notice, notice_alert=alert)
 
     def _status_view(self, now_s: float) -> ViewModel:
         ctx = self._ctx(now_s)

@@ -60,7 +60,6 @@ class Observation:
     """
 
     drill: DrillFrame
-    second_person: bool
     unclear: str  # "" = measured; else why the athlete cannot be judged (UNCLEAR_* below)
     body_xy_m: XY
     landmarks: Landmarks | None
@@ -154,7 +153,7 @@ class Observer:
         ref = a.drill.reps_state.reference if a.drill is not None else None
         heel = ref.heel_x_m if ref is not None else (lm.heel[0] if lm is not None else None)
         wall = heel - out.wall_distance_in * INCH_M if heel is not None and out.stage == "wall" else None
-        obs = Observation(drill=out, second_person=second, unclear=unclear,
+        obs = Observation(drill=out, unclear=unclear,
                           body_xy_m=np.ascontiguousarray(body[:, :2]) if len(body) else _EMPTY_XY,
                           landmarks=lm, on_spot=on_spot, facing_ok=facing_ok, wall_x_m=wall, heel_x_m=heel)
         # This frame is drawn in the frame it was measured in; a turn applies from the next.

@@ -73,22 +73,23 @@ class ResultsWriter:
 
     # --- athletes --------------------------------------------------------------------------
 
-    def check_in(self, code: str) -> str:
-        """Queue the athlete with this roster id or badge code; returns a line for the screen."""
+    def check_in(self, code: str) -> tuple[bool, str]:
+        """Queue the athlete with this roster id or badge code: (checked in, a line for the
+        screen)."""
         store = self._open()
         if store is None:
-            return f"Cannot check in now: {self.problem or 'results are not kept on this kiosk'}"
+            return False, f"Cannot check in now: {self.problem or 'results are not kept on this kiosk'}"
         from kiosk.results.roster import lookup
 
         try:
             athlete = lookup(store, code.strip())
         except Exception as err:  # sqlite3.Error from a damaged or locked file
-            return f"Cannot check in: {(str(err).splitlines() or ['storage error'])[0][:80]}"
+            return False, f"Cannot check in: {(str(err).splitlines() or ['storage error'])[0][:80]}"
         if athlete is None:
-            return f"Not on the roster: {code.strip()!r} - ask your coach"
+            return False, f"Not on the roster: {code.strip()!r} - ask your coach"
         if athlete.id not in self.queue:
             self.queue.append(athlete.id)
-        return f"Checked in: {athlete.name} ({len(self.queue)} in the queue)"
+        return True, f"Checked in: {athlete.name} ({len(self.queue)} in the queue)"
 
     def next_name(self) -> str | None:
         """Who is up next (for the attract screen), or None: walk-up."""
@@ -173,11 +174,11 @@ class ResultsWriter:
         self.problem = ""
 
     def status(self) -> str | None:
-        """A corner-status part when something is wrong, else None."""
+        """The screen's warning line while something is not written, else None."""
         if not self.problem:
             return None
         waiting = sum(1 for p in self._pending if p.ended_utc is not None)
-        return f"results NOT saved ({waiting} waiting): {self.problem}"
+        return f"Results NOT saved ({waiting} waiting): {self.problem} - kept in memory, retrying"
 
     def close(self) -> None:
         self.flush()

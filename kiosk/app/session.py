@@ -94,6 +94,8 @@ class Session:
         progress = None
         if ok_since is not None:
             progress = min(1.0, (base.t_s - ok_since) / hold_s) if hold_s > 0 else 1.0
+        # The loop's own line (check-in) wins over the station's.
+        notice, alert = (base.notice, base.notice_alert) if base.notice else self._notice()
         return replace(
             base,
             station_x_m=cal.zone.centre_x_m,
@@ -107,7 +109,8 @@ class Session:
             required_facing=cal.facing,
             stance_progress=progress,
             saved=self._saved_line(),
-            notice=base.notice or self._notice(),
+            notice=notice,
+            notice_alert=alert,
         )
 
     def _saved_line(self) -> str:
@@ -119,16 +122,17 @@ class Session:
             return "Saved on this kiosk"
         return f"Not saved yet ({r.problem or 'writing'}): kept, retrying"
 
-    def _notice(self) -> str:
-        """Storage faults first (the operator must see them), then who is up next."""
-        r = self.results
-        if r.problem:
-            return f"Results NOT saved: {r.problem} - kept in memory, retrying"
+    def _notice(self) -> tuple[str, bool]:
+        """The bottom line and whether it is a problem: storage faults first (the operator
+        must see them), then who is up next."""
+        warning = self.results.status()
+        if warning is not None:
+            return warning, True
         if self.flow.screen in (Screen.ATTRACT, Screen.DETECTED, Screen.STANCE):
-            name = r.next_name()
+            name = self.results.next_name()
             if name:
-                return f"Next up: {name}"
-        return ""
+                return f"Next up: {name}", False
+        return "", False
 
     def view(self, base: ViewContext) -> ViewModel:
         return build_view(self.flow, self.obs, self.context(base))

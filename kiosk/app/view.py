@@ -19,9 +19,6 @@ from kiosk.core import RepResult, summary
 from kiosk.core.drill import INCH_M
 from kiosk.core.reps import Phase
 
-# Notices that report a problem rather than inform (drawn in red).
-ALERT_PREFIXES = ("Results NOT saved", "Not on the roster", "Cannot check in")
-
 _ACTION_LABELS = {
     Action.RECALIBRATE: "Recalibrate (clear the station first)",
     Action.RESET_SESSION: "Reset session",
@@ -53,6 +50,7 @@ class ViewContext:
     units: str = "in"
     status: tuple[str, ...] = ()
     notice: str = ""  # one line along the bottom: check-in echo/feedback, who is next, storage faults
+    notice_alert: bool = False  # the notice reports a problem (drawn in red)
     saved: str = ""  # the result screen's line on whether the result is on disk ("" = not kept)
     menu: MenuState = field(default_factory=MenuState)
     sound: str = "sound on"
@@ -119,7 +117,7 @@ def _base(ctx: ViewContext, key: str, kind: str, title: str, **kw: object) -> Vi
     menu = menu_view(ctx.menu, ctx.units, ctx.sound)
     return ViewModel(key=f"{key}-menu" if menu is not None else key, kind=kind, title=title,
                      status=(*ctx.status, ctx.sound), menu=menu, t_s=ctx.t_s, notice=ctx.notice,
-                     notice_alert=ctx.notice.startswith(ALERT_PREFIXES), **kw)  # type: ignore[arg-type]
+                     notice_alert=ctx.notice_alert, **kw)  # type: ignore[arg-type]
 
 
 def status_view(ctx: ViewContext, key: str, title: str, lines: tuple[str, ...],
