@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+import tomllib
+from typing import Any, TypeVar
 
 import annotated_types
 from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 _RANGE_ERRORS = ("greater_than_equal", "less_than_equal", "greater_than", "less_than")
 
@@ -45,6 +48,20 @@ def describe_validation_error(err: ValidationError, model: type[BaseModel]) -> s
             return msg
         return f"{key}: {msg}" if isinstance(value, dict) else f"{key} = {show_value(value)}: {msg}"
     return f"{key} = {show_value(value)}: {e['msg']}"
+
+
+def parse_toml_model(text: str, model: type[M], source: str) -> M:
+    """`model` from TOML text; ValueError with one line, prefixed by `source`, naming what is
+    wrong (not TOML at all, or the key, value and allowed range). Callers re-raise it as
+    their own error type."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{source}: not valid TOML: {err}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ValueError(f"{source}: {describe_validation_error(err, model)}") from None
 
 
 def show_value(v: Any) -> str:

@@ -20,13 +20,12 @@ calibration.json; profile: the built-in one; pin_hash: the default PIN 2580).
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from calibration.describe import describe_validation_error
+from calibration.describe import parse_toml_model
 from kiosk.app.flow import FlowConfig
 from kiosk.app.operator import DEFAULT_PIN_HASH, parse_pin_hash
 
@@ -166,15 +165,6 @@ def load_config(path: Path | None) -> tuple[KioskConfig, Path | None]:
 
 def parse_config(text: str, name: str = "kiosk.toml") -> KioskConfig:
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{name}: not valid TOML: {err}") from None
-    try:
-        return KioskConfig.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(f"{name}: {describe(err)}") from None
-
-
-def describe(err: ValidationError) -> str:
-    """The first validation error of a kiosk.toml as one line (key, value, allowed range)."""
-    return describe_validation_error(err, KioskConfig)
+        return parse_toml_model(text, KioskConfig, name)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None

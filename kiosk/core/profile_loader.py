@@ -6,13 +6,10 @@ raise `ProfileError` with one line naming the key, the value and the allowed ran
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from calibration.describe import describe_validation_error
+from calibration.describe import parse_toml_model
 from kiosk.core.thresholds import Profile
 
 
@@ -23,13 +20,9 @@ class ProfileError(ValueError):
 def parse_profile(text: str, source: str = "<string>") -> Profile:
     """Profile from TOML text."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ProfileError(f"{source}: not valid TOML: {err}") from None
-    try:
-        return Profile.model_validate(data)
-    except ValidationError as err:
-        raise ProfileError(f"{source}: {describe_validation_error(err, Profile)}") from None
+        return parse_toml_model(text, Profile, source)
+    except ValueError as err:
+        raise ProfileError(str(err)) from None
 
 
 def load_profile(path: Path | None = None) -> Profile:
