@@ -16,7 +16,7 @@ import numpy as np
 from calibration.background import build_background
 from calibration.errors import CalibrationError
 from calibration.facing import detect_facing
-from calibration.floor import D4XX_NOISE_M_PER_M2, fit_floor, sample_points
+from calibration.floor import D4XX_NOISE_M_PER_M2, fit_floor
 from calibration.geometry import CameraPose, deproject
 from calibration.model import Calibration, FacingSetting
 from calibration.person import StandingPerson, find_standing_person
@@ -24,9 +24,11 @@ from calibration.pose import Facing, pose_from_floor
 from calibration.zone import DEFAULT_STATION_DISTANCE_M, zone_at, zone_on_axis
 from hardware.frame import DepthFrame
 
-_FACING_FRAMES = 3  # frames pooled for the foot profile: averages stereo noise on small feet
+_FACING_FRAMES = 12  # frames pooled for the foot profile: averages stereo noise on small feet
 _FACING_STRIDE = 2  # feet are ~25 cm long: a finer sampling than the floor fit's
 _MIN_FOOT_HEIGHT_M = 0.012  # below this a point is floor whatever the noise
+_PERSON_FRAMES = 5  # frames looked at for a standing person
+_PERSON_STRIDE = 2  # every other pixel: ~4k points on an athlete 2.5 m away
 
 
 def calibrate(
@@ -96,29 +98,52 @@ def calibrate(
 
 
 def _find_person(frames: Sequence[DepthFrame], pose: CameraPose) -> StandingPerson | None:
-    points, _ = sample_points(frames, max_points=20_000)
-    world = pose.to_world(points).astype(np.float64)
+    """The athlete standing in the frames: looked for in up to _PERSON_FRAMES frames spread
+    over them, one at a time (a person moving between frames would smear into a blob that
+    is no longer person-shaped); of those found, the one standing where most were."""
     try:
         axis_point = zone_on_axis(pose, DEFAULT_STATION_DISTANCE_M)
     except CalibrationError:
         return None  # camera looking straight down: no person at the station to see anyway
-    return find_standing_person(world, near_xz=(axis_point.centre_x_m, axis_point.centre_z_m),
-                                camera_xz=(float(pose.t[0]), float(pose.t[2])))
+    found: list[StandingPerson] = []
+    for f in frames[:: max(1, len(frames) // _PERSON_FRAMES)][:_PERSON_FRAMES]:
+        cam = deproject(f.depth_m(), f.intrinsics, stride=_PERSON_STRIDE).astype(np.float64)
+        world = pose.to_world(cam).astype(np.float64)
+        # The floor's own noise lifts floor points by ~z^2 * k (2.5 cm at 2.5 m for a D435):
+        # kept, they join the feet to the floor around them in one wide cluster that is not
+        # person-shaped, and a far athlete is not found at all.
+        z = cam[:, 2]
+        world = world[world[:, 1] > np.maximum(_MIN_FOOT_HEIGHT_M, 3.0 * D4XX_NOISE_M_PER_M2 * z * z)]
+        person = find_standing_person(world, near_xz=(axis_point.centre_x_m, axis_point.centre_z_m),
+                                      camera_xz=(float(pose.t[0]), float(pose.t[2])))
+        if person is not None:
+            found.append(person)
+    if not found:
+        return None
+    mx = float(np.median([p.centre_x_m for p in found]))
+    mz = float(np.median([p.centre_z_m for p in found]))
+    return min(found, key=lambda p: (p.centre_x_m - mx) ** 2 + (p.centre_z_m - mz) ** 2)
 
 
 def _facing_from_feet(
     frames: Sequence[DepthFrame], pose: CameraPose, person: StandingPerson
 ) -> Facing | None:
-    # Average a few frames (pixels valid in all) to cut stereo noise on the small feet, then
-    # drop points that the floor's own noise could have lifted (3 sigma along the normal;
-    # on a grazing floor the depth noise grows as 1/cos(incidence) and its normal part
-    # stays ~ z^2 * k): at 2.5 m a D435's floor scatters ~2 cm, as much as a toe is high.
+    # Average up to _FACING_FRAMES frames to cut stereo noise on the small feet, then drop
+    # points that the floor's own noise could have lifted (3 sigma along the normal; on a
+    # grazing floor the depth noise grows as 1/cos(incidence) and its normal part stays
+    # ~ z^2 * k): at 2.5 m a D435's floor scatters ~2.5 cm, as much as a toe is high, and
+    # three frames left only the instep above the cut (a 1.55 m athlete's too short to tell).
     chosen = frames[:: max(1, len(frames) // _FACING_FRAMES)][:_FACING_FRAMES]
     stack = np.stack([f.depth_m() for f in chosen], axis=0)
-    depth_m = np.where(np.all(stack > 0, axis=0), stack.mean(axis=0), 0.0)
+    # Per pixel, the mean over the frames where it is valid, if it is in at least half of them
+    # (the feet stand still; an edge pixel that flickers is left out).
+    valid = stack > 0
+    n_valid = valid.sum(axis=0)
+    mean_m = np.where(valid, stack, 0.0).sum(axis=0) / np.maximum(n_valid, 1)
+    depth_m = np.where(2 * n_valid >= len(chosen), mean_m, 0.0)
     cam = deproject(depth_m, chosen[0].intrinsics, stride=_FACING_STRIDE).astype(np.float64)
     z = cam[:, 2]
-    sigma_m = D4XX_NOISE_M_PER_M2 * z * z / np.sqrt(len(chosen))
+    sigma_m = D4XX_NOISE_M_PER_M2 * z * z / np.sqrt(max(len(chosen) // 2, 1))
     world = pose.to_world(cam).astype(np.float64)
     keep = person.box_mask(world) & (world[:, 1] > np.maximum(_MIN_FOOT_HEIGHT_M, 3.0 * sigma_m))
     return detect_facing(world[keep], pose)

@@ -1,7 +1,8 @@
 """Find a person standing in view during calibration (for the facing and the station).
 
-Frame: world (origin on the floor, +y up), metres. This is calibration-time work: one
-Open3D DBSCAN over ~20k points (~25 ms), never per frame.
+Frame: world (origin on the floor, +y up), metres. Calibration-time work, never per
+frame: connected components of the occupied 5 cm voxels (scipy.ndimage.label, 26-
+connected), a few tens of ms for one frame's points.
 """
 
 from __future__ import annotations
@@ -40,30 +41,41 @@ class StandingPerson:
         return inside
 
 
-def find_standing_person(points_world: FloatArray, eps_m: float = 0.08, min_points: int = 10,
+def voxel_clusters(points: FloatArray, voxel_m: float) -> npt.NDArray[np.int64]:
+    """Label (N,) of each point's cluster: connected components of the occupied voxels
+    (26-connected); labels count from 0. Points of one frame of a depth camera lie within a
+    few cm of each other on a surface, so 5 cm voxels join a body and part two bodies that
+    stand a hand apart."""
+    from scipy import ndimage  # calibration-time only
+
+    idx = np.floor((points - points.min(axis=0)) / voxel_m).astype(np.int64)
+    shape = tuple(int(v) + 1 for v in idx.max(axis=0))
+    grid = np.zeros(shape, dtype=bool)
+    grid[idx[:, 0], idx[:, 1], idx[:, 2]] = True
+    labels, _ = ndimage.label(grid, structure=np.ones((3, 3, 3), dtype=bool))
+    return np.asarray(labels[idx[:, 0], idx[:, 1], idx[:, 2]], dtype=np.int64) - 1
+
+
+def find_standing_person(points_world: FloatArray, voxel_m: float = 0.05,
                          near_xz: tuple[float, float] | None = None,
                          camera_xz: tuple[float, float] | None = None) -> StandingPerson | None:
-    """The standing person among world points (floor included or not), or None.
+    """The standing person among one frame's world points (floor noise removed), or None.
 
-    Clusters the points above the floor with DBSCAN; keeps clusters that touch the floor
-    (lowest point below 0.2 m), reach 1.0-2.3 m and are at most 1.2 m across (a wall or a
-    rack is wider). Several: the one nearest `near_xz` (world x, z), else the biggest.
+    Clusters the points above the floor (voxel_clusters); keeps clusters that touch the
+    floor (lowest point below 0.2 m), reach 1.0-2.3 m and are at most 1.2 m across (a wall
+    or a rack is wider). Several: the one nearest `near_xz` (world x, z), else the biggest.
     camera_xz: the camera's floor position; given, the centre is moved off the visible
     surface to where the stance's middle is."""
     p = np.asarray(points_world, dtype=np.float64)
-    p = p[(p[:, 1] > _MIN_ABOVE_FLOOR_M) & (p[:, 1] < _MAX_HEIGHT_M)]
+    p = p[(p[:, 1] > _MIN_ABOVE_FLOOR_M) & (p[:, 1] < _MAX_HEIGHT_M) & np.all(np.isfinite(p), axis=1)]
     if len(p) < 50:
         return None
-    import open3d as o3d  # lazy: ~0.6 s at import
-
-    cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(p))
-    labels = np.asarray(cloud.cluster_dbscan(eps=eps_m, min_points=min_points), dtype=np.int64)
+    labels = voxel_clusters(p, voxel_m)
     found: list[StandingPerson] = []
     cam_xz = None if camera_xz is None else np.asarray(camera_xz, dtype=np.float64)
-    for label in range(int(labels.max(initial=-1)) + 1):
+    sizes = np.bincount(labels)
+    for label in np.flatnonzero(sizes >= 100):
         c = p[labels == label]
-        if len(c) < 100:
-            continue
         lo, hi = np.percentile(c, 1.0, axis=0), np.percentile(c, 99.0, axis=0)
         span = hi - lo
         if not (lo[1] < 0.2 and 1.0 <= hi[1] <= 2.3 and span[0] <= 1.2 and span[2] <= 1.2):

@@ -32,6 +32,7 @@ from kiosk.core import (
     drill_step,
     summary,
 )
+from kiosk.core.drill import drill_finish
 from kiosk.core.pipeline import measure_frame_and_body
 from kiosk.core.thresholds import SegmentationConfig
 from kiosk.core.types import Points
@@ -197,6 +198,22 @@ class FrameAnalyzer:
         if out.completed is not None:
             self.reps.append(out.completed)
         return out
+
+    def finish(self) -> RepResult | None:
+        """The stream has ended: settle the rep in progress (core.drill_finish). Returns it
+        when it was judged (the athlete had stood up again); an incomplete one is in
+        `incomplete`."""
+        assert self.drill is not None
+        self.drill, done = drill_finish(self.drill, self.profile)
+        if done is not None:
+            self.reps.append(done)
+        return done
+
+    @property
+    def incomplete(self) -> tuple[RepResult, ...]:
+        """Reps the athlete never stood up from (left, lost, or the stream ended): no verdict."""
+        assert self.drill is not None
+        return self.drill.incomplete
 
     def summary(self) -> dict[str, Any]:
         return summary(self.reps)

@@ -27,6 +27,7 @@ from hardware.frame import DepthFrame
 from hardware.playback import RecordingSource
 from hardware.rs_frames import FilterConfig
 from kiosk.analysis import MEASURE_FILTERS, FrameAnalyzer, with_drill
+from kiosk.core.drill import RepResult
 from kiosk.core.profile_loader import ProfileError, load_profile
 from kiosk.core.thresholds import Profile
 from kiosk.orient import orient_calibration
@@ -86,15 +87,25 @@ def analyze_frames(
     n_frames: int = 0,
     progress: Progress = None,
 ) -> dict[str, Any]:
-    """The `analyze` document for frames already through MEASURE_FILTERS, in order."""
+    """The `analyze` document for frames already through MEASURE_FILTERS, in order.
+
+    Beyond DESIGN.md's contract (keys added, none changed): each `per_frame` entry says
+    whether a second person was in the station (`second_person`); `incomplete_reps` lists
+    reps the athlete never stood up from (the stream ended or they left mid-rep: no
+    verdict, not in `reps` or `summary`); `warnings` says in plain words what makes the
+    result less certain (a second person in view)."""
     analyzer = FrameAnalyzer(cal, profile)
     per_frame: list[dict[str, Any]] = []
     times: list[float] = []
     for f in frames:
-        per_frame.append(analyzer.process(f).to_json())
+        entry = analyzer.process(f).to_json()
+        m = analyzer.last_metrics
+        entry["second_person"] = bool(m is not None and m.second_person)
+        per_frame.append(entry)
         times.append(f.timestamp_s)
         if progress:
             progress(len(per_frame), n_frames)
+    analyzer.finish()  # a rep in progress when the stream ends is settled, never dropped
     fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
     return {
         "recording": recording,
@@ -102,8 +113,29 @@ def analyze_frames(
         "facing": cal.facing if cal.facing != "auto" else "right",
         "per_frame": per_frame,
         "reps": [r.to_json() for r in analyzer.reps],
+        "incomplete_reps": [_incomplete_json(r) for r in analyzer.incomplete],
         "summary": analyzer.summary(),
+        "warnings": _warnings(per_frame),
     }
+
+
+def _incomplete_json(rep: RepResult) -> dict[str, Any]:
+    """An unjudged rep: its times (end_s = last frame seen) and measurements, no verdict."""
+    doc = rep.to_json()
+    for key in ("index", "faults", "passed"):
+        doc.pop(key)
+    return doc
+
+
+def _warnings(per_frame: list[dict[str, Any]]) -> list[str]:
+    """Plain-word warnings about the whole recording, one line each."""
+    second = [e["t_s"] for e in per_frame if e["second_person"]]
+    if not second:
+        return []
+    return [
+        f"a second person was in the station in {len(second)} frames ({second[0]:.1f}-{second[-1]:.1f} s): "
+        "reps then may belong to either person"
+    ]
 
 
 def _recording_frames(path: Path) -> Iterable[DepthFrame]:

@@ -44,8 +44,12 @@ def summary_line(summary: dict[str, Any]) -> str:
 def rep_table(doc: dict[str, Any]) -> str:
     """The rep table and summary of an `analyze` document."""
     lines = reps_lines(doc["reps"])
+    for r in doc.get("incomplete_reps", []):
+        times = f"{r['start_s']:>5.1f}-{r['end_s']:<5.1f}"
+        lines.append(f"  -  {times}  incomplete: never stood up again (no verdict)")
     lines.append(
         f"{summary_line(doc['summary'])}; {len(doc['per_frame'])} frames at {doc['fps']:.0f} fps, "
         f"athlete facing {doc['facing']}"
     )
+    lines += [f"warning: {w}" for w in doc.get("warnings", [])]
     return "\n".join(lines)

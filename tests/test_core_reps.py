@@ -167,25 +167,29 @@ def test_walk_in_pause_and_walk_out() -> None:
     assert len(reps) == 2
 
 
-def test_stepping_during_a_rep_aborts_it() -> None:
+def test_stepping_during_a_rep_leaves_it_incomplete() -> None:
     s = Series().hold(1.0).hold(0.6)
     for i in range(int(1.5 * FPS)):
         f = i / (1.5 * FPS)
         s.frames.append(frame(s.t, trunk=3 + 57 * f, butt=BUTT_X - 0.2 * f, heel=HEEL_X + 0.3 * f))
         s.t += 1 / FPS
     s.hold(1.0, heel=HEEL_X + 0.3, butt=BUTT_X + 0.3)
-    _, reps = s.run(Profile())
+    state, reps = s.run(Profile())
     assert reps == []
+    # Stepping away mid-hinge: the rep is kept, unjudged, never counted as a pass or a fail.
+    assert len(state.incomplete) == 1 and not state.incomplete[0].complete
 
 
-def test_losing_the_athlete_mid_rep_aborts_it() -> None:
+def test_losing_the_athlete_mid_rep_leaves_it_incomplete() -> None:
     s = Series().hold(1.5)
     s.rep(stand_s=0.0)
     s.frames = (
         s.frames[:80] + [replace(frame(f.t_s, person=False)) for f in s.frames[80:110]] + s.frames[110:]
     )
-    _, reps = s.run(Profile())
+    state, reps = s.run(Profile())
     assert reps == []
+    assert len(state.incomplete) == 1
+    assert state.incomplete[0].max_trunk_angle_deg > 20.0 and state.incomplete[0].faults == ()
 
 
 def test_short_dropout_is_bridged() -> None:

@@ -4,7 +4,9 @@ Stages: "dowel" (`dowel_reps` reps judged without the wall), "wall" (from
 `wall_start_in`; a passed rep moves the wall `step_in` further back; two failed attempts
 at one distance end the drill), "done". Hinge depth = the furthest wall distance passed.
 
-Pure: `drill_step(state, metrics, profile)` -> (state, DrillFrame). The wall is the
+Pure: `drill_step(state, metrics, profile)` -> (state, DrillFrame); `drill_finish(state,
+profile)` when the stream ends settles a rep in progress (judged if the athlete stood up
+again, else kept apart in `DrillState.incomplete` with no verdict). The wall is the
 vertical plane x = heel_x - wall_distance with heel_x from the current rep reference
 (standing still), so it does not move with the athlete's sway during a rep.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from kiosk.core.reps import Phase, RepRecord, RepSample, RepState, judge_rep, rep_step
+from kiosk.core.reps import Phase, RepRecord, RepSample, RepState, judge_rep, rep_step, settle
 from kiosk.core.thresholds import Profile
 from kiosk.core.types import DowelGaps, FrameMetrics, hip_to_wall_mm
 
@@ -37,6 +39,7 @@ class RepResult:
     faults: tuple[str, ...]
     passed: bool
     drill: Literal["dowel", "wall"]
+    complete: bool = True  # False: the athlete never stood up again; no verdict (faults empty)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +63,7 @@ class DrillState:
     wall_distance_in: float = 6.0
     fails_here: int = 0
     reps: tuple[RepResult, ...] = ()
+    incomplete: tuple[RepResult, ...] = ()  # reps the athlete never stood up from: no verdict
 
     @staticmethod
     def start(profile: Profile) -> DrillState:
@@ -129,10 +133,7 @@ def drill_step(state: DrillState, m: FrameMetrics, profile: Profile) -> tuple[Dr
         else hip_to_wall_mm(m.buttocks_x_m, heel, wall_m)
     )
     rs, rec = rep_step(state.reps_state, to_sample(m, h2w), profile.reps)
-    state = replace(state, reps_state=rs)
-    done = None
-    if rec is not None and state.stage != "done":
-        state, done = _complete(state, rec, profile)
+    state, done = _record(replace(state, reps_state=rs), rec, profile)
     frame = DrillFrame(
         t_s=m.t_s,
         person=m.person,
@@ -148,16 +149,32 @@ def drill_step(state: DrillState, m: FrameMetrics, profile: Profile) -> tuple[Dr
     return state, frame
 
 
-def _complete(state: DrillState, rec: RepRecord, profile: Profile) -> tuple[DrillState, RepResult]:
-    d = profile.drill
-    stage = state.stage
-    wall = stage == "wall"
-    faults = judge_rep(rec, wall, profile.faults, profile.reps)
+def drill_finish(state: DrillState, profile: Profile) -> tuple[DrillState, RepResult | None]:
+    """The stream has ended: settle the rep in progress (reps.settle). Returns the judged
+    rep when the athlete had stood up again (None otherwise; an incomplete rep goes to
+    `state.incomplete`)."""
+    rec = settle(state.reps_state, profile.reps)
+    return _record(replace(state, reps_state=RepState()), rec, profile)
+
+
+def _record(
+    state: DrillState, rec: RepRecord | None, profile: Profile
+) -> tuple[DrillState, RepResult | None]:
+    """Judge a closed rep into the drill; an incomplete one is kept apart, unjudged."""
+    if rec is None or state.stage == "done":
+        return state, None
+    if not rec.complete:
+        result = _result(state, rec, (), complete=False)
+        return replace(state, incomplete=(*state.incomplete, result)), None
+    return _complete(state, rec, profile)
+
+
+def _result(state: DrillState, rec: RepRecord, faults: tuple[str, ...], complete: bool = True) -> RepResult:
     sm = rec.samples
     h2w = [x.hip_to_wall_mm for x in sm if x.hip_to_wall_mm is not None]
     knee = [x.knee_flexion_deg for x in sm if x.knee_flexion_deg is not None]
     trunk = [x.trunk_angle_deg for x in sm if x.trunk_angle_deg is not None]
-    result = RepResult(
+    return RepResult(
         index=len(state.reps),
         start_s=rec.start_s,
         bottom_s=rec.bottom_s,
@@ -167,9 +184,16 @@ def _complete(state: DrillState, rec: RepRecord, profile: Profile) -> tuple[Dril
         max_knee_flexion_deg=max(knee) if knee else float("nan"),
         max_trunk_angle_deg=max(trunk) if trunk else float("nan"),
         faults=faults,
-        passed=not faults,
-        drill="wall" if wall else "dowel",
+        passed=complete and not faults,
+        drill="wall" if state.stage == "wall" else "dowel",
+        complete=complete,
     )
+
+
+def _complete(state: DrillState, rec: RepRecord, profile: Profile) -> tuple[DrillState, RepResult]:
+    d = profile.drill
+    wall = state.stage == "wall"
+    result = _result(state, rec, judge_rep(rec, wall, profile.faults, profile.reps))
     reps = (*state.reps, result)
     if not wall:
         n_dowel = sum(1 for r in reps if r.drill == "dowel")

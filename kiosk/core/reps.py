@@ -12,9 +12,16 @@ rep starts from the athlete's own stance), HINGE (a rep in progress).
   are when the trunk leaves / returns within `motion_deg` of the reference angle.
 - Sway never reaches the start thresholds; a dip that does but stays shallower than
   `min_rep_trunk_deg` or shorter than `min_rep_s` is dropped.
-- Walking (heel x leaving the reference by `walk_heel_shift_m`) aborts a rep and drops
-  the reference; a new one needs `still_window_s` of standing still. Pauses (standing,
-  or holding the bottom) change nothing. Losing the athlete for `lost_timeout_s` aborts.
+- Walking (heel x leaving the reference by `walk_heel_shift_m`) drops the reference; a
+  new one needs `still_window_s` of standing still. Pauses (standing, or holding the
+  bottom) change nothing.
+- A rep is never silently dropped once it is a rep (deeper than `min_rep_trunk_deg`): when
+  the athlete walks off, is lost for `lost_timeout_s`, or the stream ends (`settle`) after
+  they stood up again, the rep is closed and judged; before they stood up, it is closed as
+  incomplete (`RepRecord.complete` False: no verdict).
+- Every rule is in seconds, never in frames: the still window always reaches back
+  `still_window_s` (the sample just older than the window is kept), so the reference is
+  taken at 6 fps as at 90, with jitter and dropped frames.
 
 `rep_step(state, sample, cfg)` -> (state, RepRecord | None); the record carries every
 sample of the rep and the reference, and `judge_rep` turns it into faults.
@@ -72,13 +79,16 @@ class Reference:
 
 @dataclass(frozen=True)
 class RepRecord:
-    """A completed rep: start (left standing), bottom (deepest hips), end (stood again)."""
+    """A rep: start (left standing), bottom (deepest hips), end (stood again). complete
+    False: the athlete never stood up again (left, lost, or the stream ended mid-rep);
+    end_s is then the last frame seen and the rep gets no verdict."""
 
     start_s: float
     bottom_s: float
     end_s: float
     reference: Reference
     samples: tuple[RepSample, ...]
+    complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -129,15 +139,22 @@ def _still_reference(window: tuple[RepSample, ...], cfg: RepConfig) -> Reference
 
 
 def _push(window: tuple[RepSample, ...], s: RepSample, cfg: RepConfig) -> tuple[RepSample, ...]:
-    keep = tuple(w for w in window if s.t_s - w.t_s <= cfg.still_window_s + 1e-6)
-    return (*keep, s)
+    """The window with s appended, trimmed to the newest samples that span still_window_s:
+    the oldest kept is the newest one at least still_window_s old, so the span reaches the
+    window at any frame rate (keeping only samples inside it tops out a period short)."""
+    w = (*window, s)
+    first = 0
+    while first + 1 < len(w) and s.t_s - w[first + 1].t_s >= cfg.still_window_s - 1e-6:
+        first += 1
+    return w[first:]
 
 
 def rep_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState, RepRecord | None]:
     """Advance the rep state machine by one frame."""
     if not s.person or s.trunk_angle_deg is None or s.heel_x_m is None:
         if s.t_s - state.last_seen_s > cfg.lost_timeout_s:
-            return RepState(last_seen_s=state.last_seen_s), None
+            # Gone: a rep in progress is settled (judged if they had stood up), never dropped.
+            return RepState(last_seen_s=state.last_seen_s), settle(state, cfg)
         return state, None  # a short dropout: hold everything
     state = replace(state, last_seen_s=s.t_s)
     ref = state.reference
@@ -172,7 +189,8 @@ def _hinge_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState
     ref = state.reference
     assert ref is not None and s.heel_x_m is not None
     if abs(s.heel_x_m - ref.heel_x_m) > cfg.walk_heel_shift_m or s.t_s - state.start_s > cfg.max_rep_s:
-        return RepState(phase=Phase.SETTLING, last_seen_s=s.t_s, window=()), None
+        # Walking off (or a rep that never ends): settled as it stands, the reference dropped.
+        return RepState(phase=Phase.SETTLING, last_seen_s=s.t_s, window=()), settle(state, cfg)
     samples = (*state.samples, s)
     if not _standing(s, ref, cfg):
         return replace(state, samples=samples, stand_since_s=None), None
@@ -180,6 +198,35 @@ def _hinge_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState
     settled = s.trunk_angle_deg is not None and s.trunk_angle_deg <= ref.trunk_angle_deg + cfg.motion_deg
     if s.t_s - since < cfg.stand_confirm_s or not (settled or s.t_s - since >= _SETTLE_MAX_S):
         return replace(state, samples=samples, stand_since_s=since), None
+    after = replace(state, phase=Phase.READY, samples=(), stand_since_s=None, window=(s,), last_stand_s=s.t_s)
+    return after, _close(state.start_s, ref, samples, since, cfg)
+
+
+def settle(state: RepState, cfg: RepConfig) -> RepRecord | None:
+    """The rep in progress, closed now (the stream ended, the athlete left or walked off):
+    judged as complete if they had stood up again (standing, or back up within the start
+    threshold), incomplete otherwise; None when no rep (or only a dip) is in progress."""
+    ref = state.reference
+    if state.phase is not Phase.HINGE or ref is None or not state.samples:
+        return None
+    last = state.samples[-1]
+    since = state.stand_since_s
+    back_up = last.trunk_angle_deg is not None and last.trunk_angle_deg < cfg.hinge_start_trunk_deg
+    if since is None and back_up:
+        since = last.t_s  # on the way back up past the start threshold: it has stood up
+    if since is not None:
+        return _close(state.start_s, ref, state.samples, since, cfg)
+    if _max_trunk(state.samples) < cfg.min_rep_trunk_deg:
+        return None
+    return RepRecord(start_s=state.start_s, bottom_s=_bottom_s(state.samples, ref), end_s=last.t_s,
+                     reference=ref, samples=state.samples, complete=False)
+
+
+def _close(
+    start_s: float, ref: Reference, samples: tuple[RepSample, ...], since: float, cfg: RepConfig
+) -> RepRecord | None:
+    """A rep whose athlete stood up at `since`: it ends when the trunk is back within
+    motion_deg of the reference (or at `since`); None for a dip (too shallow or too short)."""
     end_s = next(
         (
             x.t_s
@@ -191,13 +238,13 @@ def _hinge_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState
         since,
     )
     body = tuple(x for x in samples if x.t_s <= end_s) or samples
-    after = replace(state, phase=Phase.READY, samples=(), stand_since_s=None, window=(s,), last_stand_s=s.t_s)
-    max_trunk = max(x.trunk_angle_deg for x in body if x.trunk_angle_deg is not None)
-    if max_trunk < cfg.min_rep_trunk_deg or end_s - state.start_s < cfg.min_rep_s:
-        return after, None  # a dip, not a rep
-    return after, RepRecord(
-        start_s=state.start_s, bottom_s=_bottom_s(body, ref), end_s=end_s, reference=ref, samples=body
-    )
+    if _max_trunk(body) < cfg.min_rep_trunk_deg or end_s - start_s < cfg.min_rep_s:
+        return None  # a dip, not a rep
+    return RepRecord(start_s=start_s, bottom_s=_bottom_s(body, ref), end_s=end_s, reference=ref, samples=body)
+
+
+def _max_trunk(samples: tuple[RepSample, ...]) -> float:
+    return max((x.trunk_angle_deg for x in samples if x.trunk_angle_deg is not None), default=0.0)
 
 
 def _onset_s(window: tuple[RepSample, ...], ref: Reference, cfg: RepConfig, fallback_s: float) -> float:
