@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from kiosk.app.checkin import IDLE_S, CheckIn
-from kiosk.app.results_writer import RETRY_S, ResultsWriter
+from kiosk.app.results_writer import MAX_RETRY_S, RETRY_S, ResultsWriter
 from kiosk.core.drill import RepResult
 from kiosk.results.store import ResultsStore
 
@@ -93,7 +93,7 @@ def test_a_full_database_keeps_results_in_memory_and_writes_them_later(tmp_path:
     warning = w.status() or ""
     assert warning.startswith("Results NOT saved (") and warning.endswith("kept in memory, retrying")
     pages["max"] = 0  # room again (the operator freed space)
-    w.poll(0.0)
+    w.poll(MAX_RETRY_S)  # each session's backoff has run out by then
     assert w.problem == "" and w.current_saved
     w.close()
     with ResultsStore.open(db, create=False) as s:

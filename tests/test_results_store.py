@@ -107,8 +107,8 @@ def test_writes_are_rejected_whole(store: ResultsStore) -> None:
         store.start_session("nobody")
     sid = store.start_session()
     store.save_rep(sid, rep(0))
-    with pytest.raises(StoreError, match="UNIQUE"):
-        store.save_rep(sid, rep(0))
+    with pytest.raises(StoreError, match="already has a rep 0"):
+        store.save_rep(sid, rep(0))  # another rep (a new id) with the same index
     with pytest.raises(StoreError, match="no session"):
         store.save_rep("f" * 32, rep(1))
     store.save_session(sid)

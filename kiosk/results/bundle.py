@@ -16,7 +16,12 @@ for an athlete it already has (an athlete whose barcode the target gives someone
 in without the barcode). Imported rows are queued for the target's own sync. Deletions are
 not carried. A file that is not a bundle, is damaged or truncated (any member not matching
 the manifest), or was made by newer software is refused with one line, and nothing is
-imported.
+imported; so is a row that does not fit rows.py's models (bundle_read.py: types, ranges,
+fault names, timestamps, lengths, characters; the line and field are named), a reference to
+a session, rep or athlete neither the bundle nor the target has, and a bundle that would
+inflate past bundle_read.MAX_TOTAL_BYTES. Members are streamed, never read whole. Both
+directions check the database first (`PRAGMA integrity_check`): a damaged file is neither
+exported nor merged into.
 """
 
 from __future__ import annotations
@@ -26,19 +31,16 @@ import io
 import json
 import sqlite3
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kiosk.results import paths
+from kiosk.results.bundle_read import FORMAT, TABLES, VERSION, BundleError, BundleReader
 from kiosk.results.model import StoreError, now_utc
 from kiosk.results.store import ResultsStore
 
-FORMAT = "hinge-kiosk-results-bundle"
-VERSION = 1
-MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a zip bomb stops here
-TABLES = ("athletes", "sessions", "reps", "rep_overrides", "silhouettes")
+__all__ = ["FORMAT", "TABLES", "VERSION", "BundleError", "BundleReport", "export_bundle", "import_bundle"]
 _COLUMNS = {
     "athletes": ("id", "name", "team", "position", "barcode", "imported_utc"),
     "sessions": ("id", "athlete_id", "station_id", "started_utc", "ended_utc", "reps", "passed",
@@ -51,10 +53,6 @@ _COLUMNS = {
 }
 _ORDER_BY = {"athletes": "id", "sessions": "started_utc, id", "reps": "session_id, idx",
              "rep_overrides": "created_utc, id", "silhouettes": "session_id"}
-
-
-class BundleError(StoreError):
-    """A bundle that cannot be written or imported; str() is one line."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +79,7 @@ def _sha(data: bytes) -> str:
 def export_bundle(store: ResultsStore, path: Path | str) -> BundleReport:
     """Write every row of the store into one bundle file at `path` (atomically, 0600)."""
     path = Path(path)
+    store.check_integrity()  # a damaged file is not carried anywhere
     members: dict[str, bytes] = {}
     counts: dict[str, int] = {}
     c = store.conn
@@ -121,107 +120,63 @@ def export_bundle(store: ResultsStore, path: Path | str) -> BundleReport:
     return BundleReport(path, store.station_id, counts, {})
 
 
-def _read(path: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]], dict[str, bytes]]:
-    """Manifest, rows per table and silhouette PNGs of a bundle, every member checked."""
-    name = str(path)
-    try:
-        z = zipfile.ZipFile(path)
-    except FileNotFoundError as err:
-        raise BundleError(f"no bundle at {name}") from err
-    except OSError as err:
-        raise BundleError(f"cannot read {name}: {err.strerror or err}") from err
-    except zipfile.BadZipFile as err:
-        raise BundleError(f"{name} is not a results bundle (not a zip file, or truncated)") from err
-    with z:
-        try:
-            infos = {i.filename: i for i in z.infolist()}
-            if "manifest.json" not in infos:
-                raise BundleError(f"{name} is not a hinge-kiosk results bundle (no manifest.json)")
-            if any(i.file_size > MAX_MEMBER_BYTES for i in infos.values()):
-                raise BundleError(f"{name}: a member is over {MAX_MEMBER_BYTES >> 20} MB: "
-                                  "not a results bundle")
-            try:
-                manifest = json.loads(z.read("manifest.json"))
-            except ValueError as err:
-                raise BundleError(f"{name}: manifest.json is not valid JSON: damaged bundle") from err
-            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise BundleError(f"{name} is not a hinge-kiosk results bundle (foreign manifest)")
-            if not isinstance(manifest.get("version"), int) or manifest["version"] > VERSION:
-                raise BundleError(f"{name} was made by newer kiosk software (bundle version "
-                                  f"{manifest.get('version')!r}, this reads {VERSION}): update it")
-            listed = manifest.get("members")
-            if not isinstance(listed, dict) or not all(f"{t}.jsonl" in listed for t in TABLES):
-                raise BundleError(f"{name}: the manifest does not list every table: damaged bundle")
-            data: dict[str, bytes] = {}
-            for member, meta in listed.items():
-                if member not in infos:
-                    raise BundleError(f"{name}: {member} is missing: damaged or truncated bundle")
-                blob = z.read(member)
-                if (not isinstance(meta, dict) or len(blob) != meta.get("bytes")
-                        or _sha(blob) != meta.get("sha256")):
-                    raise BundleError(f"{name}: {member} does not match the manifest: damaged bundle")
-                data[member] = blob
-        except (zipfile.BadZipFile, EOFError, zlib.error) as err:
-            raise BundleError(f"{name}: damaged or truncated bundle ({err})") from err
-    rows: dict[str, list[dict[str, Any]]] = {}
-    for table in TABLES:
-        try:
-            recs = [json.loads(ln) for ln in data[f"{table}.jsonl"].decode().splitlines() if ln.strip()]
-        except ValueError as err:
-            raise BundleError(f"{name}: {table}.jsonl is not JSON lines: damaged bundle") from err
-        need = set(_COLUMNS[table])
-        if not all(isinstance(r, dict) and need <= r.keys() for r in recs):
-            raise BundleError(f"{name}: {table}.jsonl has rows without the expected columns")
-        counts = manifest.get("counts")
-        if not isinstance(counts, dict) or counts.get(table) != len(recs):
-            raise BundleError(f"{name}: {table}.jsonl row count does not match the manifest")
-        rows[table] = recs
-    pngs = {r["session_id"]: data.get(str(r.get("png")), b"") for r in rows["silhouettes"]}
-    if any(not p for p in pngs.values()):
-        raise BundleError(f"{name}: a silhouette image is missing: damaged bundle")
-    return manifest, rows, pngs
+# A row may only point at what the target has by the time it is inserted (parents first).
+_PARENTS = {"sessions": ("athlete_id", "athletes", "id"), "reps": ("session_id", "sessions", "id"),
+            "rep_overrides": ("rep_id", "reps", "id"), "silhouettes": ("session_id", "sessions", "id")}
+
+
+def _insert(c: sqlite3.Connection, table: str, rec: dict[str, Any], extra: tuple[Any, ...] = ()) -> int:
+    cols = _COLUMNS[table] + (("data",) if table == "silhouettes" else ())
+    vals = tuple(rec[k] for k in _COLUMNS[table]) + extra
+    cur = c.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+                    "ON CONFLICT DO NOTHING", vals)
+    return max(cur.rowcount, 0)
+
+
+def _merge(b: BundleReader, c: sqlite3.Connection, table: str, n: int, rec: dict[str, Any]) -> int:
+    """Insert one checked row (module docstring's rules); rows added (0 or 1)."""
+    parent = _PARENTS.get(table)
+    if parent is not None and rec[parent[0]] is not None and c.execute(
+            f"SELECT 1 FROM {parent[1]} WHERE {parent[2]} = ?", (rec[parent[0]],)).fetchone() is None:
+        raise b.fail(f"{table}.jsonl line {n}: {parent[0]}: no such {parent[1][:-1]} in the bundle or "
+                     "this database")
+    if table == "silhouettes":
+        if rec["rep_id"] is not None and c.execute("SELECT 1 FROM reps WHERE id = ?",
+                                                   (rec["rep_id"],)).fetchone() is None:
+            raise b.fail(f"silhouettes.jsonl line {n}: rep_id: no such rep in the bundle or this database")
+        return _insert(c, table, rec, (b.png(rec["session_id"]),))
+    added = _insert(c, table, rec)
+    if table == "athletes" and not added and c.execute(
+            "SELECT 1 FROM athletes WHERE id = ?", (rec["id"],)).fetchone() is None:
+        added = _insert(c, table, {**rec, "barcode": None})  # its barcode is someone else's here
+    if table == "sessions" and not added and rec["ended_utc"] is not None:
+        # Finished in the bundle, unfinished here: take the bundle's totals.
+        c.execute("UPDATE sessions SET ended_utc = ?, reps = ?, passed = ?, hinge_depth_in = ?, "
+                  "faults = ?, notes = ? WHERE id = ? AND ended_utc IS NULL",
+                  (rec["ended_utc"], rec["reps"], rec["passed"], rec["hinge_depth_in"], rec["faults"],
+                   rec["notes"], rec["id"]))
+    return added
 
 
 def import_bundle(store: ResultsStore, path: Path | str) -> BundleReport:
     """Merge a bundle into `store` (module docstring). BundleError, nothing imported, for a
-    file that is not a sound bundle or rows the database refuses."""
+    file that is not a sound bundle, a row that does not pass, or rows the database refuses."""
     path = Path(path)
-    manifest, rows, pngs = _read(path)
+    store.check_integrity()  # never merge into a damaged file
     added = dict.fromkeys(TABLES, 0)
-
-    def insert(c: sqlite3.Connection, table: str, rec: dict[str, Any], tail: str = " ON CONFLICT DO NOTHING",
-               extra: tuple[Any, ...] = ()) -> int:
-        cols = _COLUMNS[table] + (("data",) if table == "silhouettes" else ())
-        vals = tuple(rec[k] for k in _COLUMNS[table]) + extra
-        cur = c.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-                        + tail, vals)
-        return max(cur.rowcount, 0)
-
-    try:
-        with store.transaction() as c:
-            for a in rows["athletes"]:
-                n = insert(c, "athletes", a)
-                if not n and c.execute("SELECT 1 FROM athletes WHERE id = ?", (a["id"],)).fetchone() is None:
-                    n = insert(c, "athletes", {**a, "barcode": None})  # barcode taken here
-                added["athletes"] += n
-            for s in rows["sessions"]:
-                n = insert(c, "sessions", s)
-                if not n and s["ended_utc"] is not None:
-                    # Finished in the bundle, unfinished here: take the bundle's totals.
-                    c.execute("UPDATE sessions SET ended_utc = ?, reps = ?, passed = ?, hinge_depth_in = ?, "
-                              "faults = ?, notes = ? WHERE id = ? AND ended_utc IS NULL",
-                              (s["ended_utc"], s["reps"], s["passed"], s["hinge_depth_in"], s["faults"],
-                               s["notes"], s["id"]))
-                added["sessions"] += n
-            for table in ("reps", "rep_overrides"):
-                for r in rows[table]:
-                    added[table] += insert(c, table, r)
-            for sil in rows["silhouettes"]:
-                added["silhouettes"] += insert(c, "silhouettes", sil, extra=(pngs[sil["session_id"]],))
-    except StoreError as err:
-        raise BundleError(f"{path}: the database refused it, nothing imported "
-                          f"({str(err).split(': ', 1)[-1]})") from err
-    except (sqlite3.Error, KeyError, TypeError) as err:
-        raise BundleError(f"{path}: bad rows, nothing imported ({err})") from err
-    return BundleReport(path, str(manifest.get("station_id")),
-                        {t: len(rows[t]) for t in TABLES}, added)
+    counts = dict.fromkeys(TABLES, 0)
+    with BundleReader(path) as b:
+        try:
+            with store.transaction() as c:
+                for table in TABLES:
+                    for n, rec in b.rows(table):
+                        counts[table] += 1
+                        added[table] += _merge(b, c, table, n, rec)
+        except BundleError:
+            raise
+        except StoreError as err:
+            raise BundleError(f"{path}: the database refused it, nothing imported "
+                              f"({str(err).split(': ', 1)[-1]})") from err
+        except sqlite3.Error as err:
+            raise BundleError(f"{path}: bad rows, nothing imported ({err})") from err
+        return BundleReport(path, b.manifest.station_id, counts, added)

@@ -10,7 +10,10 @@
     results sync --to postgresql://USER@HOST/DB      push this station's results (sync.py)
     results bundle-export FILE / bundle-import FILE  results as one file (bundle.py)
 
-Every command takes `--db PATH` (default: paths.default_db_path). `--db postgresql://...`
+Every command takes `--db PATH` (default: paths.default_db_path). A station file is checked
+before use: `PRAGMA integrity_check` before anything leaves it (export, reports, bundles,
+sync) and into it (bundle-import), `quick_check` for list/show; a damaged file is one line,
+exit 2, and left as it is. `--db postgresql://...`
 reads the club server's merged view of every station (pg.py): list, show, export, roster
 list and delete-athlete (a tombstone) work there; override, roster import and the bundle
 commands are a station's and refuse it. Failures are one line on stderr, exit code 2;
@@ -20,6 +23,7 @@ commands that only read never create a database.
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -27,9 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from kiosk.report import FAULT_WORDS, reps_lines, summary_line
-from kiosk.results import bundle, export, paths, roster
+from kiosk.results import export, paths, roster
 from kiosk.results.model import StoreError
-from kiosk.results.pg import PgResults, Results, is_dsn, open_results
+from kiosk.results.pg import PgResults, Results, is_dsn, open_results, scrub
 from kiosk.results.store import ResultsStore
 
 EXIT_BAD_INPUT = 2
@@ -60,23 +64,38 @@ def _utc(ts: str | None) -> str:
     return "" if ts is None else ts[:16].replace("T", " ")
 
 
-def _open(args: argparse.Namespace, create: bool = False, what: str = "this command") -> ResultsStore:
+def _checked(store: Results, check: str) -> Results:
+    """`store` once its file passed SQLite's integrity check ("full": integrity_check, before
+    anything leaves the file; "quick": quick_check; ""), else closed and DamagedError: one
+    line, the file left as it is."""
+    if isinstance(store, ResultsStore) and check:
+        try:
+            store.check_integrity(quick=check == "quick")
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
+def _open(args: argparse.Namespace, create: bool = False, what: str = "this command",
+          check: str = "full") -> ResultsStore:
     """The --db station database file (a postgresql:// address is refused: `what` names the
-    command in the message)."""
+    command in the message), checked as `_checked` says."""
     if is_dsn(args.db):
         raise StoreError(f"{what} works on a station's database file (--db PATH), not on the server")
     store = open_results(args.db, create=create)
     assert isinstance(store, ResultsStore)
+    _checked(store, check)
     return store
 
 
-def _open_view(args: argparse.Namespace) -> Results:
+def _open_view(args: argparse.Namespace, check: str = "quick") -> Results:
     """The --db database for reading: a station's file, or a postgresql:// server's merged view."""
-    return open_results(args.db)
+    return _checked(open_results(args.db), check)
 
 
 def cmd_roster_import(args: argparse.Namespace) -> int:
-    with _open(args, create=True, what="roster import") as store:
+    with _open(args, create=True, what="roster import", check="quick") as store:
         res = roster.import_roster(store, args.file)
         print(f"imported {args.file}: {res.added} added, {res.updated} updated ({store.path})")
     return 0
@@ -100,7 +119,7 @@ def cmd_list(args: argparse.Namespace) -> int:
          "status"],
         [(s.id[:8], _utc(s.started_utc), s.athlete_id or "-", s.name or "(walk-up)", s.team or "",
           s.station_id, s.reps, s.passed, "" if s.hinge_depth_in is None else f"{s.hinge_depth_in:.0f}",
-          "finished" if s.finished else "unfinished") for s in rows],
+          s.status) for s in rows],
         right=(6, 7, 8),
     ))
     print(f"{len(rows)} session{'s' if len(rows) != 1 else ''}")
@@ -116,8 +135,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     if s.athlete_id:
         who = f"{clean(s.name, 80)} ({clean(s.athlete_id)}), {clean(s.team or '-')}"
     print(f"session {s.id}  {who}")
-    print(f"station {clean(s.station_id)}, started {_utc(s.started_utc)} UTC, "
-          + (f"ended {_utc(s.ended_utc)} UTC" if s.ended_utc else "unfinished"))
+    ended = "unfinished"
+    if s.ended_utc:
+        ended = (f"interrupted (the kiosk stopped) at {_utc(s.ended_utc)} UTC, totals from its stored reps"
+                 if s.interrupted else f"ended {_utc(s.ended_utc)} UTC")
+    print(f"station {clean(s.station_id)}, started {_utc(s.started_utc)} UTC, {ended}")
     print("\n".join(reps_lines([r.report_dict() for r in reps])))
     print(summary_line({"reps": len(reps), "passed": sum(r.verdict_passed for r in reps),
                         "hinge_depth_in": s.hinge_depth_in}))
@@ -140,7 +162,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    with _open_view(args) as store:
+    with _open_view(args, check="full") as store:
         # export_csv reads only sessions() and reps(), which the server's view has too.
         res = export.export_csv(cast(ResultsStore, store), args.dir, athlete_id=args.athlete, team=args.team)
     print(f"wrote {res.sessions_csv} ({res.sessions} sessions) and {res.reps_csv} ({res.reps} reps)")
@@ -148,7 +170,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_delete_athlete(args: argparse.Namespace) -> int:
-    with _open_view(args) as store:
+    with _open_view(args, check="") as store:  # a deletion on request works on a damaged file too
         name = store.athlete_name(args.id)
         n = len(store.sessions(athlete_id=args.id))
         if name is None and n == 0:
@@ -179,33 +201,6 @@ def cmd_override(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sync(args: argparse.Namespace) -> int:
-    from kiosk.results import sync
-
-    if not is_dsn(args.to):
-        raise StoreError("--to needs a PostgreSQL address: postgresql://USER@HOST[:PORT]/DB")
-    with _open(args, what="sync") as store:
-        if args.all:
-            sync.requeue_all(store)
-        report = sync.sync_once(store, args.to.strip())
-    print(report.line())
-    return 0
-
-
-def cmd_bundle_export(args: argparse.Namespace) -> int:
-    with _open(args, what="bundle-export") as store:
-        report = bundle.export_bundle(store, args.file)
-    print(report.line("exported"))
-    return 0
-
-
-def cmd_bundle_import(args: argparse.Namespace) -> int:
-    with _open(args, create=True, what="bundle-import") as store:
-        report = bundle.import_bundle(store, args.file)
-    print(report.line("imported"))
-    return 0
-
-
 def _guarded(fn: Handler) -> Handler:
     """Run fn; a store, database or file problem becomes one line on stderr and exit code 2."""
 
@@ -213,11 +208,21 @@ def _guarded(fn: Handler) -> Handler:
         try:
             return fn(args)
         except (StoreError, sqlite3.Error, OSError) as err:
-            msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-            print(f"hinge-kiosk: error: {msg}", file=sys.stderr)
+            msg = os_message(err) if isinstance(err, OSError) else str(err)
+            msg = (msg.splitlines() or [type(err).__name__])[0]
+            # No password from --db/--to in any message, whoever wrote it.
+            msg = scrub(msg, getattr(args, "db", None), getattr(args, "to", None))
+            print(f"hinge-kiosk: error: {clean(msg, 400)}", file=sys.stderr)
             return EXIT_BAD_INPUT
 
     return run
+
+
+def os_message(err: OSError) -> str:
+    """'PATH: what is wrong' for a file-system error (not Python's "[Errno 2] ...")."""
+    if err.strerror and err.filename is not None:
+        return f"{os.fsdecode(err.filename)[:200]}: {err.strerror}"
+    return err.strerror or str(err) or type(err).__name__
 
 
 def _leaf(sub: SubParsers, name: str, fn: Handler, help_: str) -> argparse.ArgumentParser:
@@ -272,13 +277,6 @@ def register(sub: SubParsers) -> None:
     from kiosk.results import cli_reports  # here, not at the top: cli_reports imports this module
 
     cli_reports.register(rs)
-    p = _leaf(rs, "sync", cmd_sync, "push this station's results to the club's PostgreSQL server, once")
-    p.add_argument("--to", required=True, metavar="postgresql://USER@HOST/DB",
-                   help="the server (a password: ~/.pgpass or $PGPASSWORD, not in the address)")
-    p.add_argument("--all", action="store_true", help="send every row again, not just what is new")
-    p = _leaf(rs, "bundle-export", cmd_bundle_export,
-              "write this station's results to one file, to carry to another station")
-    p.add_argument("file", type=Path, metavar="FILE")
-    p = _leaf(rs, "bundle-import", cmd_bundle_import,
-              "merge a results bundle into this database (importing twice changes nothing)")
-    p.add_argument("file", type=Path, metavar="FILE")
+    from kiosk.results import cli_transfer
+
+    cli_transfer.register(rs)

@@ -6,10 +6,12 @@ separated, CRLF line ends, RFC 4180 quoting (a field with a comma, quote or line
 quoted, quotes doubled). Numbers are plain with a '.' decimal point; an unmeasured metric
 is an empty cell. Times are ISO 8601 UTC text (`2024-05-01T14:03:22.123Z`).
 
-CSV formula injection: a text cell (name, team, notes, ids...) that begins with = + - @,
-a tab or a carriage return would be run as a formula by a spreadsheet; it is written with a
-leading apostrophe (`'=HYPERLINK(...)`), which spreadsheets show as text. Numeric columns
-are never prefixed (a negative hip-to-wall stays a number). `unguard` undoes it.
+CSV formula injection: a cell that begins with = + - @, a tab or a carriage return would be
+run as a formula by a spreadsheet; it is written with a leading apostrophe
+(`'=HYPERLINK(...)`), which spreadsheets show as text. Every column is guarded: a number
+(an int or float value) is written as a number (a negative hip-to-wall stays a number), but
+text in a numeric column (a file altered behind the kiosk's back) is guarded like any text.
+`unguard` undoes it.
 
 Files are written atomically (temporary + rename) with mode 0600 into a directory created
 0700 if missing: exports carry athletes' names.
@@ -40,7 +42,7 @@ REP_COLUMNS = (
     "kiosk_faults", "override_by", "override_utc", "override_reason", "start_s", "bottom_s",
     "end_s", "saved_utc",
 )
-# Columns whose cells are numbers (or empty): written as they are, never guarded.
+# Columns whose cells are numbers (or empty), for readers of the files.
 NUMERIC = frozenset({
     "reps", "passed", "hinge_depth_in", "rep", "wall_distance_in", "min_hip_to_wall_mm",
     "max_knee_flexion_deg", "max_trunk_angle_deg", "start_s", "bottom_s", "end_s",
@@ -73,7 +75,7 @@ def session_record(s: SessionRow) -> dict[str, Cell]:
     return {
         "session_id": s.id, "athlete_id": s.athlete_id, "name": s.name, "team": s.team,
         "position": s.position, "station_id": s.station_id, "started_utc": s.started_utc,
-        "ended_utc": s.ended_utc, "status": "finished" if s.finished else "unfinished",
+        "ended_utc": s.ended_utc, "status": s.status,
         "reps": s.reps, "passed": s.passed, "hinge_depth_in": s.hinge_depth_in,
         "faults": "; ".join(f"{k}={v}" for k, v in s.faults.items()), "notes": s.notes,
     }
@@ -108,8 +110,8 @@ def to_csv(columns: Sequence[str], records: Iterable[dict[str, Cell]]) -> bytes:
             v = rec.get(col)
             if v is None:
                 row.append("")
-            elif col in NUMERIC:
-                row.append(v)
+            elif isinstance(v, int | float) and not isinstance(v, bool):
+                row.append(v)  # a number by its type, whatever the column
             else:
                 row.append(guard(str(v)))
         w.writerow(row)
@@ -136,5 +138,6 @@ def export_csv(store: ResultsStore, out_dir: Path, athlete_id: str | None = None
         paths.write_private(s_path, to_csv(SESSION_COLUMNS, srecs))
         paths.write_private(r_path, to_csv(REP_COLUMNS, rrecs))
     except OSError as err:
-        raise StoreError(f"cannot write the export to {out_dir}: {err.strerror or err}") from err
+        where = err.filename if err.filename is not None else out_dir
+        raise StoreError(f"cannot write the export: {where}: {err.strerror or err}") from err
     return Exported(s_path, r_path, len(srecs), len(rrecs))

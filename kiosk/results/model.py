@@ -19,6 +19,22 @@ class StoreError(Exception):
     """The results database cannot do what was asked; str() is one line."""
 
 
+class WriteRefusedError(StoreError):
+    """The database will never take this write as it is (a retry cannot help)."""
+
+
+class SessionGoneError(WriteRefusedError):
+    """The session is no longer in the database (its athlete was deleted on request)."""
+
+
+class AthleteGoneError(WriteRefusedError):
+    """The athlete is not (or no longer) on the roster."""
+
+
+class DamagedError(StoreError):
+    """The database file fails SQLite's integrity check; it is left as it is."""
+
+
 class RepLike(Protocol):
     """kiosk.core.drill.RepResult's fields (kept structural so the store does not import
     the measurement core, and a CLI listing results starts quickly)."""
@@ -47,6 +63,23 @@ class RepLike(Protocol):
     def passed(self) -> bool: ...
 
 
+# The note that starts a session closed at a later start (store.close_interrupted).
+INTERRUPTED = "interrupted:"
+
+
+class SilhouetteLike(Protocol):
+    """silhouette.Silhouette's fields (structural: the store does not import numpy)."""
+
+    @property
+    def png(self) -> bytes: ...
+    @property
+    def width_px(self) -> int: ...
+    @property
+    def height_px(self) -> int: ...
+    @property
+    def mm_per_px(self) -> float: ...
+
+
 def now_utc() -> str:
     """UTC now as `2024-05-01T14:03:22.123Z` (text order = time order)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -58,6 +91,36 @@ def new_id() -> str:
 
 def finite_or_none(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _cell(r: sqlite3.Row | Mapping[str, Any], col: str, kind: type | tuple[type, ...],
+          nullable: bool = False) -> Any:
+    """A column's value checked against the type it must have: a row altered behind the
+    kiosk's back (a hand edit, a file from elsewhere) is one StoreError line, not a
+    traceback in whatever prints it."""
+    v = r[col]
+    if v is None and nullable:
+        return None
+    if isinstance(v, bool) or not isinstance(v, kind):
+        key = r["id"] if "id" in r.keys() else "?"  # noqa: SIM118 - sqlite3.Row has keys(), no __contains__
+        raise StoreError(f"row {str(key)[:40]!r}: column {col} holds a {type(v).__name__}, not what the "
+                         "kiosk writes: the database was altered (check it, or restore a backup)")
+    return v
+
+
+def _json(r: sqlite3.Row | Mapping[str, Any], col: str, kind: type) -> Any:
+    try:
+        v = json.loads(_cell(r, col, str))
+    except ValueError:
+        v = None
+    if not isinstance(v, kind):
+        key = r["id"] if "id" in r.keys() else "?"  # noqa: SIM118
+        raise StoreError(f"row {str(key)[:40]!r}: column {col} is not a JSON {kind.__name__}: the "
+                         "database was altered (check it, or restore a backup)")
+    return v
+
+
+_NUM = (int, float)
 
 
 @dataclass(frozen=True)
@@ -117,12 +180,15 @@ class RepRow:
     def from_row(r: sqlite3.Row | Mapping[str, Any], override: Override | None = None) -> RepRow:
         """A rep from a SQLite row or the server's (psycopg dict row): the same columns."""
         return RepRow(
-            id=r["id"], session_id=r["session_id"], index=r["idx"], drill=r["drill"],
-            start_s=r["start_s"], bottom_s=r["bottom_s"], end_s=r["end_s"],
-            wall_distance_in=r["wall_distance_in"], min_hip_to_wall_mm=r["min_hip_to_wall_mm"],
-            max_knee_flexion_deg=r["max_knee_flexion_deg"], max_trunk_angle_deg=r["max_trunk_angle_deg"],
-            faults=tuple(json.loads(r["faults"])), passed=bool(r["passed"]), saved_utc=r["saved_utc"],
-            override=override,
+            id=_cell(r, "id", str), session_id=_cell(r, "session_id", str), index=_cell(r, "idx", int),
+            drill=_cell(r, "drill", str), start_s=_cell(r, "start_s", _NUM),
+            bottom_s=_cell(r, "bottom_s", _NUM), end_s=_cell(r, "end_s", _NUM),
+            wall_distance_in=_cell(r, "wall_distance_in", _NUM),
+            min_hip_to_wall_mm=_cell(r, "min_hip_to_wall_mm", _NUM, True),
+            max_knee_flexion_deg=_cell(r, "max_knee_flexion_deg", _NUM, True),
+            max_trunk_angle_deg=_cell(r, "max_trunk_angle_deg", _NUM, True),
+            faults=tuple(str(f) for f in _json(r, "faults", list)), passed=bool(_cell(r, "passed", int)),
+            saved_utc=_cell(r, "saved_utc", str), override=override,
         )
 
 
@@ -146,13 +212,28 @@ class SessionRow:
     def finished(self) -> bool:
         return self.ended_utc is not None
 
+    @property
+    def interrupted(self) -> bool:
+        """Closed at a later start of the kiosk, not by the kiosk's result screen."""
+        return self.finished and self.notes.startswith(INTERRUPTED)
+
+    @property
+    def status(self) -> str:
+        """'finished', 'interrupted' (the kiosk stopped mid-session; totals from its stored
+        reps) or 'unfinished' (still running, or not yet closed)."""
+        return "interrupted" if self.interrupted else "finished" if self.finished else "unfinished"
+
     @staticmethod
-    def from_row(r: sqlite3.Row) -> SessionRow:
+    def from_row(r: sqlite3.Row | Mapping[str, Any]) -> SessionRow:
         return SessionRow(
-            id=r["id"], athlete_id=r["athlete_id"], name=r["name"], team=r["team"],
-            position=r["position"], station_id=r["station_id"], started_utc=r["started_utc"],
-            ended_utc=r["ended_utc"], reps=r["reps"], passed=r["passed"],
-            hinge_depth_in=r["hinge_depth_in"], faults=dict(json.loads(r["faults"])), notes=r["notes"],
+            id=_cell(r, "id", str), athlete_id=_cell(r, "athlete_id", str, True),
+            name=_cell(r, "name", str, True), team=_cell(r, "team", str, True),
+            position=_cell(r, "position", str, True), station_id=_cell(r, "station_id", str),
+            started_utc=_cell(r, "started_utc", str), ended_utc=_cell(r, "ended_utc", str, True),
+            reps=_cell(r, "reps", int), passed=_cell(r, "passed", int),
+            hinge_depth_in=_cell(r, "hinge_depth_in", _NUM, True),
+            faults={str(k): v for k, v in _json(r, "faults", dict).items() if isinstance(v, int)},
+            notes=_cell(r, "notes", str),
         )
 
 

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from kiosk.results import paths
 from kiosk.results.model import Athlete, Deleted, Override, RepRow, SessionRow, StoreError, now_utc
@@ -39,9 +40,35 @@ def is_dsn(db: str | Path | None) -> bool:
     return isinstance(db, str) and db.strip().lower().startswith(DSN_PREFIXES)
 
 
+# A password in a connection string: user:SECRET@host, ?password=SECRET (also sslpassword),
+# or the key=value form's password=SECRET / password='SE CRET'.
+_USERINFO_SECRET = re.compile(r"(://[^/@?#]*?:)[^@/?#]*@")
+_KEY_SECRET = re.compile(r"(?i)\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s#]*)")
+
+
 def redact(dsn: str) -> str:
-    """The address with any password replaced by ***, for messages."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", dsn)
+    """The address with every password in it replaced by ***, for messages, status lines
+    and logs (the user part, the query's password/sslpassword, key=value)."""
+    return _KEY_SECRET.sub(r"\1***", _USERINFO_SECRET.sub(r"\1***@", dsn))
+
+
+def secrets(dsn: str) -> list[str]:
+    """The password values written in `dsn` (as written and percent-decoded)."""
+    found = [m.group(0)[len(m.group(1)):-1] for m in _USERINFO_SECRET.finditer(dsn)]
+    found += [m.group(2).strip("'") for m in _KEY_SECRET.finditer(dsn)]
+    return [v for s in found for v in {s, unquote(s)} if v]
+
+
+def scrub(text: str, *dsns: str | Path | None) -> str:
+    """`text` (an error message from anywhere: psycopg, the config, argparse) with each of
+    `dsns` shown redacted and any password value from them replaced by ***."""
+    for dsn in dsns:
+        if not isinstance(dsn, str) or not dsn:
+            continue
+        text = text.replace(dsn, redact(dsn))
+        for secret in sorted(secrets(dsn), key=len, reverse=True):
+            text = text.replace(secret, "***")
+    return text
 
 
 def pg_message(err: BaseException) -> str:
@@ -71,9 +98,9 @@ def connect(dsn: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> psycopg.Connec
         return psycopg.connect(dsn, connect_timeout=max(1, round(timeout_s)),
                                application_name="hinge-kiosk")
     except psycopg.Error as err:
-        raise StoreError(f"cannot reach {redact(dsn)}: {pg_message(err)}") from err
+        raise StoreError(scrub(f"cannot reach {redact(dsn)}: {pg_message(err)}", dsn)) from None
     except ValueError as err:  # a malformed address
-        raise StoreError(f"bad PostgreSQL address {redact(dsn)}: {err}") from err
+        raise StoreError(scrub(f"bad PostgreSQL address {redact(dsn)}: {err}", dsn)) from None
 
 
 def _override(r: dict[str, Any]) -> Override:
@@ -82,12 +109,7 @@ def _override(r: dict[str, Any]) -> Override:
 
 
 def _session(r: dict[str, Any]) -> SessionRow:
-    return SessionRow(
-        id=r["id"], athlete_id=r["athlete_id"], name=r["name"], team=r["team"],
-        position=r["position"], station_id=r["station_id"], started_utc=r["started_utc"],
-        ended_utc=r["ended_utc"], reps=r["reps"], passed=r["passed"],
-        hinge_depth_in=r["hinge_depth_in"], faults=dict(json.loads(r["faults"])), notes=r["notes"],
-    )
+    return SessionRow.from_row(r)  # the same typed reading as a station's file
 
 
 def tombstone(cur: Any, athlete_id: str, deleted_utc: str, station_id: str) -> tuple[bool, int, int]:

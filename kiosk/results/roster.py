@@ -23,12 +23,14 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.results import rows
 from kiosk.results.model import Athlete, StoreError, now_utc
 from kiosk.results.store import ResultsStore
 
 REQUIRED = ("id", "name")
 OPTIONAL = ("team", "position", "barcode")
-MAX_LEN = {"id": 64, "name": 200, "team": 100, "position": 100, "barcode": 64}
+# The same bounds the store and a bundle import apply (rows.py).
+MAX_LEN = {k: rows.MAX_LEN[k] for k in ("id", "name", "team", "position", "barcode")}
 MAX_FILE_BYTES = 2_000_000  # a 100-athlete roster is ~5 KB
 MAX_SHOWN = 10
 
@@ -63,7 +65,7 @@ class ImportResult:
 
 
 def _bad_chars(value: str) -> bool:
-    return any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+    return rows.bad_chars(value)  # C0/C1 controls (escape sequences), bidi overrides
 
 
 def parse_roster(text: str, source: str = "roster") -> list[RosterRow]:

@@ -5,11 +5,20 @@ Durability contract: every write method commits before it returns, in WAL mode w
 kiosk shows as saved survives the process being killed and the power being cut. A write
 that did not return is either all there or not there at all (one transaction per call).
 
-Kiosk loop (one store per station, opened at start):
-    sid = store.start_session(athlete_id)          # athlete picked / scanned, drill starts
-    store.save_rep(sid, frame.completed)           # each completed RepResult, as it completes
-    store.save_silhouette(sid, rep_id, png)        # when a rep beats the session's best
+Idempotent by key: the kiosk makes a session's and each rep's UUID itself, so a retried
+write whose first attempt did commit (its answer lost to a fault) is a no-op, never a
+duplicate or a constraint error. A rep and the silhouette it brings are one transaction.
+
+Kiosk loop (one store per station, opened at start; kiosk/app/results_writer.py):
+    store.close_interrupted(...)                   # at start: sessions a kill left open
+    store.start_session(athlete_id, session_id=sid)           # the drill starts
+    store.save_rep(sid, rep, rep_id=rid, silhouette=sil)      # each judged rep, as it happens
     row = store.save_session(sid, notes)           # result screen: totals, hinge depth
+
+Writes the database will never take (the athlete deleted meanwhile, a value out of
+rows.py's bounds) raise WriteRefusedError (SessionGoneError, AthleteGoneError): a retry
+cannot help, the caller decides. Other failures (disk full, read-only, locked) are
+StoreError and a retry may succeed.
 
 Other processes (the `results` CLI) may read and write the same file at the same time;
 SQLite's locking serialises writers (busy timeout 5 s).
@@ -26,26 +35,29 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from kiosk.results import paths
+from kiosk.results import paths, rows
 from kiosk.results.model import (
+    INTERRUPTED,
+    AthleteGoneError,
     Deleted,
-    Override,
     RepLike,
     RepRow,
+    SessionGoneError,
     SessionRow,
+    SilhouetteLike,
     StoreError,
+    WriteRefusedError,
     finite_or_none,
     new_id,
     now_utc,
 )
 from kiosk.results.schema import SchemaError, migrate
+from kiosk.results.store_reads import StoreReads
 
 BUSY_TIMEOUT_S = 5.0
-_SESSION_SELECT = (
-    "SELECT s.*, a.name AS name, a.team AS team, a.position AS position "
-    "FROM sessions s LEFT JOIN athletes a ON a.id = s.athlete_id"
-)
+MAX_SILHOUETTE_BYTES = 65536
 
 
 def default_station_id() -> str:
@@ -53,7 +65,16 @@ def default_station_id() -> str:
     return (os.environ.get("HINGE_KIOSK_STATION") or socket.gethostname() or "station")[:64]
 
 
-class ResultsStore:
+def _valid(table: str, rec: dict[str, Any]) -> None:
+    """WriteRefusedError unless `rec` fits rows.py's model of `table` (the same bounds a
+    bundle import applies)."""
+    try:
+        rows.parse_row(table, rec)
+    except rows.RowError as err:
+        raise WriteRefusedError(f"{table[:-1]} not saved: {err}") from None
+
+
+class ResultsStore(StoreReads):
     """One open results database. Not thread-safe: one store per thread."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, station_id: str) -> None:
@@ -67,13 +88,14 @@ class ResultsStore:
         Raises StoreError with a one-line reason for a missing/unusable/foreign file."""
         path = Path(path)
         try:
+            paths.refuse_link(path)
             if create:
                 paths.ensure_private_dir(path.parent)
                 paths.ensure_private_file(path)
             elif not path.is_file():
                 raise StoreError(f"no results database at {path} (nothing saved yet? choose one with --db)")
             for suffix in ("", "-wal", "-shm"):
-                paths.tighten(Path(f"{path}{suffix}"))
+                paths.tighten(Path(f"{path}{suffix}"))  # O_NOFOLLOW: a planted link is refused
         except OSError as err:
             raise StoreError(f"cannot use {path}: {err.strerror or err}") from err
         try:
@@ -141,61 +163,119 @@ class ResultsStore:
     # --- writes: each one transaction, committed (fsync'd) before returning ------------------
 
     def start_session(self, athlete_id: str | None = None, notes: str = "",
-                      started_utc: str | None = None) -> str:
-        """A new unfinished session (athlete_id None: walk-up, not on the roster).
-        started_utc: when it really started, for a write delayed by a storage fault."""
-        if athlete_id is not None and self.athlete_name(athlete_id) is None:
-            raise StoreError(f"no athlete with id {athlete_id!r} on the roster")
-        sid = new_id()
+                      started_utc: str | None = None, session_id: str | None = None) -> str:
+        """A new unfinished session (athlete_id None: walk-up, not on the roster); returns its
+        id. started_utc: when it really started, for a write delayed by a storage fault.
+        session_id: the caller's UUID; a session already there under it is left as it is (a
+        retry). AthleteGoneError when the athlete is not on the roster."""
+        sid = session_id or new_id()
+        when = started_utc or now_utc()
+        _valid("sessions", {"id": sid, "athlete_id": athlete_id, "station_id": self.station_id,
+                            "started_utc": when, "ended_utc": None, "reps": 0, "passed": 0,
+                            "hinge_depth_in": None, "faults": "{}", "notes": notes})
         with self.transaction() as c:
+            if c.execute("SELECT 1 FROM sessions WHERE id = ?", (sid,)).fetchone() is not None:
+                return sid
+            if athlete_id is not None and c.execute(
+                    "SELECT 1 FROM athletes WHERE id = ?", (athlete_id,)).fetchone() is None:
+                raise AthleteGoneError(f"no athlete with id {athlete_id!r} on the roster")
             c.execute("INSERT INTO sessions (id, athlete_id, station_id, started_utc, notes) "
-                      "VALUES (?, ?, ?, ?, ?)",
-                      (sid, athlete_id, self.station_id, started_utc or now_utc(), notes))
+                      "VALUES (?, ?, ?, ?, ?)", (sid, athlete_id, self.station_id, when, notes))
         return sid
 
-    def save_rep(self, session_id: str, rep: RepLike) -> str:
-        """Store one completed rep of an unfinished session; returns its id."""
-        rid = new_id()
+    def save_rep(self, session_id: str, rep: RepLike, *, rep_id: str | None = None,
+                 silhouette: SilhouetteLike | None = None) -> str:
+        """Store one completed rep of an unfinished session, and with it (same transaction)
+        the session's new best-rep silhouette; returns the rep's id. rep_id: the caller's
+        UUID; a rep already stored under it makes this a no-op (a retry). SessionGoneError
+        when the session is not there; WriteRefusedError for a finished session, another rep
+        with the same index, or a value out of bounds."""
+        rid = rep_id or new_id()
+        saved = now_utc()
+        rec = {"id": rid, "session_id": session_id, "idx": rep.index, "drill": rep.drill,
+               "start_s": float(rep.start_s), "bottom_s": float(rep.bottom_s), "end_s": float(rep.end_s),
+               "wall_distance_in": float(rep.wall_distance_in),
+               "min_hip_to_wall_mm": finite_or_none(rep.min_hip_to_wall_mm),
+               "max_knee_flexion_deg": finite_or_none(rep.max_knee_flexion_deg),
+               "max_trunk_angle_deg": finite_or_none(rep.max_trunk_angle_deg),
+               "faults": json.dumps(list(rep.faults)), "passed": int(bool(rep.passed)), "saved_utc": saved}
+        _valid("reps", rec)
+        if silhouette is not None and len(silhouette.png) > MAX_SILHOUETTE_BYTES:
+            raise WriteRefusedError(f"silhouette of {len(silhouette.png)} bytes is over the 64 KiB bound")
         with self.transaction() as c:
+            if c.execute("SELECT 1 FROM reps WHERE id = ?", (rid,)).fetchone() is not None:
+                return rid  # committed by an earlier attempt, silhouette and all
             s = c.execute("SELECT ended_utc FROM sessions WHERE id = ?", (session_id,)).fetchone()
             if s is None:
-                raise StoreError(f"no session {session_id}")
+                raise SessionGoneError(f"no session {session_id}")
             if s["ended_utc"] is not None:
-                raise StoreError(f"session {session_id} is finished; start a new one")
-            c.execute(
-                "INSERT INTO reps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (rid, session_id, rep.index, rep.drill, rep.start_s, rep.bottom_s, rep.end_s,
-                 rep.wall_distance_in, finite_or_none(rep.min_hip_to_wall_mm),
-                 finite_or_none(rep.max_knee_flexion_deg), finite_or_none(rep.max_trunk_angle_deg),
-                 json.dumps(list(rep.faults)), int(bool(rep.passed)), now_utc()),
-            )
+                raise WriteRefusedError(f"session {session_id} is finished; start a new one")
+            if c.execute("SELECT 1 FROM reps WHERE session_id = ? AND idx = ?",
+                         (session_id, rep.index)).fetchone() is not None:
+                raise WriteRefusedError(f"session {session_id[:8]} already has a rep {rep.index}")
+            c.execute(f"INSERT INTO reps ({', '.join(rec)}) VALUES ({', '.join('?' * len(rec))})",
+                      tuple(rec.values()))
+            if silhouette is not None:
+                c.execute("INSERT OR REPLACE INTO silhouettes VALUES (?, ?, 'png', ?, ?, ?, ?, ?)",
+                          (session_id, rid, silhouette.width_px, silhouette.height_px,
+                           silhouette.mm_per_px, silhouette.png, saved))
         return rid
+
+    @staticmethod
+    def _totals(c: sqlite3.Connection, session_id: str) -> tuple[int, int, float | None, str, str | None]:
+        """(reps, passed, hinge depth in, fault counts JSON, last rep's saved_utc) from the
+        stored reps: the kiosk's verdicts, the furthest wall distance passed."""
+        reps = [RepRow.from_row(r) for r in c.execute("SELECT * FROM reps WHERE session_id = ?",
+                                                      (session_id,))]
+        passed_wall = [r.wall_distance_in for r in reps if r.passed and r.drill == "wall"]
+        faults = Counter(f for r in reps for f in r.faults)
+        return (len(reps), sum(r.passed for r in reps), max(passed_wall) if passed_wall else None,
+                json.dumps(dict(faults.most_common())), max((r.saved_utc for r in reps), default=None))
 
     def save_session(self, session_id: str, notes: str | None = None,
                      ended_utc: str | None = None) -> SessionRow:
         """Finish a session: totals, fault counts and hinge depth (the furthest wall distance
-        passed, as judged by the kiosk) from its stored reps. Calling it again updates them."""
+        passed, as judged by the kiosk) from its stored reps. Calling it again updates them.
+        SessionGoneError when the session is not there."""
         with self.transaction() as c:
-            reps = [RepRow.from_row(r) for r in c.execute("SELECT * FROM reps WHERE session_id = ?",
-                                                           (session_id,))]
-            passed_wall = [r.wall_distance_in for r in reps if r.passed and r.drill == "wall"]
-            faults = Counter(f for r in reps for f in r.faults)
+            n, passed, depth, faults, _ = self._totals(c, session_id)
             cur = c.execute(
                 "UPDATE sessions SET ended_utc = coalesce(ended_utc, ?), reps = ?, passed = ?, "
                 "hinge_depth_in = ?, faults = ?, notes = coalesce(?, notes) WHERE id = ?",
-                (ended_utc or now_utc(), len(reps), sum(r.passed for r in reps),
-                 max(passed_wall) if passed_wall else None,
-                 json.dumps(dict(faults.most_common())), notes, session_id),
+                (ended_utc or now_utc(), n, passed, depth, faults, notes, session_id),
             )
             if cur.rowcount != 1:
-                raise StoreError(f"no session {session_id}")
+                raise SessionGoneError(f"no session {session_id}")
         return self.session(session_id)
+
+    def close_interrupted(self, keep_open: frozenset[str] = frozenset()) -> list[SessionRow]:
+        """Close this station's unfinished sessions (a kill or power cut mid-session left
+        them open) as interrupted: totals from their stored reps, ended at their last rep
+        (or their start), a note starting "interrupted:". Sessions in `keep_open` (still
+        being written by the caller) are left alone. Call it only while no other process of
+        this station writes (kiosk/app/results_writer.py holds the station lock)."""
+        closed: list[str] = []
+        with self.transaction() as c:
+            for r in c.execute("SELECT id, started_utc, notes FROM sessions WHERE ended_utc IS NULL "
+                               "AND station_id = ?", (self.station_id,)).fetchall():
+                if r["id"] in keep_open:
+                    continue
+                n, passed, depth, faults, last = self._totals(c, r["id"])
+                note = (f"{INTERRUPTED} the kiosk stopped before the result screen; totals from "
+                        f"its {n} stored rep{'s' if n != 1 else ''}")
+                notes = f"{note}\n{r['notes']}" if r["notes"] else note
+                c.execute("UPDATE sessions SET ended_utc = ?, reps = ?, passed = ?, hinge_depth_in = ?, "
+                          "faults = ?, notes = ? WHERE id = ?",
+                          (last or r["started_utc"], n, passed, depth, faults, notes, r["id"]))
+                closed.append(r["id"])
+        return [self.session(sid) for sid in closed]
 
     def save_silhouette(self, session_id: str, rep_id: str | None, png: bytes, *,
                         width_px: int, height_px: int, mm_per_px: float) -> None:
-        """Keep `png` (silhouette.encode) as the session's best-rep silhouette, replacing any."""
-        if len(png) > 65536:
-            raise StoreError(f"silhouette of {len(png)} bytes is over the 64 KiB bound")
+        """Keep `png` as the session's best-rep silhouette, replacing any (the kiosk's come
+        with their rep: save_rep(..., silhouette=))."""
+        if len(png) > MAX_SILHOUETTE_BYTES:
+            raise WriteRefusedError(f"silhouette of {len(png)} bytes is over the 64 KiB bound")
         with self.transaction() as c:
             c.execute("INSERT OR REPLACE INTO silhouettes VALUES (?, ?, 'png', ?, ?, ?, ?, ?)",
                       (session_id, rep_id, width_px, height_px, mm_per_px, png, now_utc()))
@@ -205,12 +285,13 @@ class ResultsStore:
         """Record a coach's verdict on a rep (who, why; when and where added here)."""
         if not coach.strip() or not reason.strip():
             raise StoreError("an override needs the coach's name and a reason")
-        oid = new_id()
+        rec = {"id": new_id(), "rep_id": rep_id, "passed": int(passed), "faults": json.dumps(list(faults)),
+               "coach": coach.strip(), "reason": reason.strip(), "station_id": self.station_id,
+               "created_utc": now_utc()}
+        _valid("rep_overrides", rec)
         with self.transaction() as c:
-            c.execute("INSERT INTO rep_overrides VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      (oid, rep_id, int(passed), json.dumps(list(faults)), coach.strip(),
-                       reason.strip(), self.station_id, now_utc()))
-        return oid
+            c.execute("INSERT INTO rep_overrides VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tuple(rec.values()))
+        return str(rec["id"])
 
     def delete_athlete(self, athlete_id: str) -> Deleted:
         """Remove an athlete and every session, rep, silhouette and override of theirs, then
@@ -226,64 +307,3 @@ class ResultsStore:
         with contextlib.suppress(sqlite3.Error):
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return Deleted(athlete=athlete, sessions=n_sessions, reps=int(n_reps))
-
-    # --- reads --------------------------------------------------------------------------------
-
-    def athlete_name(self, athlete_id: str) -> str | None:
-        r = self.conn.execute("SELECT name FROM athletes WHERE id = ?", (athlete_id,)).fetchone()
-        return None if r is None else str(r[0])
-
-    def sessions(self, athlete_id: str | None = None, team: str | None = None,
-                 limit: int | None = None) -> list[SessionRow]:
-        """Newest first."""
-        where, args = [], []
-        if athlete_id is not None:
-            where.append("s.athlete_id = ?")
-            args.append(athlete_id)
-        if team is not None:
-            where.append("a.team = ?")
-            args.append(team)
-        sql = _SESSION_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY s.started_utc DESC, s.id" + (f" LIMIT {int(limit)}" if limit else "")
-        return [SessionRow.from_row(r) for r in self.conn.execute(sql, args)]
-
-    def session(self, id_or_prefix: str) -> SessionRow:
-        """A session by id or by a unique prefix of it (as `results list` shows)."""
-        prefix = id_or_prefix.strip().lower().replace("-", "")
-        if not prefix:
-            raise StoreError("empty session id")
-        rows = self.conn.execute(_SESSION_SELECT + " WHERE s.id >= ? AND s.id < ? LIMIT 2",
-                                 (prefix, prefix + "\x7f")).fetchall()
-        if not rows:
-            raise StoreError(f"no session {id_or_prefix!r}")
-        if len(rows) > 1:
-            raise StoreError(f"session id {id_or_prefix!r} is ambiguous: give more characters")
-        return SessionRow.from_row(rows[0])
-
-    def reps(self, session_id: str) -> list[RepRow]:
-        """A session's reps in order, each with the override in force (the latest), if any."""
-        overrides: dict[str, Override] = {}
-        for o in self.conn.execute(
-            "SELECT o.* FROM rep_overrides o JOIN reps r ON r.id = o.rep_id WHERE r.session_id = ? "
-            "ORDER BY o.created_utc, o.rowid", (session_id,)
-        ):
-            overrides[o["rep_id"]] = Override(o["id"], bool(o["passed"]), tuple(json.loads(o["faults"])),
-                                              o["coach"], o["reason"], o["station_id"], o["created_utc"])
-        rows = self.conn.execute("SELECT * FROM reps WHERE session_id = ? ORDER BY idx", (session_id,))
-        return [RepRow.from_row(r, overrides.get(r["id"])) for r in rows]
-
-    def rep(self, id_or_prefix: str) -> RepRow:
-        prefix = id_or_prefix.strip().lower()
-        rows = self.conn.execute("SELECT * FROM reps WHERE id >= ? AND id < ? LIMIT 2",
-                                 (prefix, prefix + "\x7f")).fetchall()
-        if len(rows) != 1 or not prefix:
-            raise StoreError(f"{'ambiguous' if len(rows) > 1 else 'no'} rep id {id_or_prefix!r}")
-        return RepRow.from_row(rows[0])
-
-    def silhouette(self, session_id: str) -> bytes | None:
-        r = self.conn.execute("SELECT data FROM silhouettes WHERE session_id = ?", (session_id,)).fetchone()
-        return None if r is None else bytes(r[0])
-
-    def integrity_check(self) -> str:
-        """'ok' or SQLite's first problem."""
-        return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])

@@ -189,12 +189,16 @@ def _push_batch(store: ResultsStore, cur: Any, entries: list[sqlite3.Row], db_id
 
 
 def sync_once(store: ResultsStore, dsn: str, *, batch: int = BATCH,
-              connect_timeout_s: float = 10.0) -> SyncReport:
+              connect_timeout_s: float = 10.0, check: bool = True) -> SyncReport:
     """Push everything queued to the server at `dsn` (creating its schema if missing).
     StoreError (one line, no password) when the server cannot be reached or refuses; what was
-    committed before the failure stays committed and dequeued, the rest stays queued."""
+    committed before the failure stays committed and dequeued, the rest stays queued.
+    check: first `PRAGMA integrity_check` the file (DamagedError: nothing is sent from a
+    damaged file); the worker checks once per opened file, not every 30 s."""
     import psycopg
 
+    if check:
+        store.check_integrity()
     t0 = time.monotonic()
     report = SyncReport(server=pg.redact(dsn))
     db_id = _meta(store, "db_id") or ""
@@ -226,7 +230,8 @@ def sync_once(store: ResultsStore, dsn: str, *, batch: int = BATCH,
                 after = seqs[-1]
                 report.batches += 1
         except psycopg.Error as err:
-            raise StoreError(f"sync to {pg.redact(dsn)} failed: {pg.pg_message(err)}") from err
+            line = f"sync to {pg.redact(dsn)} failed: {pg.pg_message(err)}"
+            raise StoreError(pg.scrub(line, dsn)) from None
     finally:
         with contextlib.suppress(Exception):
             conn.close()

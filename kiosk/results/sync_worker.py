@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.results.model import StoreError
+from kiosk.results.model import DamagedError, StoreError
+from kiosk.results.pg import scrub
 from kiosk.results.store import ResultsStore
 from kiosk.results.sync import BATCH, SyncReport, sync_once
 
@@ -164,11 +165,13 @@ class SyncWorker:
 
     def _attempt(self, store: ResultsStore | None) -> ResultsStore | None:
         try:
+            fresh = store is None
             if store is None:
                 store = ResultsStore.open(self.db_path, station_id=self.station_id, create=False)
-            report = sync_once(store, self.dsn, batch=self.batch, connect_timeout_s=self.connect_timeout_s)
+            report = sync_once(store, self.dsn, batch=self.batch, connect_timeout_s=self.connect_timeout_s,
+                               check=fresh)
         except Exception as err:  # never into the caller: a status line and a retry
-            msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+            msg = scrub(str(err).splitlines()[0] if str(err) else type(err).__name__, self.dsn)
             if msg.startswith("cannot reach "):
                 msg = msg.split(": ", 1)[-1]
             elif msg.startswith("sync to "):
@@ -182,7 +185,7 @@ class SyncWorker:
                 self._history.append(delay)
                 self._ok, self._last_error, self._offline = False, msg, offline
                 self._next = self._clock() + delay
-            if isinstance(err, sqlite3.Error) and store is not None:
+            if isinstance(err, sqlite3.Error | DamagedError) and store is not None:
                 with contextlib.suppress(Exception):
                     store.close()
                 store = None
