@@ -5,6 +5,8 @@ a non-zero exit code, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +39,8 @@ def _add_sim_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--script", default="session", help="simulator script (default: session)")
     g.add_argument("--athlete-height", type=float, default=1.78, metavar="M", help="stature, metres")
     g.add_argument("--build", default="average", choices=["slim", "average", "heavy"])
+    g.add_argument("--body", default="parametric", metavar="SPEC",
+                   help="parametric (--athlete-height, --build) or mpfb:<id>, e.g. mpfb:F07")
     g.add_argument("--camera", default="D435", choices=["D435", "D455"], help="camera model to simulate")
     g.add_argument("--distance", type=float, default=2.4, metavar="M", help="camera to station, metres")
     g.add_argument("--camera-height", type=float, default=1.0, metavar="M")
@@ -49,9 +53,11 @@ def _add_sim_args(p: argparse.ArgumentParser) -> None:
 
 
 def sim_config(args: argparse.Namespace) -> SimConfig:
+    from dataclasses import replace
+
     from kiosk.sources import sim_config_from_args
 
-    return sim_config_from_args(
+    cfg = sim_config_from_args(
         script=args.script,
         height_m=args.athlete_height,
         build=args.build,
@@ -63,6 +69,7 @@ def sim_config(args: argparse.Namespace) -> SimConfig:
         oblique_deg=args.oblique,
         seed=args.seed,
     )
+    return replace(cfg, body=args.body)
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -84,6 +91,67 @@ def cmd_record(args: argparse.Namespace) -> int:
     if res.truth_path is not None:
         print(f"ground truth: {res.truth_path}")
     return 0
+
+
+# Where each verb writes (argparse dest, a file or a folder, its parents made if missing):
+# checked before the verb runs, so a bad output path is one line now, not a traceback
+# after the work (a calibration, a benchmark) is done.
+OUTPUTS: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "record": (("out", "file", True),), "calibrate": (("out", "file", False),),
+    "analyze": (("json", "file", False),), "bench": (("out", "file", True),),
+    "demo": (("out", "folder", True),),
+}
+# What each verb reads (argparse dests; "live"/"sim" are not paths): a name over 255 bytes,
+# a link loop, a file on the way, or a device (/dev/zero reads forever) is refused first.
+INPUTS: dict[str, tuple[str, ...]] = {"analyze": ("recording", "calibration", "profile"),
+                                      "calibrate": ("source",)}
+NAME_MAX_BYTES = 255
+
+
+def check_input(text: str) -> None:
+    """CliError (one line) when `text` cannot be a file to read; a missing one is left to
+    the verb, which says what it expected there."""
+    if any(len(os.fsencode(part)) > NAME_MAX_BYTES for part in Path(text).parts):
+        raise CliError(f"{text[:80]}...: a name in this path is longer than {NAME_MAX_BYTES} bytes")
+    try:
+        st = os.stat(text)
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise CliError(f"{text}: {err.strerror}") from None
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):  # a ROS 2 recording is a folder
+        raise CliError(f"{text} is a device or special file, not a file to read")
+
+
+def check_output(text: str, kind: str, make_parents: bool) -> None:
+    """CliError (one line) unless a `kind` ("file"/"folder") can be written at `text`: no
+    name over 255 bytes, no file where a folder is needed, no link loop, no link, folder or
+    device where a file goes, and a writable folder to make it in."""
+    path = Path(text)
+    if any(len(os.fsencode(part)) > NAME_MAX_BYTES for part in path.parts):
+        raise CliError(f"{text[:80]}...: a name in this path is longer than {NAME_MAX_BYTES} bytes")
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as err:  # ENOTDIR: a file on the way; ELOOP: a link loop on the way
+        raise CliError(f"{text}: {err.strerror}") from None
+    if st is not None:
+        if kind == "folder" and not stat.S_ISDIR(st.st_mode):
+            raise CliError(f"{text} is a file, not a folder: give a folder")
+        if kind == "file" and not stat.S_ISREG(st.st_mode):
+            what = ("a symbolic link" if stat.S_ISLNK(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode)
+                    else "a device or special file")
+            raise CliError(f"{text} is {what}: give a file name")
+    folder = path if kind == "folder" and st is not None else path.parent
+    if not make_parents and not folder.is_dir():
+        raise CliError(f"folder {folder} does not exist; create it first")
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise CliError(f"{folder} is not a folder: {text} cannot be written there")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CliError(f"folder {folder} cannot be written to (read-only or no permission)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,10 +185,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        for dest in INPUTS.get(args.command, ()):
+            value = getattr(args, dest, None)
+            if isinstance(value, str | Path) and value not in ("live", "sim"):
+                check_input(str(value))
+        for dest, kind, make_parents in OUTPUTS.get(args.command, ()):
+            if isinstance(getattr(args, dest, None), str | Path):
+                check_output(str(getattr(args, dest)), kind, make_parents)
         rc: int = args.func(args)
         return rc
     except (CliError, SourceError, CalibrationError, ProfileError) as err:
         print(f"hinge-kiosk: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as err:  # a file the user named, refused by the system (one line, not a traceback)
+        where = f"{os.fsdecode(err.filename)[:200]}: " if err.filename is not None else ""
+        print(f"hinge-kiosk: error: {where}{err.strerror or err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("hinge-kiosk: interrupted", file=sys.stderr)

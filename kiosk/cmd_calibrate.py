@@ -61,7 +61,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise CliError(str(err)) from None
     problems = check(cal)
     out = Path(args.out) if args.out else default_calibration_path()
-    save(cal, out)
+    try:
+        save(cal, out)  # (cli.main checked --out before the work: this is a late failure, a full disk)
+    except OSError as err:
+        where = err.filename if err.filename is not None else out
+        raise CliError(f"cannot write the calibration: {where}: {err.strerror or err}") from None
     if args.json:
         print(json.dumps(calibration_summary_json(cal, problems)))
     else:

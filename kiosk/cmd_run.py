@@ -14,6 +14,8 @@ import argparse
 import getpass
 import logging
 import os
+import secrets
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,8 +71,6 @@ def load_settings(config: str | None) -> tuple[KioskConfig, Profile, str | None]
     except ConfigError as err:
         return KioskConfig(), Profile(), str(err)
     log.info("config: %s", path or "built-in defaults")
-    if not cfg.operator.pin_hash:
-        log.warning("operator PIN is the default: set [operator] pin_hash (hinge-kiosk run --hash-pin)")
     try:
         profile = load_profile(path_or_none(cfg.station.profile))
     except ProfileError as err:
@@ -79,28 +79,61 @@ def load_settings(config: str | None) -> tuple[KioskConfig, Profile, str | None]
     return cfg, profile, None
 
 
+def read_new_pin() -> str:
+    """The new PIN: asked twice on a terminal; without one (a script, the installer) the
+    first line of standard input (and, when there is a second line, it must match)."""
+    if sys.stdin.isatty():
+        pin = getpass.getpass("New operator PIN (3-8 digits): ")
+        if pin != getpass.getpass("Again: "):
+            raise ValueError("the two PINs differ")
+        return pin
+    lines = sys.stdin.read(4096).splitlines()
+    if not lines or not lines[0].strip():
+        raise ValueError("no PIN on standard input (pipe one in: echo 4711 | hinge-kiosk run --hash-pin)")
+    if len(lines) > 1 and lines[1].strip() != lines[0].strip():
+        raise ValueError("the two PINs differ")
+    return lines[0].strip()
+
+
 def cmd_hash_pin() -> int:
-    pin = getpass.getpass("New operator PIN (3-8 digits): ")
-    if pin != getpass.getpass("Again: "):
-        print("hinge-kiosk: error: the two PINs differ", file=sys.stderr)
-        return 2
     try:
-        print(f'[operator]\npin_hash = "{hash_pin(pin)}"')
-    except ValueError as err:
-        print(f"hinge-kiosk: error: {err}", file=sys.stderr)
+        print(f'[operator]\npin_hash = "{hash_pin(read_new_pin())}"')
+    except (ValueError, EOFError, OSError) as err:
+        print(f"hinge-kiosk: error: {err or 'no PIN given'}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("hinge-kiosk: interrupted, no PIN set", file=sys.stderr)
+        return 130
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.hash_pin:
         return cmd_hash_pin()
+    # The command line's own paths first: a bad one is one line and exit 2, before any log line.
+    # The same problems in kiosk.toml are a config problem: the kiosk's config-error screen.
+    cli_problem = (source_problem(args.source) if args.source else "") or (
+        screenshot_dir(args.screenshot_dir, "--screenshot-dir")[1] if args.screenshot_dir else "")
+    if cli_problem:
+        print(f"hinge-kiosk: error: {cli_problem}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg, profile, problem = load_settings(args.config)
+    if args.script:
+        try:
+            sim = type(cfg.sim).model_validate({**cfg.sim.model_dump(), "script": args.script})
+        except ValueError:
+            print(f"hinge-kiosk: error: --script {args.script!r} is not a simulator script "
+                  f"(see hinge-kiosk run --help)", file=sys.stderr)
+            return 2
+        cfg = cfg.model_copy(update={"sim": sim})
+    source = args.source or cfg.camera.source
+    cfg = with_operator_pin(cfg, source)
+    shots, why = screenshot_dir(args.screenshot_dir or cfg.screenshots.dir, "--screenshot-dir"
+                                if args.screenshot_dir else "[screenshots] dir")
+    problem = problem or why or source_problem(source) or None
     if problem:
         print(f"hinge-kiosk: config error: {problem}", file=sys.stderr)
-    if args.script:
-        cfg = cfg.model_copy(update={"sim": cfg.sim.model_copy(update={"script": args.script})})
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # stdout is for the kiosk's own lines
     import pygame
 
@@ -118,7 +151,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         display.close()
         return 2
     supervisor = SystemdSupervisor()
-    shots = Path(args.screenshot_dir) if args.screenshot_dir else path_or_none(cfg.screenshots.dir)
+    results.start()  # a damaged file shows now; the last run's unwritten and interrupted sessions
     parts = LoopParts(
         sources=KioskSources(cfg), profile=profile, cfg=cfg, display=display,
         audio=Audio(muted=cfg.audio.mute, volume=cfg.audio.volume), clock=MonotonicClock(),
@@ -126,9 +159,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         sync_status=sync.status if sync is not None else None,
     )
     log.info("display driver %s; sound: %s", display.driver, parts.audio.status)
-    loop = KioskLoop(parts, args.source or cfg.camera.source)
+    loop = KioskLoop(parts, source)  # with a config problem it shows that and opens nothing
     if sync is not None:
         sync.start()
+    # systemd stops the kiosk with SIGTERM: end the loop through its `finally` (the results
+    # writer closes the session in progress and keeps what is unwritten) instead of dying.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         rc = loop.run(args.frames, args.sessions)
     finally:
@@ -143,6 +179,59 @@ def cmd_run(args: argparse.Namespace) -> int:
         line = f"results: {results.saved_sessions} session(s) saved"
         print(f"\n{line}; NOT saved: {results.problem}" if results.problem else f"\n{line}")
     return rc
+
+
+def with_operator_pin(cfg: KioskConfig, source: str) -> KioskConfig:
+    """A live kiosk never opens its menu with a published PIN: without `[operator] pin_hash`
+    (install.sh sets one) it gets a random PIN for this run, written once to its log (the
+    journal). Simulated athletes and recordings (development) keep the built-in one."""
+    if cfg.operator.pin_hash:
+        return cfg
+    if source != "live":
+        log.warning("operator PIN: the development default ([operator] pin_hash not set)")
+        return cfg
+    pin = f"{secrets.randbelow(1_000_000):06d}"
+    log.warning("no [operator] pin_hash set: the operator PIN for this run is %s (set one with "
+                "hinge-kiosk run --hash-pin, or run hardware/pi/install.sh again)", pin)
+    return cfg.model_copy(update={"operator": cfg.operator.model_copy(update={"pin_hash": hash_pin(pin)})})
+
+
+class _Stopped(SystemExit):
+    """SIGTERM: the loop ends through its `finally` blocks."""
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the shutdown itself is not cut short
+    raise _Stopped(0)
+
+
+def source_problem(source: str) -> str:
+    """"" for live, sim or a recording path that can be read; else the one line why not
+    (a name over 255 bytes, a link loop, a file on the way, a device)."""
+    if source in ("live", "sim"):
+        return ""
+    from kiosk.cli import CliError, check_input
+
+    try:
+        check_input(source)
+    except CliError as err:
+        return f"camera source {err}"
+    return ""
+
+
+def screenshot_dir(text: str, where: str) -> tuple[Path | None, str]:
+    """The screenshot folder (`where`: which setting named it), made now: (the folder, "")
+    or (None, one line saying why it cannot be used); ("" : none)."""
+    if not text:
+        return None, ""
+    folder = Path(text)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(13, "not writable")
+    except OSError as err:
+        return None, f"{where} {text[:80]!r} cannot be used: {err.strerror or err}"
+    return folder, ""
 
 
 def results_writer(args: argparse.Namespace,

@@ -14,10 +14,13 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+
+from kiosk.app.operator import verify_pin
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((REPO / "hardware").rglob("*.sh"))
@@ -142,8 +145,11 @@ def scratch(tmp_path: Path) -> dict[str, Path]:
     (root / "etc/os-release").write_text('PRETTY_NAME="Raspbian bookworm"\nVERSION_CODENAME=bookworm\n')
     (root / "boot/firmware/cmdline.txt").write_text("console=tty1 root=PARTUUID=1234-02 rootwait\n")
     (root / "sys/fs/cgroup/cgroup.controllers").write_text("cpuset cpu io pids\n")  # no memory
-    # A venv that "has" pyrealsense2: the librealsense build is skipped.
+    # A venv that "has" pyrealsense2: the librealsense build is skipped. Its hinge-kiosk is
+    # this checkout's (the installer hashes the operator PIN with it).
     _write_exe(root / "opt/hinge-kiosk/venv/bin/python", STUB)
+    _write_exe(root / "opt/hinge-kiosk/venv/bin/hinge-kiosk",
+               f'#!/bin/sh\nexec "{sys.executable}" -m kiosk.cli "$@"\n')
     bin_dir = tmp_path / "bin"
     for name, text in STUBS.items():
         _write_exe(bin_dir / name, text)
@@ -157,8 +163,11 @@ def run_install(s: dict[str, Path]) -> subprocess.CompletedProcess[str]:
         "STUB_LOG": str(s["log"]),
         "STUB_ACTIVE": str(s["active"]),
         "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": str(REPO),
     }
-    res = subprocess.run(["bash", str(INSTALL_SH)], capture_output=True, text=True, env=env, timeout=60)
+    # No terminal: the installer picks a random operator PIN and shows it once.
+    res = subprocess.run(["bash", str(INSTALL_SH)], capture_output=True, text=True, env=env, timeout=60,
+                         stdin=subprocess.DEVNULL)
     assert res.returncode == 0, res.stdout + res.stderr
     return res
 
@@ -188,7 +197,10 @@ def test_install_first_run(scratch: dict[str, Path]) -> None:
     unit = REPO / "systemd/hinge-kiosk.service"
     assert (root / "etc/systemd/system/hinge-kiosk.service").read_text() == unit.read_text()
     cfg = root / "etc/hinge-kiosk/kiosk.toml"
-    assert cfg.read_text() == TOML_EXAMPLE.read_text()
+    pin = shown_pin(res.stdout)
+    pin_hash = tomllib.loads(cfg.read_text())["operator"]["pin_hash"]
+    assert verify_pin(pin, pin_hash) and pin not in cfg.read_text()
+    assert cfg.read_text() == TOML_EXAMPLE.read_text().replace('pin_hash = ""', f'pin_hash = "{pin_hash}"')
     assert stat.S_IMODE(cfg.stat().st_mode) == 0o640
     assert (root / "opt/hinge-kiosk/docs/install-pi.md").is_file()
     assert (root / "var/lib/hinge-kiosk").is_dir()
@@ -217,10 +229,54 @@ def test_install_second_run_keeps_config_and_restarts(scratch: dict[str, Path]) 
 
     assert 'units = "cm"' in cfg.read_text()
     assert "kept the existing" in res.stdout
+    assert "operator PIN already set" in res.stdout and "operator PIN:" not in res.stdout  # shown once
     assert (root / "etc/hinge-kiosk/kiosk.toml.example").read_text() == TOML_EXAMPLE.read_text()
     assert (root / "boot/firmware/cmdline.txt").read_text() == cmdline_before  # not appended twice
     assert sum(c.startswith("useradd") for c in log) == 1  # only the marker line above
     assert "systemctl restart hinge-kiosk.service" in log  # an update runs the new code
+
+
+def shown_pin(stdout: str) -> str:
+    (line,) = [ln for ln in stdout.splitlines() if ln.startswith("operator PIN: ")]
+    pin = line.split()[2]
+    assert pin.isdigit() and len(pin) == 6, line
+    return pin
+
+
+def test_install_gives_an_older_config_without_a_pin_a_random_one(scratch: dict[str, Path]) -> None:
+    root = scratch["root"]
+    cfg = root / "etc/hinge-kiosk/kiosk.toml"
+    cfg.parent.mkdir(parents=True)
+    pins = set()
+    for _ in range(2):
+        cfg.write_text('[display]\nunits = "cm"\n\n[operator]\npin_hash = ""\n')  # as older installs left it
+        res = run_install(scratch)
+        pin = shown_pin(res.stdout)
+        assert verify_pin(pin, tomllib.loads(cfg.read_text())["operator"]["pin_hash"])
+        assert 'units = "cm"' in cfg.read_text()
+        pins.add(pin)
+    assert len(pins) == 2  # random, not a constant
+
+
+def test_install_asks_for_the_pin_on_a_terminal(scratch: dict[str, Path]) -> None:
+    exe = shutil.which("script")
+    if exe is None:
+        pytest.skip("util-linux `script` (a pseudo-terminal) not installed")
+    env = {
+        "PATH": f"{scratch['bin']}:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HINGE_KIOSK_ROOT": str(scratch["root"]), "STUB_LOG": str(scratch["log"]),
+        "STUB_ACTIVE": str(scratch["active"]), "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": str(REPO),
+    }
+    # Typed: a mismatch, then a PIN that is not digits, then 4711 twice.
+    typed = "4711\n4712\nabc\nabc\n4711\n4711\n"
+    res = subprocess.run([exe, "-qec", f"bash {INSTALL_SH}", "/dev/null"], input=typed, capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "the two PINs differ" in res.stdout and "a PIN is 3-8 digits" in res.stdout
+    assert "operator PIN set" in res.stdout and "operator PIN: " not in res.stdout
+    cfg = tomllib.loads((scratch["root"] / "etc/hinge-kiosk/kiosk.toml").read_text())
+    assert verify_pin("4711", cfg["operator"]["pin_hash"])
 
 
 def test_install_with_memory_cgroup_on_needs_no_reboot(scratch: dict[str, Path]) -> None:

@@ -192,3 +192,41 @@ def test_a_running_kiosk_of_the_station_keeps_its_session_open(tmp_path: Path) -
     w.close()
     with ResultsStore.open(db, create=False) as s:
         assert [(r.status, r.reps) for r in s.sessions()] == [("interrupted", 3)]
+
+
+def test_sigterm_mid_session_closes_it_as_interrupted_with_its_reps(tmp_path: Path) -> None:
+    """systemd stops the kiosk with SIGTERM: the real `hinge-kiosk run` (simulated athlete,
+    paced like a camera) is stopped once its first rep is on disk; the session is closed as
+    interrupted with that rep (before: the loop ended, SDL turns SIGTERM into a quit, but the
+    session was left "unfinished", 0 reps)."""
+    import sqlite3
+    import time
+
+    db = tmp_path / "results.sqlite3"
+    env = {**ENV, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--source", "sim", "--script",
+                             "wall_pass", "--db", str(db)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        reps = 0
+        while reps == 0 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+            if db.exists():
+                c = sqlite3.connect(db)
+                try:
+                    reps = c.execute("SELECT count(*) FROM reps").fetchone()[0]
+                except sqlite3.Error:
+                    reps = 0
+                finally:
+                    c.close()
+        assert reps > 0, "no rep within 60 s"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in err, err[-2000:]
+    with ResultsStore.open(db, create=False) as s:
+        (row,) = s.sessions()
+        assert row.status == "interrupted" and row.reps == len(s.reps(row.id)) >= 1, row

@@ -10,9 +10,11 @@
 #
 # What it does, in order:
 #   1. runtime packages (apt)            5. udev rule for the camera (group, no autosuspend)
-#   2. service user hinge-kiosk + groups 6. /etc/hinge-kiosk/kiosk.toml from the example
-#   3. librealsense + pyrealsense2       7. memory cgroup on (for the unit's MemoryMax=)
-#   4. the kiosk into the venv           8. systemd unit, getty@tty1 off, next steps
+#   2. service user hinge-kiosk + groups 6. /etc/hinge-kiosk/kiosk.toml from the example, and
+#   3. librealsense + pyrealsense2          the operator PIN when it has none (asked on a
+#   4. the kiosk into the venv              terminal, else random and shown once)
+#                                        7. memory cgroup on (for the unit's MemoryMax=)
+#                                        8. systemd unit, getty@tty1 off, next steps
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -106,6 +108,40 @@ if [ -e "$ETC_DIR/kiosk.toml" ]; then
 else
   install -m 0640 -g "$SVC_USER" "$REPO_DIR/hardware/pi/kiosk.toml.example" "$ETC_DIR/kiosk.toml"
   echo "wrote $ETC_DIR/kiosk.toml"
+fi
+# The operator PIN: never a published default. Set once, when kiosk.toml has none (a fresh
+# install, or an older one): asked on a terminal, else (or when left empty) a random one,
+# shown here once. Only its salted hash goes into the file (hinge-kiosk run --hash-pin).
+if grep -Eq '^[[:space:]]*pin_hash[[:space:]]*=[[:space:]]*""' "$ETC_DIR/kiosk.toml"; then
+  pin=""
+  if [ -t 0 ]; then
+    while :; do
+      read -r -s -p "Operator PIN for the kiosk's menu (3-8 digits; Enter: a random one): " pin; echo
+      [ -z "$pin" ] && break
+      read -r -s -p "Again: " again; echo
+      if [ "$pin" != "$again" ]; then echo "the two PINs differ; again" >&2; continue; fi
+      [[ "$pin" =~ ^[0-9]{3,8}$ ]] && break
+      echo "a PIN is 3-8 digits; again" >&2
+    done
+  fi
+  shown=""
+  if [ -z "$pin" ]; then
+    pin=$(printf '%06d' $(( $(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % 1000000 )))
+    shown=1
+  fi
+  hash=$(printf '%s\n' "$pin" | "$VENV/bin/hinge-kiosk" run --hash-pin \
+    | sed -n 's/^pin_hash = "\(.*\)"$/\1/p') || hash=""
+  [ -n "$hash" ] || { echo "could not hash the operator PIN" >&2; exit 1; }
+  sed -i "s|^\([[:space:]]*pin_hash[[:space:]]*=[[:space:]]*\)\"\"|\1\"$hash\"|" "$ETC_DIR/kiosk.toml"
+  if [ -n "$shown" ]; then
+    echo "operator PIN: $pin  (shown only now: write it down; change it with"
+    echo "  hinge-kiosk run --hash-pin and pin_hash in $ETC_DIR/kiosk.toml)"
+  else
+    echo "operator PIN set"
+  fi
+  unset pin again hash
+else
+  echo "operator PIN already set in $ETC_DIR/kiosk.toml"
 fi
 
 say "7/8 memory cgroup (for MemoryMax= in the unit)"

@@ -6,7 +6,9 @@ the Pi installer writes); this module is the authority on names, bounds and defa
 bad file raises ConfigError whose text is one line naming the key, the value and what is
 allowed; the kiosk shows it on a "config error" screen instead of crashing. Empty strings
 mean "the default" (serial: the first camera; calibration: the state directory's
-calibration.json; profile: the built-in one; pin_hash: the default PIN 2580).
+calibration.json; profile: the built-in one; pin_hash: a random PIN per run for a live
+camera, written to the log, and a development default for the simulator and recordings;
+hardware/pi/install.sh sets one).
 
     [camera]   source = "live" | "sim" | a .db3/.bag path; serial; width, height, fps
     [station]  calibration, profile, data_dir; facing = left|right|auto;
@@ -20,6 +22,8 @@ calibration.json; profile: the built-in one; pin_hash: the default PIN 2580).
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Literal
 
@@ -28,8 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from calibration.describe import parse_toml_model
 from kiosk.app.flow import FlowConfig
 from kiosk.app.operator import DEFAULT_PIN_HASH, parse_pin_hash
+from kiosk.results.pg import secrets
 
 DEFAULT_CONFIG_PATH = Path("/etc/hinge-kiosk/kiosk.toml")
+MAX_CONFIG_BYTES = 256 * 1024  # the example is 3 KiB
 # hardware/live.py's RESOLUTIONS, repeated so that reading the config needs no pyrealsense2.
 RESOLUTIONS: tuple[tuple[int, int], ...] = ((848, 480), (640, 480), (424, 240))
 
@@ -109,6 +115,15 @@ class SimSection(_Section):
     dowel_reps: int | None = Field(default=None, ge=0, le=10)
     loop: bool = True  # start the script again when it ends (a demo kiosk)
 
+    @field_validator("script")
+    @classmethod
+    def _known_script(cls, v: str) -> str:
+        from hardware.sim.scripts import PLANS  # the simulator's script names (no Open3D)
+
+        if v not in PLANS:
+            raise ValueError(f"is not a simulator script (scripts: {', '.join(PLANS)})")
+        return v
+
 
 class ResultsSection(_Section):
     """Where results go besides this kiosk's SQLite file (docs/results.md)."""
@@ -119,15 +134,22 @@ class ResultsSection(_Section):
     sync_interval_s: float = Field(default=30.0, ge=5.0, le=3600.0)
     station_id: str = Field(default="", max_length=64)  # empty: $HINGE_KIOSK_STATION or the host name
 
+    @field_validator("sync_to", mode="before")
+    @classmethod
+    def _no_password(cls, v: object) -> object:
+        # Before the length and scheme checks, whose messages would show the value. A password
+        # anywhere (user:pw@, ?password=, password=...) is refused; the message starts with the
+        # section so the one-line error does not echo it.
+        if isinstance(v, str) and secrets(v):
+            raise ValueError("results.sync_to has a password in it: remove it and put it in the "
+                             "service user's ~/.pgpass")
+        return v
+
     @field_validator("sync_to")
     @classmethod
     def _postgres(cls, v: str) -> str:
         if v and not v.startswith(("postgresql://", "postgres://")):
             raise ValueError("must start with postgresql:// (or be empty: no sync)")
-        if v and ":" in v.split("://", 1)[1].split("@", 1)[0] and "@" in v:
-            # Worded to start with the section so the one-line error does not echo the value.
-            raise ValueError("results.sync_to has a password in it: remove it and put it in the "
-                             "service user's ~/.pgpass")
         return v
 
 
@@ -155,11 +177,23 @@ def load_config(path: Path | None) -> tuple[KioskConfig, Path | None]:
             return KioskConfig(), None
         path = DEFAULT_CONFIG_PATH
     try:
-        text = path.read_text(encoding="utf-8")
+        # O_NONBLOCK: a FIFO must not hang the open; /dev/zero must not be read forever.
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC), "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ConfigError(f"config file {path} is not a regular file")
+            data = f.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config file {path} is over {MAX_CONFIG_BYTES // 1024} KiB: not a kiosk.toml")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file {path} not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"config file {path} cannot be read ({type(err).__name__})") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder, not a file") from None
+    except OSError as err:
+        why = err.strerror or type(err).__name__
+        raise ConfigError(f"config file {path} cannot be read ({why})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
     return parse_config(text, str(path)), path
 
 

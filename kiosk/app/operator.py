@@ -54,8 +54,9 @@ def verify_pin(pin: str, pin_hash: str) -> bool:
     return hmac.compare_digest(got, digest)
 
 
-# The built-in default PIN is 2580 (the keypad's middle column); change it in kiosk.toml.
-# = hash_pin("2580", salt=b"kiosk-default!\0\0"), precomputed: hashing costs ~0.1 s at import.
+# The development default, for the simulated athlete and recordings only: a live kiosk
+# without `[operator] pin_hash` gets a random PIN per run (cmd_run.with_operator_pin), and
+# hardware/pi/install.sh sets one. Precomputed with a fixed salt: hashing costs ~0.1 s.
 DEFAULT_PIN_HASH = (
     "pbkdf2_sha256$100000$6b696f736b2d64656661756c74210000$"
     "004495051dcf05221210a4fb1637a5f1e35c16618bc7e82781c8e8a70d49164a"

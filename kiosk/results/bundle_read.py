@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -80,6 +82,8 @@ class BundleReader:
         self.path = path
         self.name = str(path)
         try:
+            if not stat.S_ISREG(os.stat(path).st_mode):  # a device (/dev/zero) or a folder
+                raise BundleError(f"{self.name} is not a file: not a results bundle")
             self.zip = zipfile.ZipFile(path)
         except FileNotFoundError as err:
             raise BundleError(f"no bundle at {self.name}") from err

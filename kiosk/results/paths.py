@@ -73,6 +73,22 @@ def refuse_link(path: Path) -> None:
             raise _link_error(path)
 
 
+def check_output_file(path: Path) -> None:
+    """OSError naming `path` unless it is missing or a regular file: a command never writes
+    through a symbolic link, nor replaces a folder, a device or a pipe with its output."""
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if stat.S_ISLNK(st.st_mode):
+        raise _link_error(path)
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder: give a file name", str(path))
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(errno.EINVAL, "is a device or special file, not a regular file: give a file name",
+                      str(path))
+
+
 def ensure_private_dir(path: Path) -> None:
     """Create `path` and missing parents as 0700 (whatever the umask); leave existing ones.
     The mode is set on the directory just made, opened without following a link (a link
@@ -143,12 +159,10 @@ def write_private(path: Path, data: bytes) -> None:
     """Atomically replace `path` with `data`: a new 0600 temporary with a random name beside
     it (O_CREAT|O_EXCL|O_NOFOLLOW: a file or link planted under that name is never opened),
     fsync, rename over `path`, fsync the directory. A reader sees the old file or the whole
-    new one. A `path` that is a symbolic link is refused (never written through, never
-    replaced); `path` naming a directory is refused by the rename."""
+    new one. Only a regular file is ever replaced: a symbolic link, a folder or a device
+    (/dev/full, as root) at `path` is refused (check_output_file)."""
     path = Path(path)
-    refuse_link(path)
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a directory: give a file name", str(path))
+    check_output_file(path)
     for _ in range(8):
         tmp = path.with_name(f".{path.name[:200]}.{secrets.token_hex(8)}.tmp")
         try:

@@ -88,7 +88,7 @@ class ResultsStore(StoreReads):
         Raises StoreError with a one-line reason for a missing/unusable/foreign file."""
         path = Path(path)
         try:
-            paths.refuse_link(path)
+            paths.check_output_file(path)  # a link, a folder or a device is not a database
             if create:
                 paths.ensure_private_dir(path.parent)
                 paths.ensure_private_file(path)
