@@ -205,11 +205,13 @@ def test_a_row_written_during_a_sync_is_not_lost(tmp_path: Path, dsn: str,
     real = sync._push_batch
     calls: list[int] = []
 
-    def push_then_write(store: ResultsStore, cur: Any, entries: Any, db_id: str, rep_: Any) -> None:
-        real(store, cur, entries, db_id, rep_)
+    def push_then_write(store: ResultsStore, cur: Any, entries: Any, db_id: str,
+                        rep_: Any) -> set[tuple[str, str]]:
+        held = real(store, cur, entries, db_id, rep_)
         if not calls:
             other.save_session(sid)  # the session row changes after it was read for this batch
         calls.append(1)
+        return held
 
     monkeypatch.setattr(sync, "_push_batch", push_then_write)
     r = sync_once(a, dsn, batch=1)
@@ -449,3 +451,26 @@ def test_bad_bundles_are_refused_in_one_line_and_import_nothing(
         assert counts(c) == before, name
     assert main(["results", "bundle-import", str(tmp_path / "none.hkb"), "--db", str(c.path)]) == 2
     assert "no bundle at" in capsys.readouterr().err
+
+
+def test_an_altered_row_is_held_back_and_does_not_stop_the_others(tmp_path: Path, dsn: str) -> None:
+    """A session row altered behind the kiosk's back (text where a number belongs, as a
+    crafted bundle once brought in): the server would refuse its batch on every run and no
+    result would ever leave. It is held back with its reps and named; the rest is synced;
+    once it is repaired it goes too."""
+    a = station(tmp_path, "A")
+    bad = screen(a, "A1", 3)
+    good = [screen(a, "A2", 2), screen(a, None, 1)]
+    with a.transaction() as c:
+        c.execute("UPDATE sessions SET hinge_depth_in = '=HYPERLINK(\"http://evil\")' WHERE id = ?", (bad,))
+    for _ in range(2):
+        r = sync_once(a, dsn)
+        assert len(r.held_back) == 1 + 3 + 1  # the session, its reps, its silhouette
+        assert r.held_back[0].startswith(f"sessions {bad[:8]}: hinge_depth_in") and "held back" in r.line()
+    got = server_ids(dsn)
+    assert set(got["sessions"]) == set(good) and len(got["reps"]) == 3
+    with a.transaction() as c:
+        c.execute("UPDATE sessions SET hinge_depth_in = 6 WHERE id = ?", (bad,))
+    r = sync_once(a, dsn)
+    assert not r.held_back and sync.pending(a) == 0
+    assert set(server_ids(dsn)["sessions"]) == {bad, *good}

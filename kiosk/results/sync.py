@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.results import pg, pg_schema
+from kiosk.results import rows as rows_model
 from kiosk.results.model import StoreError, now_utc
 from kiosk.results.store import ResultsStore
 
@@ -54,6 +55,7 @@ class SyncReport:
     requeued_all: bool = False
     pending: int = 0  # queue entries left (written during the sync): the next sync sends them
     seconds: float = 0.0
+    held_back: list[str] = field(default_factory=list)  # "table key: why": invalid rows kept queued
 
     @property
     def rows(self) -> int:
@@ -66,8 +68,10 @@ class SyncReport:
         if self.tombstones:
             parts.append(f"{self.tombstones} deleted athletes")
         what = ", ".join(parts) if parts else "nothing new"
+        held = (f"; {len(self.held_back)} row(s) held back as invalid, first: {self.held_back[0]}"
+                if self.held_back else "")
         return (f"synced to {self.server}: {what} in {self.seconds:.1f} s"
-                + (f" ({self.pending} written meanwhile, next time)" if self.pending else ""))
+                + (f" ({self.pending} written meanwhile, next time)" if self.pending else "") + held)
 
 
 def pending(store: ResultsStore) -> int:
@@ -153,9 +157,35 @@ _UPSERT = {
 _KEYS = {"athletes": "id", "sessions": "id", "reps": "id", "silhouettes": "session_id", "rep_overrides": "id"}
 
 
+def _hold_back(rows: dict[str, dict[str, sqlite3.Row]]) -> list[tuple[str, str, str]]:
+    """Take out of `rows` (and return as (table, key, why)) every row that does not fit
+    rows.py's models, and the children of such a row: a row altered behind the kiosk's back
+    would fail the server's batch on every run and hold up every row queued behind it. Held
+    rows stay queued and are named in the report."""
+    held: list[tuple[str, str, str]] = []
+    for table in _ORDER:
+        for key, r in list(rows[table].items()):
+            rec = {k: r[k] for k in r.keys() if k != "data"}  # noqa: SIM118 - sqlite3.Row
+            try:
+                rows_model.parse_row(table, rec)
+            except rows_model.RowError as err:
+                held.append((table, key, str(err)))
+                del rows[table][key]
+    gone = {k for _, k, _ in held}
+    for table, parent in (("reps", "session_id"), ("silhouettes", "session_id"), ("silhouettes", "rep_id"),
+                          ("rep_overrides", "rep_id")):
+        for key, r in list(rows[table].items()):
+            if r[parent] in gone:
+                held.append((table, key, f"its {parent[:-3]} is held back"))
+                gone.add(key)
+                del rows[table][key]
+    return held
+
+
 def _push_batch(store: ResultsStore, cur: Any, entries: list[sqlite3.Row], db_id: str,
-                report: SyncReport) -> None:
-    """Send one batch of queue entries inside the caller's PostgreSQL transaction."""
+                report: SyncReport) -> set[tuple[str, str]]:
+    """Send one batch of queue entries inside the caller's PostgreSQL transaction; returns
+    the (table, key) held back (not sent: they stay queued)."""
     conn = store.conn
     queued: dict[str, list[sqlite3.Row]] = collections.defaultdict(list)
     for e in entries:
@@ -168,6 +198,8 @@ def _push_batch(store: ResultsStore, cur: Any, entries: list[sqlite3.Row], db_id
     rows["sessions"].update(_fetch(conn, "sessions", "id",
                                    [r["session_id"] for r in rows["reps"].values()]
                                    + list(rows["silhouettes"])))
+    held = _hold_back(rows)
+    report.held_back += [f"{t} {k[:8]}: {why}" for t, k, why in held]
     now, st = now_utc(), store.station_id
     # Deletions first: a tombstone, then sessions deleted here (by id).
     for e in queued.get("athletes", []):
@@ -186,6 +218,7 @@ def _push_batch(store: ResultsStore, cur: Any, entries: list[sqlite3.Row], db_id
         if params:
             cur.executemany(_UPSERT[table], params)
             report.sent[table] += len(params)
+    return {(t, k) for t, k, _ in held}
 
 
 def sync_once(store: ResultsStore, dsn: str, *, batch: int = BATCH,
@@ -221,13 +254,13 @@ def sync_once(store: ResultsStore, dsn: str, *, batch: int = BATCH,
                 if not entries:
                     break
                 with conn.transaction(), conn.cursor() as cur:
-                    _push_batch(store, cur, entries, db_id, report)
+                    held = _push_batch(store, cur, entries, db_id, report)
                 # The server has committed: forget exactly these entries (a row re-written
-                # meanwhile has a new seq and stays queued).
-                seqs = [e["seq"] for e in entries]
+                # meanwhile has a new seq and stays queued), except those held back.
+                seqs = [e["seq"] for e in entries if (e["tbl"], e["key"]) not in held]
                 with store.transaction() as c:
                     c.executemany("DELETE FROM sync_outbox WHERE seq = ?", [(s,) for s in seqs])
-                after = seqs[-1]
+                after = entries[-1]["seq"]
                 report.batches += 1
         except psycopg.Error as err:
             line = f"sync to {pg.redact(dsn)} failed: {pg.pg_message(err)}"

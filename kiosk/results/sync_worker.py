@@ -135,7 +135,9 @@ class SyncWorker:
         if s.last_success_s is not None:
             ago = f"synced {max(0, round(now - s.last_success_s))} s ago"
             waiting = s.last_report.pending if s.last_report else 0
-            return ago + (f", {waiting} waiting" if waiting else "")
+            held = len(s.last_report.held_back) if s.last_report else 0
+            return (ago + (f", {waiting} waiting" if waiting else "")
+                    + (f", {held} invalid row(s) held back (see `results sync`)" if held else ""))
         return "sync starting" if s.running else "sync stopped"
 
     # --- the thread ----------------------------------------------------------------------------
