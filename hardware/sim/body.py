@@ -3,10 +3,11 @@
 World frame (docs/measurement.md): origin on the floor, +y up, +x the athlete's forward,
 +z the athlete's right; metres, angles in degrees at this API.
 
-This module is the simulator's body API:
+This module is the simulator's body API. Every function takes a body: the parametric
+`Athlete` or any hardware.sim.bodies.SimBody (e.g. an MPFB person):
 - `Athlete` (stature, build, stance) and `Pose` (joint angles) - see anthropometry/skeleton;
-- `body_mesh(athlete, pose)`: world vertices and triangles for raycasting;
-- `body_landmarks(athlete, pose)`: exact landmarks and centre of mass;
+- `body_mesh(body, pose)`: world vertices and triangles for raycasting;
+- `body_landmarks(body, pose)`: exact landmarks and centre of mass;
 - `balanced_pose(...)`: a posture whose centre of mass stays over the mid-foot (hips go
   back as the trunk tips forward), solved for the shank tilt;
 - `pose_reaching(...)`: the balanced hinge whose buttocks' rearmost point is at a given x,
@@ -18,13 +19,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from hardware.sim.anthropometry import BUILDS, Athlete, dims
-from hardware.sim.landmarks import BodyLandmarks, body_landmarks, body_mesh, buttocks_x
-from hardware.sim.skeleton import Pose, foot_geometry, solve_skeleton
+import numpy as np
+import numpy.typing as npt
+
+from hardware.sim.anthropometry import BUILDS, Athlete
+from hardware.sim.bodies import BodyLike, SimBody, as_body
+from hardware.sim.landmarks import BodyLandmarks
+from hardware.sim.skeleton import Pose
 
 __all__ = [
     "BUILDS", "CLEAN_COM_OVER_FOOT", "STANDING_COM_OVER_FOOT", "STANDING_KNEE_DEG", "Athlete",
-    "BodyLandmarks", "Pose", "balanced_pose", "body_landmarks", "body_mesh", "buttocks_x", "com_over_foot",
+    "BodyLandmarks", "BodyLike", "Pose", "SimBody", "balanced_pose", "body_landmarks", "body_mesh",
+    "buttocks_x", "com_over_foot",
     "foot_length_m", "pose_reaching", "standing_pose",
 ]
 
@@ -34,15 +40,31 @@ STANDING_KNEE_DEG = 3.0
 _SHANK_RANGE_DEG = (-30.0, 50.0)
 
 
-def foot_length_m(athlete: Athlete) -> float:
+def foot_length_m(athlete: BodyLike) -> float:
     """Heel-to-toe extent of the meshed foot (metres)."""
-    return foot_geometry(athlete)[1]
+    return as_body(athlete).foot_length_m()
 
 
-def com_over_foot(athlete: Athlete, pose: Pose) -> float:
+def com_over_foot(athlete: BodyLike, pose: Pose) -> float:
     """Centre of mass x between heel (0) and toe (1), feet flat at pose.heel_x_m."""
-    com_x = float(solve_skeleton(athlete, pose).com[0])
-    return (com_x - pose.heel_x_m) / foot_length_m(athlete)
+    body = as_body(athlete)
+    com_x = float(body.com(pose)[0])
+    return (com_x - pose.heel_x_m) / body.foot_length_m()
+
+
+def body_mesh(athlete: BodyLike, pose: Pose) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
+    """The body's rendered surface in `pose` (SimBody.mesh), world frame, read-only arrays."""
+    return as_body(athlete).mesh(pose)
+
+
+def body_landmarks(athlete: BodyLike, pose: Pose) -> BodyLandmarks:
+    """Exact landmarks of docs/measurement.md in `pose` (SimBody.landmarks)."""
+    return as_body(athlete).landmarks(pose)
+
+
+def buttocks_x(athlete: BodyLike, pose: Pose) -> float:
+    """x of the rendered surface's rearmost point at least 0.30 m above the floor."""
+    return as_body(athlete).buttocks_x(pose)
 
 
 def find_root(f: Callable[[float], float], lo: float, hi: float, tol: float, ftol: float = 0.0,
@@ -80,7 +102,7 @@ def find_root(f: Callable[[float], float], lo: float, hi: float, tol: float, fto
     return x
 
 
-def balanced_pose(athlete: Athlete, trunk_angle_deg: float, knee_flexion_deg: float, *,
+def balanced_pose(athlete: BodyLike, trunk_angle_deg: float, knee_flexion_deg: float, *,
                   com_target: float = CLEAN_COM_OVER_FOOT, heel_x_m: float = 0.0,
                   lumbar_flexion_deg: float = 0.0, thoracic_flexion_deg: float = 0.0,
                   pelvic_tilt_deg: float = 0.0, neck_flexion_deg: float = 0.0,
@@ -94,10 +116,11 @@ def balanced_pose(athlete: Athlete, trunk_angle_deg: float, knee_flexion_deg: fl
                 lumbar_flexion_deg=lumbar_flexion_deg, thoracic_flexion_deg=thoracic_flexion_deg,
                 pelvic_tilt_deg=pelvic_tilt_deg, neck_flexion_deg=neck_flexion_deg,
                 arm_flexion_deg=arm_flexion_deg, elbow_flexion_deg=elbow_flexion_deg)
-    target_x = heel_x_m + com_target * foot_length_m(athlete)
+    body = as_body(athlete)
+    target_x = heel_x_m + com_target * body.foot_length_m()
 
     def excess(shank_deg: float) -> float:
-        return float(solve_skeleton(athlete, _with_shank(base, shank_deg)).com[0]) - target_x
+        return float(body.com(_with_shank(base, shank_deg))[0]) - target_x
 
     shank = find_root(excess, *_SHANK_RANGE_DEG, tol=1e-6, ftol=1e-8)  # COM within 0.01 um
     return _with_shank(base, shank)
@@ -111,13 +134,13 @@ def _with_shank(p: Pose, shank_deg: float) -> Pose:
                 elbow_flexion_deg=p.elbow_flexion_deg, gait_phase=p.gait_phase, stride_m=p.stride_m)
 
 
-def standing_pose(athlete: Athlete, heel_x_m: float = 0.0) -> Pose:
+def standing_pose(athlete: BodyLike, heel_x_m: float = 0.0) -> Pose:
     """Relaxed upright stance: trunk line vertical, knees nearly straight, balanced."""
     return balanced_pose(athlete, 0.0, STANDING_KNEE_DEG, com_target=STANDING_COM_OVER_FOOT,
                          heel_x_m=heel_x_m)
 
 
-def pose_reaching(athlete: Athlete, buttocks_x_m: float, knee_flexion_deg: float, *,
+def pose_reaching(athlete: BodyLike, buttocks_x_m: float, knee_flexion_deg: float, *,
                   max_trunk_deg: float = 95.0, tol_m: float = 1e-5, **options: float) -> Pose:
     """Balanced hinge whose rearmost point above 0.3 m (the buttocks) is at x = buttocks_x_m.
 
@@ -125,11 +148,13 @@ def pose_reaching(athlete: Athlete, buttocks_x_m: float, knee_flexion_deg: float
     rearmost vertex; `options` are balanced_pose's keyword options (heel_x_m, com_target,
     spine and head angles). Raises ValueError if the point is out of reach."""
 
+    body = as_body(athlete)
+
     def pose_at(trunk_deg: float) -> Pose:
-        return balanced_pose(athlete, trunk_deg, knee_flexion_deg, **options)
+        return balanced_pose(body, trunk_deg, knee_flexion_deg, **options)
 
     def excess(trunk_deg: float) -> float:
-        return buttocks_x(athlete, pose_at(trunk_deg)) - buttocks_x_m
+        return body.buttocks_x(pose_at(trunk_deg)) - buttocks_x_m
 
     # Coarse scan for the first crossing: the rearmost point moves back monotonically in
     # a normal hinge, but the scan keeps the bracket honest if it ever turns.
@@ -142,7 +167,7 @@ def pose_reaching(athlete: Athlete, buttocks_x_m: float, knee_flexion_deg: float
         hi = min(lo + step, max_trunk_deg)
         if excess(hi) <= 0.0:
             # A trunk-angle bracket of tol_m / trunk length (rad) moves the hips less than tol_m.
-            trunk = find_root(excess, lo, hi, tol=math.degrees(tol_m / dims(athlete).trunk_m), ftol=tol_m)
+            trunk = find_root(excess, lo, hi, tol=math.degrees(tol_m / body.trunk_length_m()), ftol=tol_m)
             return pose_at(trunk)
         lo = hi
     raise ValueError(f"buttocks x {buttocks_x_m:.3f} m is out of reach (trunk up to {max_trunk_deg} deg)")

@@ -1,6 +1,7 @@
 """Scripted motions of the simulated athlete: the registry the source and the tests use.
 
-`make_script(name, athlete, **options)` builds a `Script`; `script.sample(t_s)` gives the
+`make_script(name, athlete, **options)` builds a `Script` for any body (the parametric
+`Athlete` or a hardware.sim.bodies.SimBody such as an MPFB person); `script.sample(t_s)` gives the
 pose (None = nobody in view), the phase ("absent", "walk_in", "stand", "descend",
 "bottom", "ascend", "walk_out"), the rep and drill, the wall distance and the heel x the
 wall hangs from. `script.reps` is the scripted verdict truth (RepPlan, fault names from
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hardware.sim.anthropometry import Athlete
+from hardware.sim.bodies import BodyLike, SimBody, as_body
 from hardware.sim.scripts import FAULTS, PLANS, PlannedRep, ScriptOptions
 from hardware.sim.skeleton import Pose
 from hardware.sim.timeline import STANDING, Segment
@@ -72,7 +73,7 @@ class Script:
     """A scripted session of one athlete: `sample(t_s)` for any t (clamped to the ends)."""
 
     name: str
-    athlete: Athlete
+    athlete: SimBody
     segments: tuple[Segment, ...]
     reps: tuple[RepPlan, ...]
 
@@ -102,8 +103,8 @@ class Script:
 class Builder:
     """Lays a plan out in time, segments back to back, and records each rep's truth."""
 
-    def __init__(self, athlete: Athlete, opts: ScriptOptions) -> None:
-        self.athlete, self.o = athlete, opts
+    def __init__(self, athlete: BodyLike, opts: ScriptOptions) -> None:
+        self.athlete, self.o = as_body(athlete), opts
         self.t = 0.0
         self.segments: list[Segment] = []
         self.reps: list[RepPlan] = []
@@ -159,13 +160,13 @@ class Builder:
 def _factory(name: str) -> Callable[..., Script]:
     plan_fn = PLANS[name]
 
-    def build(athlete: Athlete, **options: Any) -> Script:
+    def build(athlete: BodyLike, **options: Any) -> Script:
         try:
             opts = ScriptOptions(**options)
         except TypeError as err:
             raise ValueError(f"script {name!r}: {err}") from None
         builder = Builder(athlete, opts)
-        builder.session(plan_fn(athlete, opts))
+        builder.session(plan_fn(builder.athlete, opts))
         return builder.build(name)
 
     build.__name__ = name
@@ -176,8 +177,9 @@ def _factory(name: str) -> Callable[..., Script]:
 SCRIPTS: dict[str, Callable[..., Script]] = {name: _factory(name) for name in PLANS}
 
 
-def make_script(name: str, athlete: Athlete, **options: Any) -> Script:
-    """Build the named script for `athlete`. Raises ValueError for an unknown name or option
+def make_script(name: str, athlete: BodyLike, **options: Any) -> Script:
+    """Build the named script for `athlete` (an Athlete or any SimBody). Raises ValueError
+    for an unknown name or option
     (or a wall out of the athlete's reach)."""
     try:
         factory = SCRIPTS[name]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hardware.sim.anthropometry import Athlete
+from hardware.sim.bodies import BodyLike, SimBody, as_body
 from hardware.sim.body import buttocks_x, pose_reaching
 from hardware.sim.timeline import STANDING, Posture, posture_pose
 
@@ -91,10 +91,14 @@ class PlannedRep:
     faults: tuple[str, ...]
 
 
-@lru_cache(maxsize=32)
-def balance_reach_m(athlete: Athlete) -> float:
+def balance_reach_m(athlete: BodyLike) -> float:
     """Farthest the buttocks get behind the heels in a balanced clean hinge (metres): a
     coarse scan of trunk angles, so slightly conservative."""
+    return _balance_reach_m(as_body(athlete))
+
+
+@lru_cache(maxsize=32)
+def _balance_reach_m(athlete: SimBody) -> float:
     best = 0.0
     for i in range(13):
         p = posture_pose(athlete, Posture(35.0 + 5.0 * i, HINGE_KNEE_DEG, HINGE_COM), 0.0)
@@ -102,7 +106,7 @@ def balance_reach_m(athlete: Athlete) -> float:
     return best
 
 
-def wall_bottom(athlete: Athlete, o: ScriptOptions, wall_in: float, reach: bool) -> Posture:
+def wall_bottom(athlete: SimBody, o: ScriptOptions, wall_in: float, reach: bool) -> Posture:
     """Bottom posture of a wall rep: buttocks `through_mm` through the wall, or `short_mm` short
     (raises ValueError when the wall is out of the athlete's reach)."""
     wall_x = o.heel_x_m - wall_in * INCH_M
@@ -113,7 +117,7 @@ def wall_bottom(athlete: Athlete, o: ScriptOptions, wall_in: float, reach: bool)
     return Posture(pose.trunk_angle_deg, HINGE_KNEE_DEG, HINGE_COM)
 
 
-def progression(athlete: Athlete, o: ScriptOptions, start_in: float) -> list[PlannedRep]:
+def progression(athlete: SimBody, o: ScriptOptions, start_in: float) -> list[PlannedRep]:
     """Wall progression: pass and step back while within reach, then `fails` short attempts."""
     margin_in = (o.through_mm + 2.0) / 1000.0 / INCH_M
     limit_in = min(o.max_reach_in, balance_reach_m(athlete) / INCH_M - margin_in)
@@ -131,48 +135,48 @@ def _start_in(o: ScriptOptions, default: float) -> float:
     return default if o.wall_start_in is None else o.wall_start_in
 
 
-def walk_in_stand(athlete: Athlete, o: ScriptOptions) -> list[PlannedRep]:
+def walk_in_stand(athlete: SimBody, o: ScriptOptions) -> list[PlannedRep]:
     """Walk in, stand 3 s, walk away: no reps."""
     return []
 
 
-def dowel_reps(athlete: Athlete, o: ScriptOptions) -> list[PlannedRep]:
+def dowel_reps(athlete: SimBody, o: ScriptOptions) -> list[PlannedRep]:
     """`reps` clean dowel-drill hinges (trunk 65 deg)."""
     return [PlannedRep("dowel", CLEAN_DOWEL, None, ())] * o.reps
 
 
-def wall_pass(athlete: Athlete, o: ScriptOptions) -> list[PlannedRep]:
+def wall_pass(athlete: SimBody, o: ScriptOptions) -> list[PlannedRep]:
     """`reps` wall reps from wall_start_in (6), each touching the wall; +wall_step_in after each."""
     start = _start_in(o, 6.0)
     return [PlannedRep("wall", wall_bottom(athlete, o, start + i * o.wall_step_in, True),
                        start + i * o.wall_step_in, ()) for i in range(o.reps)]
 
 
-def wall_progression(athlete: Athlete, o: ScriptOptions) -> list[PlannedRep]:
+def wall_progression(athlete: SimBody, o: ScriptOptions) -> list[PlannedRep]:
     """From wall_start_in (6) step back until max_reach_in, then `fails` attempts stop short."""
     return progression(athlete, o, _start_in(o, 6.0))
 
 
-def wall_short(athlete: Athlete, o: ScriptOptions) -> list[PlannedRep]:
+def wall_short(athlete: SimBody, o: ScriptOptions) -> list[PlannedRep]:
     """`reps` wall reps at wall_start_in (10) that all stop `short_mm` short (wall stays)."""
     d = _start_in(o, 10.0)
     return [PlannedRep("wall", wall_bottom(athlete, o, d, False), d, ("wall_not_reached",))] * o.reps
 
 
-def session(athlete: Athlete, o: ScriptOptions) -> list[PlannedRep]:
+def session(athlete: SimBody, o: ScriptOptions) -> list[PlannedRep]:
     """The demo: `dowel_reps` clean dowel reps, then the wall progression with its fails."""
     dowel = [PlannedRep("dowel", CLEAN_DOWEL, None, ())] * o.dowel_reps
     return dowel + progression(athlete, o, _start_in(o, 6.0))
 
 
-PlanFn = Callable[[Athlete, ScriptOptions], list[PlannedRep]]
+PlanFn = Callable[[SimBody, ScriptOptions], list[PlannedRep]]
 
 
 def fault_plan(name: str) -> PlanFn:
     """`reps` dowel-drill reps that all show the fault of FAULT_BOTTOMS[name]."""
     bottom, fault = FAULT_BOTTOMS[name]
 
-    def plan(athlete: Athlete, o: ScriptOptions) -> list[PlannedRep]:
+    def plan(athlete: SimBody, o: ScriptOptions) -> list[PlannedRep]:
         return [PlannedRep("dowel", bottom, None, (fault,))] * o.reps
 
     plan.__doc__ = f"{name}: every rep shows {fault}."

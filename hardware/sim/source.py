@@ -19,7 +19,7 @@ import numpy as np
 
 from hardware.frame import DepthFrame, Intrinsics
 from hardware.rs_frames import FilterChain, FilterConfig, depth_frame_from_rs
-from hardware.sim.body import Athlete, body_mesh
+from hardware.sim.bodies import PARAMETRIC, SimBody, body_from_spec
 from hardware.sim.camera import CAMERA_MODELS, Placement
 from hardware.sim.faults import Fault, active, apply_depth_faults, second_person_offset_m, time_offset_s
 from hardware.sim.motion import Script, make_script
@@ -35,7 +35,11 @@ INCH_M = 0.0254
 
 @dataclass(frozen=True)
 class SimConfig:
-    """Everything that defines a simulated recording. Same config + seed = same frames."""
+    """Everything that defines a simulated recording. Same config + seed = same frames.
+
+    body: "parametric" (the primitive athlete of height_m and build) or "mpfb:<id>" (a
+    MakeHuman person of hardware.sim.population, which sets its own stature; height_m and
+    build are then ignored)."""
 
     script: str = "session"
     script_options: dict[str, Any] = field(default_factory=dict)
@@ -51,6 +55,7 @@ class SimConfig:
     seed: int = 0
     max_seconds: float | None = None
     faults: tuple[Fault, ...] = ()  # injected camera faults (hardware/sim/faults.py)
+    body: str = PARAMETRIC
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,8 +83,9 @@ class SimulatedSource(SourceBase):
             self._camera_intr = self.model.intrinsics(self.cfg.width, self.cfg.height)
         except ValueError as err:
             raise SourceError(str(err)) from None
-        self.athlete = Athlete(height_m=self.cfg.height_m, build=self.cfg.build)
-        self.script: Script = make_script(self.cfg.script, self.athlete, **self.cfg.script_options)
+        self.body: SimBody = _body(self.cfg)
+        self.athlete = self.body  # the name the source had before there were two body families
+        self.script: Script = make_script(self.cfg.script, self.body, **self.cfg.script_options)
         duration = (
             self.script.duration_s
             if self.cfg.max_seconds is None
@@ -120,10 +126,10 @@ class SimulatedSource(SourceBase):
         if sample.pose is None:
             render = self._raycaster.render(None, None)
         else:
-            verts, tris = body_mesh(self.athlete, sample.pose)
+            verts, tris = self.body.mesh(sample.pose)
             other_m = second_person_offset_m(faults)
             if other_m is not None:  # a standing copy further along x, in the station too
-                v2, t2 = body_mesh(self.athlete, Pose(heel_x_m=sample.heel_x_m))
+                v2, t2 = self.body.mesh(Pose(heel_x_m=sample.heel_x_m))
                 verts = np.vstack([verts, v2 + np.array([other_m, 0.0, 0.0])])
                 tris = np.vstack([tris, t2 + len(v2)])
             render = self._raycaster.render(verts, tris)
@@ -144,7 +150,7 @@ class SimulatedSource(SourceBase):
         if sample.pose is None:
             row["person"] = False
         else:
-            row.update(frame_truth(self.athlete, sample.pose, wall_x).to_json())
+            row.update(frame_truth(self.body, sample.pose, wall_x).to_json())
             row["person"] = True
         return depth, row
 
@@ -183,6 +189,7 @@ class SimulatedSource(SourceBase):
         """Ground truth for a recording: setup, the camera's exact pose, per-frame truth, scripted reps."""
         return {
             "simulator": self.cfg.describe(),
+            "body": self.body.describe(),
             "facing": self.cfg.placement.facing,
             "camera_pose": {
                 "rotation": self.pose.rotation,
@@ -225,6 +232,19 @@ class SimulatedSource(SourceBase):
             self._device = None
         if self._state is SourceState.STREAMING:
             self._state = SourceState.STOPPED
+
+
+def _body(cfg: SimConfig) -> SimBody:
+    """The config's body; a bad spec or absent MPFB assets are a one-line SourceError
+    (a parametric athlete out of range stays a ValueError, as it always was)."""
+    from hardware.sim.mpfb.assets import AssetsMissingError
+
+    if cfg.body == PARAMETRIC:
+        return body_from_spec(cfg.body, cfg.height_m, cfg.build)
+    try:
+        return body_from_spec(cfg.body, cfg.height_m, cfg.build)
+    except (ValueError, AssetsMissingError) as err:
+        raise SourceError(str(err)) from None
 
 
 def truth_path_for(recording: Path) -> Path:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from hardware.sim.anthropometry import Athlete
+from hardware.sim.bodies import BodyLike, SimBody, as_body
 from hardware.sim.body import STANDING_COM_OVER_FOOT, STANDING_KNEE_DEG, balanced_pose
 from hardware.sim.skeleton import NOMINAL_STRIDE_M, Pose
 
@@ -49,13 +49,14 @@ def _fields(p: Posture) -> tuple[float, ...]:
             p.thoracic_flexion_deg, p.neck_flexion_deg)
 
 
-def posture_pose(athlete: Athlete, posture: Posture, heel_x_m: float) -> Pose:
-    """The balanced Pose of `posture` (cached: holds and stands repeat it every frame)."""
-    return _posture_pose(athlete, posture, heel_x_m)
+def posture_pose(athlete: BodyLike, posture: Posture, heel_x_m: float) -> Pose:
+    """The balanced Pose of `posture` for any body (cached: holds and stands repeat it
+    every frame)."""
+    return _posture_pose(as_body(athlete), posture, heel_x_m)
 
 
 @lru_cache(maxsize=512)
-def _posture_pose(athlete: Athlete, posture: Posture, heel_x_m: float) -> Pose:
+def _posture_pose(athlete: SimBody, posture: Posture, heel_x_m: float) -> Pose:
     return balanced_pose(athlete, posture.trunk_angle_deg, posture.knee_flexion_deg,
                          com_target=posture.com_target, heel_x_m=heel_x_m,
                          lumbar_flexion_deg=posture.lumbar_flexion_deg,
@@ -97,7 +98,7 @@ class Segment:
     def duration_s(self) -> float:
         return self.end_s - self.start_s
 
-    def pose_at(self, athlete: Athlete, t_s: float) -> Pose | None:
+    def pose_at(self, athlete: BodyLike, t_s: float) -> Pose | None:
         u = (t_s - self.start_s) / self.duration_s if self.duration_s > 0 else 1.0
         if self.kind == "absent":
             return None
@@ -110,7 +111,7 @@ class Segment:
             return replace(base, shank_tilt_deg=base.shank_tilt_deg + sway)
         return self._walk_pose(athlete, t_s - self.start_s)
 
-    def _walk_pose(self, athlete: Athlete, tau_s: float) -> Pose:
+    def _walk_pose(self, athlete: BodyLike, tau_s: float) -> Pose:
         dist, speed = walk_profile(abs(self.x1_m - self.x0_m), self.duration_s, self.ramp_s, tau_s,
                                    self.decelerate)
         direction = 1.0 if self.x1_m >= self.x0_m else -1.0

@@ -1,7 +1,8 @@
 """Per-frame ground truth of the simulated athlete, from its exact geometry.
 
 Every quantity follows docs/measurement.md and is computed from the posed mesh and the
-skeleton (body_landmarks), never estimated. Sagittal quantities use the x-y projection.
+skeleton (SimBody.landmarks), never estimated, for either body family. Sagittal
+quantities use the x-y projection.
 
 Dowel tie-break (the doc leaves it open): when the thoracic apex lies behind the
 head-sacrum line, two lines (head-thoracic, thoracic-sacrum) have the third landmark on
@@ -22,8 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hardware.sim.anthropometry import Athlete
-from hardware.sim.landmarks import BodyLandmarks, body_landmarks, posed_body, trunk_axis
+from hardware.sim.bodies import BodyLike, as_body
+from hardware.sim.landmarks import BodyLandmarks, trunk_axis
 from hardware.sim.skeleton import Pose
 
 FloatArray = npt.NDArray[np.float64]
@@ -121,20 +122,19 @@ def dowel(points: dict[str, FloatArray], anterior: FloatArray) -> tuple[tuple[st
     return pair, gaps
 
 
-def frame_truth(athlete: Athlete, pose: Pose | None, wall_x_m: float | None) -> FrameTruth:
-    """Ground truth of the athlete in `pose` (None = nobody in view) with the virtual wall
-    at x = wall_x_m (None = no wall drill)."""
+def frame_truth(athlete: BodyLike, pose: Pose | None, wall_x_m: float | None) -> FrameTruth:
+    """Ground truth of the body (an Athlete or any SimBody) in `pose` (None = nobody in
+    view) with the virtual wall at x = wall_x_m (None = no wall drill)."""
     if pose is None:
         return FrameTruth(person_present=False)
-    lm: BodyLandmarks = body_landmarks(athlete, pose)
-    sk = posed_body(athlete, pose).skeleton
+    body = as_body(athlete)
+    lm: BodyLandmarks = body.landmarks(pose)
     hip, sh = np.asarray(lm.hip_joint), np.asarray(lm.shoulder)
     _, n = trunk_axis(hip, sh)
     pair, gaps = dowel({name: np.asarray(getattr(lm, name)) for name in DOWEL_POINTS}, -n)
-    j = sk.joints
+    j = body.leg_joints(pose)
     knees = [knee_flexion_deg(j[f"hip_{s}"], j[f"knee_{s}"], j[f"ankle_{s}"]) for s in "lr"]
-    r_p, r_up = sk.frames["pelvis"][0], sk.frames["thorax_up"][0]
-    spinal = math.degrees(math.atan2(r_up[0, 1], r_up[1, 1]) - math.atan2(r_p[0, 1], r_p[1, 1]))
+    spinal = body.spinal_flexion_deg(pose)
     heel_x, toe_x = lm.heel[0], lm.toe[0]
     return FrameTruth(
         person_present=True,
