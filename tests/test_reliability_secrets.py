@@ -81,7 +81,8 @@ def test_the_sync_workers_status_line_never_shows_the_password(db: Path) -> None
 
 
 @pytest.mark.parametrize("dsn", [*addresses()[:3], f"mysql://kiosk:{SECRET}@club/hinge",
-                                 f"postgresql://k@club/h?password={SECRET}" + "x" * 300])
+                                 f"postgresql://k@club/h?password={SECRET}" + "x" * 300],
+                         ids=["userinfo", "query", "sslpassword", "mysql", "long"])
 def test_the_config_refuses_a_password_without_echoing_it(dsn: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(f'[results]\nsync_to = "{dsn}"\n')

@@ -32,7 +32,7 @@ from calibration.facing import detect_facing
 from calibration.model import Calibration
 from calibration.pose import image_facing_of_forward
 from hardware.frame import DepthFrame
-from kiosk.analysis import FrameAnalyzer
+from kiosk.analysis import NOMINAL_PERIOD_S, FrameAnalyzer
 from kiosk.app.flow import FlowTick
 from kiosk.app.orient_live import HeadingLearner, moved_reference
 from kiosk.core import DrillFrame, DrillState, Landmarks, PipelineState, Profile
@@ -45,7 +45,7 @@ XY = npt.NDArray[np.float32]
 _EMPTY_XY: XY = np.zeros((0, 2), dtype=np.float32)
 _FEET_TOP_M = 0.15
 _UPRIGHT_DEG = 15.0  # feet-based facing is asked only of an upright athlete
-_FACING_VOTES = 15  # recent upright frames that vote on the facing
+_FACING_WINDOW_S = 1.5  # upright frames of this long ago or less vote on the facing
 _FACING_MIN_VOTES = 6
 _FACING_AGREE = 0.75
 
@@ -83,10 +83,11 @@ class Observation:
 UNCLEAR_SECOND = "second person"
 UNCLEAR_BODY = "body not clear"
 # An athlete last seen on the station spot who vanishes from one frame to the next has
-# not left (leaving means walking off the spot first, seen): dark clothing, sunlight or a blinded camera
-# has hidden them. For this many frames (3 s at 30 fps) that reads as "cannot see you
-# clearly", not as an empty station.
-VANISH_FRAMES = 90
+# not left (leaving means walking off the spot first, seen): dark clothing, sunlight or a
+# blinded camera has hidden them. For this long that reads as "cannot see you clearly", not
+# as an empty station.
+VANISH_S = 3.0
+_MAX_STEP_S = 2.0  # a longer gap between frames is a clock jump, not time that passed
 
 
 class Observer:
@@ -96,9 +97,11 @@ class Observer:
     def __init__(self, calibration: Calibration, profile: Profile) -> None:
         self.calibration = calibration
         self.profile = profile
-        self._votes: deque[str] = deque(maxlen=_FACING_VOTES)
+        self._votes: deque[tuple[float, str]] = deque()  # (frame time s, facing seen)
         self._last_seen_on_spot = False  # where the body was the last time it was seen
-        self._frames_unseen = 0
+        self._last_seen_s = float("-inf")
+        self._clock_s = 0.0  # the observer's own seconds: monotonic across sessions and clock jumps
+        self._last_stamp_s: float | None = None
         self.analyzer = FrameAnalyzer(calibration, profile, pause_on_second_person=True)
         self.heading = HeadingLearner(calibration)
         self._turned: Calibration | None = None  # the heading's calibration, waiting for a gap between reps
@@ -132,8 +135,17 @@ class Observer:
         self._turned = None
         self.new_session()
 
+    def _tick(self, frame: DepthFrame) -> float:
+        """Seconds on the observer's clock: the frames' own time steps, a step that goes back
+        or jumps (a camera clock reset) counted as one nominal period."""
+        step = 0.0 if self._last_stamp_s is None else frame.timestamp_s - self._last_stamp_s
+        self._last_stamp_s = frame.timestamp_s
+        self._clock_s += step if 0.0 < step <= _MAX_STEP_S else NOMINAL_PERIOD_S
+        return self._clock_s
+
     def observe(self, frame: DepthFrame) -> Observation:
         a = self.analyzer
+        now_s = self._tick(frame)
         out = a.process(frame)
         m = a.last_metrics
         body = a.last_person_points_m
@@ -143,13 +155,11 @@ class Observer:
         second = m is not None and m.second_person
         on_spot = self._on_spot(body)
         if len(body):
-            self._last_seen_on_spot, self._frames_unseen = on_spot, 0
-        else:
-            self._frames_unseen += 1
-        vanished = len(body) == 0 and self._last_seen_on_spot and self._frames_unseen <= VANISH_FRAMES
+            self._last_seen_on_spot, self._last_seen_s = on_spot, now_s
+        vanished = len(body) == 0 and self._last_seen_on_spot and now_s - self._last_seen_s <= VANISH_S
         unclear = UNCLEAR_SECOND if second else (
             UNCLEAR_BODY if (len(body) > 0 or vanished) and not out.person else "")
-        facing_ok = self._facing(body, out, on_spot) if out.person else None
+        facing_ok = self._facing(body, out, on_spot, now_s) if out.person else None
         ref = a.drill.reps_state.reference if a.drill is not None else None
         heel = ref.heel_x_m if ref is not None else (lm.heel[0] if lm is not None else None)
         wall = heel - out.wall_distance_in * INCH_M if heel is not None and out.stage == "wall" else None
@@ -200,7 +210,9 @@ class Observer:
         centre = np.array([[float(np.median(feet[:, 0])), 0.05, float(np.median(feet[:, 2]))]])
         return bool(self.calibration.zone.contains(centre)[0])
 
-    def _facing(self, body: npt.NDArray[np.float32], out: DrillFrame, on_spot: bool) -> bool | None:
+    def _facing(
+        self, body: npt.NDArray[np.float32], out: DrillFrame, on_spot: bool, now_s: float
+    ) -> bool | None:
         """Vote the image facing from the feet of upright frames on the spot (walking feet
         mislead); with an "auto" calibration the first clear majority decides it for good
         (the world frame turns to match)."""
@@ -208,8 +220,10 @@ class Observer:
         if len(body) and on_spot and upright:
             seen = detect_facing(body.astype(np.float64), self.calibration.pose)
             if seen is not None:
-                self._votes.append(seen)
-        decided = _majority(self._votes)
+                self._votes.append((now_s, seen))
+        while self._votes and now_s - self._votes[0][0] > _FACING_WINDOW_S:
+            self._votes.popleft()
+        decided = _majority([v for _, v in self._votes])
         if decided is None:
             return None
         if self.calibration.facing == "auto":
@@ -221,7 +235,7 @@ class Observer:
         return decided == self.calibration.facing
 
 
-def _majority(votes: deque[str] | list[str]) -> str | None:
+def _majority(votes: list[str]) -> str | None:
     if len(votes) < _FACING_MIN_VOTES:
         return None
     (top, n), *_ = Counter(votes).most_common(1)
