@@ -6,12 +6,19 @@ camera (floor, pose, station) and orient it from the athlete's own hinge (facing
 kiosk/orient.py); then every frame goes through MEASURE_FILTERS (848x480 -> 424x240) and
 the core. `analyze_frames` is the second pass on any frame iterator (the accuracy harness
 feeds the simulator's frames straight in).
+
+A damaged recording: frames the SDK cannot read are skipped and the analysis goes on to
+the end (hardware/playback.py seeks past them). The document counts them
+(`skipped_frames`) and says where in `warnings`; `analyze` exits 1 with one line on stderr
+when the result cannot be trusted (`trust_problem`: more than MAX_SKIPPED_FRACTION of the
+frames, a gap over MAX_SKIP_RUN frames, or a playback that could not reach the end).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +31,7 @@ from calibration.errors import CalibrationError
 from calibration.model import Calibration
 from calibration.store import load
 from hardware.frame import DepthFrame
-from hardware.playback import RecordingSource
+from hardware.playback import PlaybackReport, RecordingSource
 from hardware.rs_frames import FilterConfig
 from kiosk.analysis import MEASURE_FILTERS, FrameAnalyzer, with_drill
 from kiosk.core.drill import RepResult
@@ -36,6 +43,9 @@ from kiosk.report import rep_table
 
 CALIBRATION_SAMPLES = 24
 Progress = ProgressBar | None
+MAX_SKIPPED_FRACTION = 0.02  # more unreadable frames than this and the result is not trusted
+MAX_SKIP_RUN = 15  # nor with a longer gap (0.5 s at 30 fps: the bottom of a rep can hide in it)
+EXIT_UNTRUSTED = 1
 
 
 def calibration_sample_indices(n_frames: int) -> list[int]:
@@ -93,7 +103,9 @@ def analyze_frames(
     whether a second person was in the station (`second_person`); `incomplete_reps` lists
     reps the athlete never stood up from (the stream ended or they left mid-rep: no
     verdict, not in `reps` or `summary`); `warnings` says in plain words what makes the
-    result less certain (a second person in view)."""
+    result less certain (a second person in view, unreadable frames); `skipped_frames`
+    counts the recording's frames that could not be read (they have no `per_frame` entry;
+    0 here, set by `analyze_recording`)."""
     analyzer = FrameAnalyzer(cal, profile)
     per_frame: list[dict[str, Any]] = []
     times: list[float] = []
@@ -116,6 +128,7 @@ def analyze_frames(
         "incomplete_reps": [_incomplete_json(r) for r in analyzer.incomplete],
         "summary": analyzer.summary(),
         "warnings": _warnings(per_frame),
+        "skipped_frames": 0,
     }
 
 
@@ -138,10 +151,40 @@ def _warnings(per_frame: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def _recording_frames(path: Path) -> Iterable[DepthFrame]:
-    with RecordingSource(path, filters=MEASURE_FILTERS) as src:
-        while (f := src.read(5.0)) is not None:
-            yield f
+def _frames_of(src: RecordingSource) -> Iterable[DepthFrame]:
+    while (f := src.read(5.0)) is not None:
+        yield f
+
+
+def skipped_warning(report: PlaybackReport) -> str | None:
+    """One plain-word line on the unreadable frames of a playback, or None when there were none."""
+    if not report.frames_skipped and report.complete:
+        return None
+    about = "" if report.exact else "about "
+    n = report.frames_skipped
+    runs = [("at the start" if ts is None else f"after {ts:.1f} s", k) for ts, k in report.skips]
+    line = f"damaged recording: {about}{n} unreadable frame{'s' if n != 1 else ''} skipped"
+    if len(runs) == 1:
+        line += f" {runs[0][0]}"
+    elif runs:
+        line += ": " + ", ".join(f"{k} {where}" for where, k in runs)
+    if not report.complete:
+        line += f"; the playback stopped after {report.frames_read} frames, short of the end"
+    return line + "; the analysis went on without them"
+
+
+def trust_problem(report: PlaybackReport) -> str | None:
+    """Why an analysis over this playback cannot be trusted, in a few words; None if it can."""
+    if not report.complete:
+        return f"the playback stopped after {report.frames_read} frames, before the end of the recording"
+    total = max(report.frames_total, 1)
+    if report.frames_skipped > MAX_SKIPPED_FRACTION * total:
+        share = 100 * report.frames_skipped / total
+        return (f"{report.frames_skipped} of {total} frames are unreadable "
+                f"({share:.0f} %, more than {100 * MAX_SKIPPED_FRACTION:.0f} %)")
+    if report.longest_skip > MAX_SKIP_RUN:
+        return f"{report.longest_skip} frames in a row are unreadable (more than {MAX_SKIP_RUN})"
+    return None
 
 
 def analyze_recording(
@@ -155,12 +198,33 @@ def analyze_recording(
     progress: ProgressBar | None = None,
 ) -> dict[str, Any]:
     """The `analyze` document for one recording."""
+    doc, _ = analyze_recording_report(path, cal, facing, profile_path, wall_in, step_in, dowel_reps, progress)
+    return doc
+
+
+def analyze_recording_report(
+    path: Path,
+    cal: Calibration | None,
+    facing: str,
+    profile_path: Path | None,
+    wall_in: float | None,
+    step_in: float | None,
+    dowel_reps: int | None,
+    progress: ProgressBar | None = None,
+) -> tuple[dict[str, Any], PlaybackReport]:
+    """The `analyze` document for one recording and what its analysis pass read and skipped."""
     profile = drill_profile(profile_path, wall_in, step_in, dowel_reps)  # bad options fail before any reading
     samples, n_frames = sample_for_calibration(path)
     if n_frames == 0:
         raise CalibrationError(f"{path.name}: recording has no depth frames")
     cal = self_calibrate(samples, cal, facing, profile, source=str(path))
-    return analyze_frames(_recording_frames(path), cal, profile, str(path), n_frames, progress)
+    with RecordingSource(path, filters=MEASURE_FILTERS) as src:
+        doc = analyze_frames(_frames_of(src), cal, profile, str(path), n_frames, progress)
+        report = src.report()
+    doc["skipped_frames"] = report.frames_skipped
+    if (line := skipped_warning(report)) is not None:
+        doc["warnings"].append(line)
+    return doc, report
 
 
 _OPTION_OF_KEY = {"drill.wall_start_in": "--wall-in", "drill.step_in": "--step-in",
@@ -192,7 +256,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     cal = load(args.calibration) if args.calibration else None
     bar = ProgressBar(f"analysing {path.name}")
     try:
-        doc = analyze_recording(
+        doc, report = analyze_recording_report(
             path,
             cal,
             args.facing,
@@ -207,6 +271,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(doc, indent=1))
     print(rep_table(doc))
+    if (problem := trust_problem(report)) is not None:
+        print(
+            f"hinge-kiosk: error: {path.name}: {problem}: the result cannot be trusted; "
+            "analyse an intact copy or record the session again",
+            file=sys.stderr,
+        )
+        return EXIT_UNTRUSTED
     return 0
 
 
