@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from kiosk.app.results_writer import ResultsWriter
+from kiosk.app.session import saved_line
 from kiosk.core.drill import RepResult
 from kiosk.results.store import ResultsStore
 
@@ -93,9 +94,14 @@ def test_deleting_an_athlete_during_their_session_drops_it_and_saves_the_next(
         w.frame(body(), -4.0, 50.0)
         w.rep(rep(i))
     w.finish()
+    w.poll(LATER_S)
+    # The result screen says plainly why, not "Not saved yet (writing)".
+    assert w.current_dropped and not w.current_saved
+    assert saved_line(w) == "Not saved: this athlete was deleted during the session"
     session(w, [rep(i, passed=i % 3 != 2, wall_in=6.0 + 2 * (i // 3)) for i in range(9)], athlete="A8")
     w.poll(LATER_S)
-    assert w.problem == "" and w.current_saved
+    assert w.problem == "" and w.current_saved and not w.current_dropped
+    assert saved_line(w) == "Saved on this kiosk"
     w.close()
     with ResultsStore.open(db, create=False) as s:
         (row,) = s.sessions()
@@ -108,6 +114,7 @@ KIOSK = textwrap.dedent("""
     import sys, time
     import numpy as np
     from kiosk.app.results_writer import ResultsWriter
+from kiosk.app.session import saved_line
     from kiosk.core.drill import RepResult
     from kiosk.results.store import ResultsStore
 

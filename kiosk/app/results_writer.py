@@ -152,6 +152,12 @@ class ResultsWriter:
         """The current session's end has been written (the result screen may say 'saved')."""
         return self._current is not None and self._current.done
 
+    @property
+    def current_dropped(self) -> bool:
+        """The current session was dropped, never to be written: its athlete was deleted
+        (`results delete-athlete`) during it (kiosk/results/pending.py)."""
+        return self._current is not None and self._current.dropped
+
     def _open_session(self) -> Pending | None:
         p = self._current
         return p if p is not None and p.ended_utc is None and not p.dropped else None

@@ -25,6 +25,18 @@ SOUNDS = {Event.START_DRILL: "start", Event.WALL_CONTACT: "wall", Event.REP_PASS
           Event.REP_FAILED: "fail"}
 
 
+def saved_line(r: ResultsWriter) -> str:
+    """The result screen's promise: "Saved" only once the store returned from writing it;
+    a session dropped because its athlete was deleted meanwhile says so (never "retrying")."""
+    if not r.enabled:
+        return ""
+    if r.current_saved:
+        return "Saved on this kiosk"
+    if r.current_dropped:
+        return "Not saved: this athlete was deleted during the session"
+    return f"Not saved yet ({r.problem or 'writing'}): kept, retrying"
+
+
 class Player(Protocol):
     def play(self, name: str) -> bool: ...
 
@@ -114,13 +126,7 @@ class Session:
         )
 
     def _saved_line(self) -> str:
-        """The result screen's promise: "Saved" only once the store returned from writing it."""
-        r = self.results
-        if not r.enabled:
-            return ""
-        if r.current_saved:
-            return "Saved on this kiosk"
-        return f"Not saved yet ({r.problem or 'writing'}): kept, retrying"
+        return saved_line(self.results)
 
     def _notice(self) -> tuple[str, bool]:
         """The bottom line and whether it is a problem: storage faults first (the operator
