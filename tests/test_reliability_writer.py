@@ -114,7 +114,6 @@ KIOSK = textwrap.dedent("""
     import sys, time
     import numpy as np
     from kiosk.app.results_writer import ResultsWriter
-from kiosk.app.session import saved_line
     from kiosk.core.drill import RepResult
     from kiosk.results.store import ResultsStore
 
