@@ -25,8 +25,9 @@ class BoxRays:
     """The pixels whose ray can pass through the box: image rows `rows`, columns `cols`
     (the bounding rectangle; rays outside it never reach the box). Per pixel of that
     rectangle, row-major: dirs_world (M, 3) float32, the world direction of the ray with
-    camera-z = 1, so a point is origin_m + depth_m * dir; lo/hi (M,) the depth window in
-    z16 units inside which the ray is inside the box (lo > hi: never)."""
+    camera-z = 1, so a point is origin_m + depth_m * dir (a view of a (3, M) C-ordered
+    array: per frame each coordinate is gathered from one contiguous row); lo/hi (M,) the
+    depth window in z16 units inside which the ray is inside the box (lo > hi: never)."""
 
     intrinsics: Intrinsics
     depth_scale_m: float
@@ -78,7 +79,7 @@ def box_rays(intr: Intrinsics, pose: CameraPose, box: Box, depth_scale_m: float)
         rows=rows,
         cols=cols,
         origin_m=pose.t.astype(np.float32),
-        dirs_world=np.ascontiguousarray(crop(dirs), dtype=np.float32),
+        dirs_world=np.ascontiguousarray(crop(dirs).T, dtype=np.float32).T,
         lo=crop(lo).ravel().astype(np.uint16),
         hi=crop(hi).ravel().astype(np.uint16),
     )
@@ -91,15 +92,33 @@ def points_in_box(depth: npt.NDArray[np.uint16], rays: BoxRays,
     (plus at most one depth unit outside it: the window is rounded outward), in row-major
     pixel order like calibration.geometry.deproject. depth: (H, W) z16 of rays' intrinsics;
     keep: optional (H, W) bool, pixels allowed (e.g. the background model's foreground);
-    points lower than keep_all_below_y_m (world) are kept whatever `keep` says."""
+    points lower than keep_all_below_y_m (world) are kept whatever `keep` says.
+    The array returned is column-major (each coordinate contiguous, as segment_person
+    reads them)."""
     intr = rays.intrinsics
     if depth.shape != (intr.height, intr.width):
         raise ValueError(f"depth is {depth.shape}, rays are for {(intr.height, intr.width)}")
-    flat = depth[rays.rows, rays.cols].reshape(-1)
-    idx = np.flatnonzero((flat >= rays.lo) & (flat <= rays.hi))
-    z = flat[idx].astype(np.float32) * np.float32(rays.depth_scale_m)
-    pts: npt.NDArray[np.float32] = rays.dirs_world[idx] * z[:, None] + rays.origin_m
-    if keep is not None:
-        wanted = keep[rays.rows, rays.cols].reshape(-1)[idx] | (pts[:, 1] < keep_all_below_y_m)
-        pts = pts[wanted]
+    shape = (rays.rows.stop - rays.rows.start, rays.cols.stop - rays.cols.start)
+    rect = depth[rays.rows, rays.cols]  # a view: compared in place, never copied
+    inside = rect >= rays.lo.reshape(shape)
+    inside &= rect <= rays.hi.reshape(shape)
+    idx = np.flatnonzero(inside)
+    dirs = rays.dirs_world.T  # (3, M), C-ordered
+    # The depths by index (the few thousand in the box) rather than by the mask again.
+    width = depth.shape[1]
+    pix = idx + (idx // shape[1]) * (width - shape[1]) + (rays.rows.start * width + rays.cols.start)
+    z = depth.reshape(-1).take(pix).astype(np.float32)
+    z *= np.float32(rays.depth_scale_m)
+    if keep is not None and idx.size:
+        # Decide on y alone (the same float32 arithmetic as below), then deproject the rest.
+        y = dirs[1].take(idx)
+        y *= z
+        y += rays.origin_m[1]
+        wanted = keep.reshape(-1).take(pix) | (y < keep_all_below_y_m)
+        idx, z = idx[wanted], z[wanted]
+    out = np.empty((3, idx.size), dtype=np.float32)
+    np.take(dirs, idx, axis=1, out=out)
+    out *= z
+    out += rays.origin_m[:, None]
+    pts: npt.NDArray[np.float32] = out.T
     return pts

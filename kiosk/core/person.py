@@ -14,27 +14,24 @@ noise on the floor at grazing incidence is tens of mm, so the floor band alone l
 fuzz of floor points that would join the athlete to the floor. That layer is added back
 only under and beside the body's feet.
 
-Pure: world points in, `PersonSegmentation` out. Cost ~0.8 ms on a dev core for the few
-thousand points FrameAnalyzer hands in (it deprojects only the zone's pixels:
-kiosk/analysis.py). The grid is kept sparse where it can be: the occupied voxels come
-from a sort of the points' voxel ids, the solid ones are labelled by a union-find over
-their neighbours (a few hundred voxels, not the ~35k of their bounding box), and the
-dilations are separable shifted ORs (26-connectivity r times = a (2r+1)^3 cube). Each
-gives exactly what ndimage.label / binary_dilation on the dense grid give (tested).
+Pure: world points in, `PersonSegmentation` out; ~0.5 ms on a dev core for the few
+thousand points FrameAnalyzer hands in (only the zone's pixels: kiosk/analysis.py). The
+grid is kept sparse: the occupied voxels come from a sort of the points' voxel ids (a few
+hundred of the zone's ~50k), the solid ones are labelled by a union-find over their
+neighbours, and the attaching and growing look up only the voxels concerned in a padded
+grid (a neighbour is a fixed flat offset there). Each gives exactly what ndimage.label /
+binary_dilation on the dense grid give (tests/test_core_equivalence.py).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from kiosk.core.thresholds import SegmentationConfig
 from kiosk.core.types import PersonSegmentation, Points, StationZone
+from kiosk.core.voxels import PaddedGrid, VoxelBoxes, label_components, near_components
 
-# The 13 of a voxel's 26 neighbours that come after it in raster order.
-_FORWARD_26 = [(x, y, z) for x in (0, 1) for y in (-1, 0, 1) for z in (-1, 0, 1) if (x, y, z) > (0, 0, 0)]
 _EMPTY_POINTS: Points = np.zeros((0, 3), dtype=np.float32)
 _EMPTY_INDEX: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 
@@ -82,10 +79,17 @@ def segment_person(
     flat = (fx[sel].astype(np.int32) * dims[1] + fy[sel].astype(np.int32)) * dims[2] + fz[sel].astype(
         np.int32
     )
-    # The occupied voxels in raster order and their point counts: sparse, because a few
-    # thousand points fill a few hundred of the zone's ~50k voxels.
-    vox, vox_points = np.unique(flat, return_counts=True)
-    vx, vy, vz = vox // (dims[1] * dims[2]), (vox // dims[2]) % dims[1], vox % dims[2]
+    # The occupied voxels in raster order and their point counts (np.unique's sort).
+    srt = np.sort(flat)
+    starts = np.empty(srt.size, dtype=bool)
+    starts[0] = True
+    np.not_equal(srt[1:], srt[:-1], out=starts[1:])
+    first = starts.nonzero()[0]
+    vox, vox_points = srt[first], np.empty_like(first)
+    vox_points[:-1] = first[1:] - first[:-1]
+    vox_points[-1] = srt.size - first[-1]
+    vxy, vz = np.divmod(vox, dims[2])
+    vx, vy = np.divmod(vxy, dims[1])
     # The floor's noise (large at grazing incidence) fills the lowest voxel layer with
     # fuzz that would join the athlete to the whole floor: connect only above it.
     low = min(int(np.ceil(cfg.connect_min_y_m / v - 1e-6)), dims[1] - 1)
@@ -94,57 +98,75 @@ def segment_person(
         return _absent("no solid body in the zone")
     # Work inside the box of the solid voxels, from the floor up to one layer above the
     # top, with 2 voxels more in x and z for the silhouette edges (+1) and the feet's
-    # layer beside them (+2).
+    # layer beside them (+2): no other voxel can join the body.
     sx, sz = vx[solid], vz[solid]
-    crop = (
-        slice(max(int(sx.min()) - 2, 0), min(int(sx.max()) + 3, dims[0])),
-        slice(0, min(int(vy[solid].max()) + 2, dims[1])),
-        slice(max(int(sz.min()) - 2, 0), min(int(sz.max()) + 3, dims[2])),
+    x0, z0 = max(int(sx.min()) - 2, 0), max(int(sz.min()) - 2, 0)
+    shape = (
+        min(int(sx.max()) + 3, dims[0]) - x0,
+        min(int(vy[solid].max()) + 2, dims[1]),
+        min(int(sz.max()) + 3, dims[2]) - z0,
     )
-    shape = (crop[0].stop - crop[0].start, crop[1].stop, crop[2].stop - crop[2].start)
-    lx, lz = vx - crop[0].start, vz - crop[2].start
+    lx, lz = vx - x0, vz - z0
     in_crop = (lx >= 0) & (lx < shape[0]) & (vy < shape[1]) & (lz >= 0) & (lz < shape[2])
-    occupied = np.zeros(shape, dtype=bool)
-    occupied[lx[in_crop], vy[in_crop], lz[in_crop]] = True
-    coords = np.stack([lx[solid], vy[solid], lz[solid]], axis=1)
-    lab, n_labels = _label_26(coords, shape)
-    labels = np.zeros(shape, dtype=np.int32)
-    labels[coords[:, 0], coords[:, 1], coords[:, 2]] = lab
-    comp_points, boxes = _label_stats(lab, coords, vox_points[solid], n_labels)
+    grid = PaddedGrid(shape, max(cfg.attach_gap_voxels, 1))
+    key = np.where(in_crop, grid.index(lx, vy, lz), 0)
+    lab, n_labels, cells = label_components(grid, key[solid])
+    comp_points = np.bincount(lab, weights=vox_points[solid], minlength=n_labels + 1).astype(np.float64)
+    boxes = VoxelBoxes.of(lab, np.stack([lx[solid], vy[solid], lz[solid]]), n_labels)
 
     person_like: list[int] = []
     reason = "too few points"
-    for lab in np.argsort(-comp_points[1:])[:8] + 1:  # the few largest components suffice
-        box = boxes(int(lab))
-        why = _not_person_like(box, float(comp_points[lab]), cfg)
+    for lab_i in np.argsort(-comp_points[1:])[:8] + 1:  # the few largest components suffice
+        if comp_points[lab_i] < cfg.min_person_points:
+            break  # sorted by size: the rest are too small as well (the reason stays)
+        why = _not_person_like(boxes(int(lab_i)), float(comp_points[lab_i]), cfg)
         if why:
             if not person_like and reason == "too few points":
                 reason = why
             continue
-        person_like.append(int(lab))
+        person_like.append(int(lab_i))
     if not person_like:
         return _absent(reason)
     main = person_like[0]
     second = any(
-        comp_points[lab] >= cfg.second_min_points_frac * comp_points[main]
-        and _height_m(boxes(lab), v) >= cfg.second_min_height_m
-        for lab in person_like[1:]
+        comp_points[lab_i] >= cfg.second_min_points_frac * comp_points[main]
+        and float(boxes(lab_i)[1].stop) * v >= cfg.second_min_height_m
+        for lab_i in person_like[1:]
     )
-    body_mask = _grow_body(labels, occupied, main, boxes, cfg, set(person_like))
+    member = np.zeros(n_labels + 1, dtype=bool)
+    member[main] = True
+    if cfg.attach_gap_voxels > 0:
+        eligible = (boxes.hi - boxes.lo + 1).max(axis=1) * v <= cfg.attach_max_extent_m
+        eligible[[0, *person_like]] = False
+        cube = grid.cube(cfg.attach_gap_voxels)
+        member[near_components(cells, key[solid], lab, main, eligible, cube)] = True
+    # The body's voxels: its solid ones, then the sparse occupied voxels touching them
+    # (marked around the solid ones: fewer than the sparse voxels to look around).
+    body = np.zeros(vox.size, dtype=bool)
+    body[solid] = member[lab]
+    near = np.zeros(grid.size, dtype=bool)
+    near[key[solid][body[solid]][:, None] + grid.cube(1)[None, :]] = True
+    edge = np.flatnonzero(in_crop & ~solid)
+    body[edge] = near[key[edge]]
     if low > 0:  # the feet's lowest layer: occupied voxels under or beside the body's lowest layer
-        foot = _dilate_cube(body_mask[:, low, :], 1)
-        body_mask[:, :low, :] = occupied[:, :low, :] & foot[:, None, :]
-    mask = np.zeros(dims, dtype=bool)
-    mask[crop] = body_mask
-    keep = mask.ravel()[flat]
-    idx = sel[keep].astype(np.int64)
-    body = np.take(pts, idx, axis=0)  # ~3x faster than pts[idx] for (N, 3)
+        layer = np.zeros((shape[0], shape[2]), dtype=bool)
+        at_low = body & (vy == low)
+        layer[lx[at_low], lz[at_low]] = True
+        foot = _dilate_cube(layer, 1)
+        under = np.flatnonzero(in_crop & (vy < low))
+        body[under] = foot[lx[under], lz[under]]
+    mask = np.zeros(dims[0] * dims[1] * dims[2], dtype=bool)
+    mask[vox[body]] = True
+    idx = sel[mask[flat]].astype(np.int64)
+    # np.take: ~3x faster than pts[idx] for (N, 3). Column-major points (FrameAnalyzer's)
+    # stay column-major, so each coordinate stays contiguous for the landmarks.
+    points = np.take(cols, idx, axis=1).T if pts.flags.f_contiguous else np.take(pts, idx, axis=0)
     return PersonSegmentation(
-        body,
+        points,
         idx,
         person=True,
         second_person=bool(second),
-        height_m=float(body[:, 1].max()) if body.size else 0.0,
+        height_m=float(points[:, 1].max()) if points.size else 0.0,
     )
 
 
@@ -152,34 +174,10 @@ def _label_26(
     coords: npt.NDArray[np.int64], shape: tuple[int, int, int]
 ) -> tuple[npt.NDArray[np.int32], int]:
     """Connected components (26-connectivity) of the voxels at `coords` (M, 3), given in
-    raster order of a grid of `shape`: labels (M,) 1..n and n. Numbered by each
-    component's first voxel in raster order, as ndimage.label numbers them. Union-find by
-    the smallest voxel index with pointer jumping, over each voxel's 13 forward
-    neighbours: it costs per solid voxel (a few hundred), not per voxel of the box."""
-    m = coords.shape[0]
-    py, pz = shape[1] + 2, shape[2] + 2  # padded by one: neighbour keys never wrap
-    key = ((coords[:, 0] + 1) * py + coords[:, 1] + 1) * pz + coords[:, 2] + 1
-    node = np.full((shape[0] + 2) * py * pz, -1, dtype=np.int32)
-    node[key] = np.arange(m, dtype=np.int32)
-    offsets = np.array([(dx * py + dy) * pz + dz for dx, dy, dz in _FORWARD_26])
-    nb = node[key[:, None] + offsets[None, :]]
-    a, j = np.nonzero(nb >= 0)
-    b = nb[a, j].astype(np.intp)
-    parent = np.arange(m)
-    while True:
-        pa, pb = parent[a], parent[b]
-        differ = pa != pb
-        if not differ.any():
-            break
-        # Hook the larger root under the smaller (both are roots: the tree is flat).
-        np.minimum.at(parent, np.maximum(pa[differ], pb[differ]), np.minimum(pa[differ], pb[differ]))
-        while True:
-            up = parent[parent]
-            if np.array_equal(up, parent):
-                break
-            parent = up
-    roots, lab = np.unique(parent, return_inverse=True)
-    return (lab + 1).astype(np.int32), int(roots.size)
+    raster order of a grid of `shape`: labels (M,) 1..n and n (see label_components)."""
+    grid = PaddedGrid(shape, 1)
+    lab, n, _ = label_components(grid, grid.index(coords[:, 0], coords[:, 1], coords[:, 2]))
+    return lab, n
 
 
 def _dilate_cube(mask: npt.NDArray[np.bool_], r: int) -> npt.NDArray[np.bool_]:
@@ -204,39 +202,6 @@ def _dilate_cube(mask: npt.NDArray[np.bool_], r: int) -> npt.NDArray[np.bool_]:
     return out
 
 
-@dataclass(frozen=True)
-class _Boxes:
-    """Bounding boxes of labels 1..n as voxel index ranges: lo/hi (n + 1, 3) inclusive."""
-
-    lo: npt.NDArray[np.int64]
-    hi: npt.NDArray[np.int64]
-
-    def __call__(self, label: int) -> tuple[slice, slice, slice]:
-        """The label's box as slices, like ndimage.find_objects()[label - 1]."""
-        lo, hi = self.lo[label].tolist(), self.hi[label].tolist()
-        return slice(lo[0], hi[0] + 1), slice(lo[1], hi[1] + 1), slice(lo[2], hi[2] + 1)
-
-
-def _label_stats(
-    lab: npt.NDArray[np.int32], coords: npt.NDArray[np.int64], points: npt.NDArray[np.int64], n_labels: int
-) -> tuple[npt.NDArray[np.float64], _Boxes]:
-    """Points per label (index 0 unused) and the labels' boxes, from the labelled voxels:
-    lab (M,) 1..n_labels (all occur), coords (M, 3), points (M,) per voxel."""
-    comp_points = np.bincount(lab, weights=points, minlength=n_labels + 1).astype(np.float64)
-    order = np.argsort(lab, kind="stable")
-    lab_sorted, coords = lab[order], coords[order]
-    starts = np.flatnonzero(np.r_[True, lab_sorted[1:] != lab_sorted[:-1]])
-    lo = np.zeros((n_labels + 1, 3), dtype=np.int64)
-    hi = np.zeros((n_labels + 1, 3), dtype=np.int64)
-    lo[lab_sorted[starts]] = np.minimum.reduceat(coords, starts, axis=0)
-    hi[lab_sorted[starts]] = np.maximum.reduceat(coords, starts, axis=0)
-    return comp_points, _Boxes(lo, hi)
-
-
-def _height_m(box: tuple[slice, ...], voxel_m: float) -> float:
-    return float(box[1].stop) * voxel_m
-
-
 def _not_person_like(box: tuple[slice, ...], n_points: float, cfg: SegmentationConfig) -> str:
     """'' when the component's bounding box and size fit a standing person, else why not."""
     v = cfg.voxel_m
@@ -251,50 +216,3 @@ def _not_person_like(box: tuple[slice, ...], n_points: float, cfg: SegmentationC
     ) * v > cfg.max_extent_z_m:
         return "too large for a person"
     return ""
-
-
-def _grow_body(
-    labels: npt.NDArray[np.int32],
-    occupied: npt.NDArray[np.bool_],
-    main: int,
-    boxes: _Boxes,
-    cfg: SegmentationConfig,
-    exclude: set[int],
-) -> npt.NDArray[np.bool_]:
-    """Voxel mask of the athlete: the main component, nearby small fragments, and the
-    sparse voxels (silhouette edges) touching them. Dilations run only inside padded boxes."""
-    members = [main]
-    box: tuple[slice, ...] = boxes(main)
-    if cfg.attach_gap_voxels > 0:
-        sub = _pad_box(box, cfg.attach_gap_voxels + 1, labels.shape)
-        lab_sub = labels[sub]
-        others = (lab_sub > 0) & (lab_sub != main)
-        # The dilation only matters when another component is close by (rare).
-        if others.any():
-            near = _dilate_cube(lab_sub == main, cfg.attach_gap_voxels)
-            for lab in np.flatnonzero(np.bincount(lab_sub[near & others])).tolist():
-                if lab in exclude:
-                    continue
-                fb = boxes(lab)
-                if max(s.stop - s.start for s in fb) * cfg.voxel_m <= cfg.attach_max_extent_m:
-                    members.append(lab)
-                    box = tuple(
-                        slice(min(a.start, b.start), max(a.stop, b.stop))
-                        for a, b in zip(box, fb, strict=True)
-                    )
-    sub = _pad_box(box, 1, labels.shape)
-    lab_sub = labels[sub]
-    if len(members) == 1:
-        body = lab_sub == main
-    else:  # a lookup table: np.isin sorts
-        member = np.zeros(boxes.lo.shape[0], dtype=bool)
-        member[members] = True
-        body = member[lab_sub]
-    body |= _dilate_cube(body, 1) & occupied[sub] & (lab_sub == 0)
-    mask = np.zeros(labels.shape, dtype=bool)
-    mask[sub] = body
-    return mask
-
-
-def _pad_box(box: tuple[slice, ...], pad: int, shape: tuple[int, ...]) -> tuple[slice, ...]:
-    return tuple(slice(max(s.start - pad, 0), min(s.stop + pad, n)) for s, n in zip(box, shape, strict=True))
