@@ -53,7 +53,7 @@ calibration-report: $(STAMP)
 ## Measurement accuracy and verdicts over simulated athletes, placements, cameras and fault
 ## scripts -> docs/accuracy.md (~20-25 min on one core)
 accuracy: $(STAMP)
-	$(PY) -m kiosk.accuracy --out docs/accuracy.md
+	$(PY) -m kiosk.accuracy --matrix both --jobs 2 --out docs/accuracy.md
 
 ## The kiosk loop for 30 minutes at 30 fps on a looping simulated session: RSS growth and
 ## fps over time -> docs/soak.md (CI runs a 2-minute variant: tests/test_soak.py)

@@ -1,8 +1,9 @@
 """Accuracy harness: the simulator over a matrix of athletes, placements and scripts,
 measured exactly as `hinge-kiosk analyze` measures a recording, compared with the truth.
 
-    .venv/bin/python -m kiosk.accuracy --out docs/accuracy.md          # full (28 cases, ~25 min)
+    .venv/bin/python -m kiosk.accuracy --matrix both --jobs 2 --out docs/accuracy.md
     .venv/bin/python -m kiosk.accuracy --quick --out /tmp/acc.md        # 8 cases
+    ... --matrix full (parametric, where the core is tuned) | validation (MPFB2, never tuned on)
     ... --cache DIR                                                     # keep rendered frames
 
 Cases and matrices: kiosk/accuracy_cases.py. Per case: the script is rendered at 848x480
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +39,7 @@ from hardware.sim.source import SimulatedSource
 from kiosk.accuracy_cases import QUICK, Case, full_matrix
 from kiosk.accuracy_report import markdown
 from kiosk.accuracy_stats import CaseResult, compare
+from kiosk.accuracy_validation import validation_matrix
 from kiosk.analysis import MEASURE_FILTERS, with_drill
 from kiosk.cmd_analyze import analyze_frames, calibration_sample_indices, self_calibrate
 from kiosk.core.profile_loader import load_profile
@@ -161,7 +165,7 @@ def run_case(case: Case, profile: Profile, cache: Path | None = None) -> CaseRes
     # Placement problems (e.g. a 2 m athlete's head cut off at 1.5 m) are recorded, not
     # skipped: the athlete of the case may well fit, and the measurement says whether.
     problems = check(cal)
-    cap = capture_of(case, cache)
+    cap = drop_frames(capture_of(case, cache), case.drop_frac, case.seed)
     doc = analyze_frames(iter(cap.frames), cal, prof, case.name, len(cap.frames))
     res = compare(case.name, asdict(case), doc, cap.truth, cap.reps, cap.meta, problems)
     res.fresh_s = float(cap.meta.get("case_s", 0.0))
@@ -178,48 +182,98 @@ def stamp_case_time(case: Case, cache: Path, seconds: float) -> None:
 
 
 def _script_walls(case: Case) -> list[float]:
-    from hardware.sim.body import Athlete
+    from hardware.sim.bodies import body_from_spec
     from hardware.sim.motion import make_script
 
     cfg = case.sim_config()
-    script = make_script(cfg.script, Athlete(height_m=cfg.height_m, build=cfg.build), **cfg.script_options)
+    script = make_script(cfg.script, body_from_spec(cfg.body, cfg.height_m, cfg.build), **cfg.script_options)
     return [r.wall_distance_in for r in script.reps if r.wall_distance_in is not None]
+
+
+def drop_frames(cap: Capture, frac: float, seed: int) -> Capture:
+    """The capture as a camera that dropped `frac` of its frames (seeded; never the first):
+    the frames and their truth rows go together, timestamps keep their gaps."""
+    if frac <= 0.0:
+        return cap
+    keep = np.random.default_rng(seed).random(len(cap.frames)) >= frac
+    keep[0] = True
+    idx = np.flatnonzero(keep)
+    return Capture([cap.frames[i] for i in idx], [cap.truth[i] for i in idx], cap.reps, cap.meta)
+
+
+def _run_one(case: Case, profile: Profile, cache: Path | None) -> CaseResult:
+    t1 = time.monotonic()
+    rendered = not is_cached(case, cache)
+    res = run_case(case, profile, cache)
+    res.run_s, res.rendered = time.monotonic() - t1, rendered
+    if rendered:
+        res.fresh_s = res.run_s
+        if cache is not None:
+            stamp_case_time(case, cache, res.run_s)
+    return res
+
+
+def run_cases(cases: tuple[Case, ...], profile: Profile, cache: Path | None, jobs: int) -> list[CaseResult]:
+    """Every case, in `jobs` worker processes (spawned: Open3D and the SDK hold threads),
+    results in the cases' order; progress on stderr."""
+    results: dict[int, CaseResult] = {}
+
+    def done(i: int, res: CaseResult) -> None:
+        results[i] = res
+        line = f"[{len(results)}/{len(cases)}] {res.one_line()} ({res.run_s:.0f} s)"
+        print(line, file=sys.stderr, flush=True)
+
+    if jobs <= 1:
+        for i, case in enumerate(cases):
+            done(i, _run_one(case, profile, cache))
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = {pool.submit(_run_one, case, profile, cache): i for i, case in enumerate(cases)}
+            for fut in as_completed(futures):
+                done(futures[fut], fut.result())
+    return [results[i] for i in range(len(cases))]
+
+
+MATRICES = ("quick", "full", "validation", "both")
+
+
+def matrix(kind: str) -> tuple[Case, ...]:
+    """The cases of a matrix: quick/full (parametric family, where the core is tuned),
+    validation (the MPFB2 family, never tuned on), both (full + validation)."""
+    if kind == "quick":
+        return QUICK
+    if kind == "full":
+        return full_matrix()
+    if kind == "validation":
+        return validation_matrix()
+    return full_matrix() + validation_matrix()
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m kiosk.accuracy", description=__doc__.split("\n\n")[0])
+    p.add_argument("--matrix", choices=MATRICES, default="full", help="which cases (default: full)")
     p.add_argument("--quick", action="store_true", help=f"the quick matrix ({len(QUICK)} cases)")
     p.add_argument("--out", default=None, metavar="MD", help="write the markdown report here")
     p.add_argument("--json", default=None, metavar="JSON", help="write per-case results here")
     p.add_argument("--cache", default=None, metavar="DIR", help="keep rendered frames here for re-runs")
     p.add_argument("--only", default=None, metavar="TEXT", help="only cases whose name contains TEXT")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     p.add_argument("--profile", default=None, metavar="TOML", help="threshold profile (default: built-in)")
     args = p.parse_args(argv)
-    cases = QUICK if args.quick else full_matrix()
+    kind = "quick" if args.quick else args.matrix
+    cases = matrix(kind)
     if args.only:
         cases = tuple(c for c in cases if args.only in c.name)
     profile = load_profile(Path(args.profile) if args.profile else None)
     cache = Path(args.cache) if args.cache else None
-    results: list[CaseResult] = []
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    for i, case in enumerate(cases):
-        t1 = time.monotonic()
-        rendered = not is_cached(case, cache)
-        res = run_case(case, profile, cache)
-        res.run_s, res.rendered = time.monotonic() - t1, rendered
-        if rendered:
-            res.fresh_s = res.run_s
-            if cache is not None:
-                stamp_case_time(case, cache, res.run_s)
-        results.append(res)
-        print(
-            f"[{i + 1}/{len(cases)}] {res.one_line()} ({time.monotonic() - t1:.0f} s)",
-            file=sys.stderr,
-            flush=True,
-        )
+    results = run_cases(cases, profile, cache, max(1, args.jobs))
     minutes = (time.monotonic() - t0) / 60.0
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    text = markdown(results, "quick" if args.quick else "full", stamp, minutes)
+    text = markdown(results, kind, stamp, minutes, max(1, args.jobs))
     if args.out:
         Path(args.out).write_text(text)
     else:

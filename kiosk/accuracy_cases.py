@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from hardware.sim.camera import Placement
 from hardware.sim.source import SimConfig
 
-WALL_SCRIPTS = ("wall_pass", "wall_progression", "wall_short")
-FAULT_SCRIPTS = ("squat_pattern", "rounded_back", "head_up", "head_down", "weight_on_toes", "wall_short")
+WALL_SCRIPTS = ("wall_pass", "wall_progression", "wall_short", "wall_near")
+FAULT_SCRIPTS = (
+    "squat_pattern", "rounded_back", "rounded_lumbar", "head_up", "head_down", "weight_on_toes", "wall_short",
+)
 VFOV_HALF_DEG = math.degrees(math.atan(240.0 / 426.0))  # 848x480 depth stream, fx 426 px
 HEAD_CLEARANCE_M = 0.08  # above the stature: hair, and a margin an installer leaves
 NEAR_FOOT_M = 0.15  # the near foot is this much closer to the camera than the station centre
@@ -64,13 +66,25 @@ class Case:
     seed: int = 0
     reps: int | None = None
     brisk: bool = True  # SCRIPT_OPTIONS' short walk in and out (False: the script's own)
+    body: str = "parametric"  # SimConfig.body: "parametric" or "mpfb:<id>" (sets height and build)
+    fps: int = 30
+    drop_frac: float = 0.0  # share of frames the camera drops (seeded), after rendering
+    wall_start_in: float | None = None  # the script's first wall (None: its default)
+
+    @property
+    def family(self) -> str:
+        return self.body.split(":")[0]
 
     @property
     def name(self) -> str:
+        who = "" if self.body == "parametric" else f" {self.body}"
+        rate = "" if self.fps == 30 else f" {self.fps}fps"
+        drop = f" drop{self.drop_frac:g}" if self.drop_frac > 0 else ""
+        drop += "" if self.wall_start_in is None else f" w{self.wall_start_in:g}"
         return (
-            f"{self.script} {self.height_m:.2f}m {self.build} {self.camera} {self.distance_m:.2f}m "
+            f"{self.script}{who} {self.height_m:.2f}m {self.build} {self.camera} {self.distance_m:.2f}m "
             f"h{self.camera_height_m:.2f} p{self.pitch:g} {self.side} obl{self.oblique_deg:g}"
-            + (" brisk" if self.brisk else "")
+            + (" brisk" if self.brisk else "") + rate + drop
         )
 
     @property
@@ -95,6 +109,8 @@ class Case:
         options: dict[str, float] = dict(SCRIPT_OPTIONS) if self.brisk else {}
         if self.reps is not None:
             options["reps"] = self.reps
+        if self.wall_start_in is not None:
+            options["wall_start_in"] = self.wall_start_in
         return SimConfig(
             script=self.script,
             script_options=options,
@@ -103,6 +119,8 @@ class Case:
             placement=placement,
             camera=self.camera,
             seed=self.seed,
+            fps=self.fps,
+            body=self.body,
         )
 
 
@@ -123,6 +141,7 @@ FULL_COUNTS: dict[str, int] = {
     **{s: 3 for s in FAULT_SCRIPTS},
     "dowel_reps": 2,
     "wall_pass": 2,
+    "wall_near": 2,
     "wall_progression": 2,
     "session": 1,
     "walk_in_stand": 1,
@@ -137,6 +156,7 @@ CAMERA_HEIGHTS_M = (0.7, 0.85, 1.0, 1.1, 1.2)
 OBLIQUES_DEG: dict[str, tuple[float, ...]] = {
     "dowel_reps": (10.0, 0.0),
     "wall_pass": (0.0, 30.0),
+    "wall_near": (20.0, 0.0),
     "wall_progression": (10.0, 30.0),
     "session": (10.0,),
     "walk_in_stand": (0.0,),

@@ -117,7 +117,7 @@ def test_report_says_when_a_target_is_missed_and_lists_the_wrong_case() -> None:
     bad = CaseResult("bad case", CASE, errors={"hip_to_wall_mm": [12.0, -12.0], "knee_flexion_deg": [1.0]},
                      pairs=[(("head_not_neutral",), ())], scripted_reps=1, detected_reps=1)
     text = markdown([bad], "quick", "2000-01-01", 1.0)
-    assert "| hip_to_wall_mm RMS <= 10 | 12.0 | **no** |" in text
-    assert "| knee_flexion_deg RMS <= 4 | 1.0 | yes |" in text
+    assert "| hip_to_wall_mm RMS <= 8 | 12.0 | **no** |" in text
+    assert "| knee_flexion_deg RMS <= 3 | 1.0 | yes |" in text
     assert "`bad case`: rep 1: scripted head_not_neutral, measured clean" in text
     assert "| head_not_neutral | 0 | 1 | 0 | 0 | **no** |" in text

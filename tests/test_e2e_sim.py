@@ -21,7 +21,9 @@ import json
 import multiprocessing
 import os
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,9 +157,24 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     if workers <= 1:
         return {c.name: record_and_analyze(c, folder) for c in order}
     ctx = multiprocessing.get_context("spawn")  # Open3D and the SDK hold threads: never fork them
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {c.name: pool.submit(record_and_analyze, c, folder) for c in order}
-        return {name: f.result() for name, f in futures.items()}
+    done: dict[str, Run] = {}
+    for attempt in range(2):
+        todo = [c for c in order if c.name not in done]
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {c.name: pool.submit(record_and_analyze, c, folder) for c in todo}
+            for name, f in futures.items():
+                try:
+                    done[name] = f.result()
+                except BrokenProcessPool:
+                    if attempt:
+                        raise
+        if len(done) < len(order):
+            # pyrealsense2 2.59's software device has crashed a worker (a general protection
+            # fault inside the SDK, seen once in ~50 runs): the cases it took down run again once,
+            # and the crash stays visible in the test log.
+            lost = len(order) - len(done)
+            warnings.warn(f"an SDK worker crashed; {lost} case(s) recorded again", stacklevel=1)
+    return done
 
 
 def scripted_reps(run: Run) -> list[dict[str, Any]]:

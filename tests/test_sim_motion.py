@@ -58,7 +58,8 @@ def _min(truths: list[FrameTruth], attr: str) -> float:
 
 def test_registry_and_options() -> None:
     expected = {"walk_in_stand", "dowel_reps", "wall_pass", "wall_progression", "wall_short", "squat_pattern",
-                "rounded_back", "head_up", "head_down", "weight_on_toes", "session"}
+                "rounded_back", "rounded_lumbar", "head_up", "head_down", "weight_on_toes", "session",
+                "wall_near"}
     assert set(SCRIPTS) == expected
     with pytest.raises(ValueError, match="unknown script"):
         make_script("moonwalk", ATHLETE)

@@ -17,8 +17,10 @@ x = +2.5 m, 0.5 s absent):
 - wall_progression: 6, 8, 10 in pass, then 2 attempts at 12 in stop 60 mm short
   (max_reach_in = 11); hinge depth 10 in;
 - wall_short: 3 wall reps at 10 in, each 60 mm short;
-- squat_pattern, rounded_back, head_up, head_down, weight_on_toes: 3 dowel reps, each with
-  exactly that fault (knees_bent, back_rounded, head_not_neutral, weight_on_toes);
+- wall_near: near misses from 6 in: a touch with no margin, then 40 mm short, alternating;
+- squat_pattern, rounded_back, rounded_lumbar (15 deg lumbar flexion only), head_up,
+  head_down, weight_on_toes: 3 dowel reps, each with exactly that fault (knees_bent,
+  back_rounded, head_not_neutral, weight_on_toes);
 - session: walk in, 3 clean dowel reps, the wall progression with its 2 fails, walk away.
 """
 

@@ -11,7 +11,7 @@ trunk angle that puts the buttocks exactly 5 mm through the wall (or 60 mm short
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from hardware.sim.bodies import BodyLike, SimBody, as_body
@@ -31,6 +31,8 @@ FAULT_BOTTOMS: dict[str, tuple[Posture, str]] = {
     # Spinal flexion 40 deg > 25; the dowel rests on head and apex, sacrum gap ~70 mm > 40.
     "rounded_back": (Posture(65.0, HINGE_KNEE_DEG, HINGE_COM, lumbar_flexion_deg=12.0,
                              thoracic_flexion_deg=28.0), "back_rounded"),
+    # Lumbar flexion alone at the smallest amount the drill must always catch (DESIGN.md).
+    "rounded_lumbar": (Posture(65.0, HINGE_KNEE_DEG, HINGE_COM, lumbar_flexion_deg=15.0), "back_rounded"),
     "head_up": (Posture(65.0, HINGE_KNEE_DEG, HINGE_COM, neck_flexion_deg=-40.0), "head_not_neutral"),
     "head_down": (Posture(65.0, HINGE_KNEE_DEG, HINGE_COM, neck_flexion_deg=40.0), "head_not_neutral"),
     "weight_on_toes": (Posture(50.0, HINGE_KNEE_DEG, 0.85), "weight_on_toes"),  # COM 0.85 > 0.75
@@ -163,6 +165,20 @@ def wall_short(athlete: SimBody, o: ScriptOptions) -> list[PlannedRep]:
     return [PlannedRep("wall", wall_bottom(athlete, o, d, False), d, ("wall_not_reached",))] * o.reps
 
 
+def wall_near(athlete: SimBody, o: ScriptOptions) -> list[PlannedRep]:
+    """`reps` near-miss wall reps from wall_start_in (6): they alternate between touching the
+    wall with no margin (through 0 mm) and stopping 40 mm short (15 mm outside the 25 mm
+    tolerance); the wall steps back after a touch and stays after a miss."""
+    edge = replace(o, through_mm=0.0, short_mm=40.0)
+    d, plan = _start_in(o, 6.0), []
+    for i in range(o.reps):
+        touch = i % 2 == 0
+        missed = () if touch else ("wall_not_reached",)
+        plan.append(PlannedRep("wall", wall_bottom(athlete, edge, d, touch), d, missed))
+        d += o.wall_step_in if touch else 0.0
+    return plan
+
+
 def session(athlete: SimBody, o: ScriptOptions) -> list[PlannedRep]:
     """The demo: `dowel_reps` clean dowel reps, then the wall progression with its fails."""
     dowel = [PlannedRep("dowel", CLEAN_DOWEL, None, ())] * o.dowel_reps
@@ -185,6 +201,6 @@ def fault_plan(name: str) -> PlanFn:
 
 PLANS: dict[str, PlanFn] = {
     "walk_in_stand": walk_in_stand, "dowel_reps": dowel_reps, "wall_pass": wall_pass,
-    "wall_progression": wall_progression, "wall_short": wall_short,
+    "wall_progression": wall_progression, "wall_short": wall_short, "wall_near": wall_near,
     **{name: fault_plan(name) for name in FAULT_BOTTOMS}, "session": session,
 }
