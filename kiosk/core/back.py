@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.core.legs import despike
-from kiosk.core.profile import F64, BinnedContour, binned_contour, fit_line, window_median
+from kiosk.core.profile import F64, BinnedContour, binned_contour, fit_line, median, window_median
 from kiosk.core.thresholds import LandmarkConfig
 from kiosk.core.types import Point2
 
@@ -58,7 +58,36 @@ def _to_world(hip: Point2, a: Point2, s: float, t: float) -> Point2:
 
 def _back_at(prof: BinnedContour, s: float, half_m: float) -> float | None:
     sel = (np.abs(prof.centre - s) <= half_m) & ~np.isnan(prof.hi)
-    return float(np.median(prof.hi[sel])) if sel.any() else None
+    return median(prof.hi[sel]) if sel.any() else None
+
+
+def trunk_axis(
+    x: F64, y: F64, hip: Point2, buttocks_x_m: float, stature_m: float, cfg: LandmarkConfig
+) -> tuple[Point2, npt.NDArray[np.bool_]] | None:
+    """The unit trunk axis by the Newton steps of the module docstring, and the mask of the
+    upper-body points it was solved on; None without enough upper body."""
+    up = (y > hip[1] - 0.05) & (x > buttocks_x_m - 0.05)
+    if up.sum() < 50:
+        return None
+    xu, yu = x[up], y[up]
+    c = (float(xu.mean()) - hip[0], float(yu.mean()) - hip[1])
+    norm = math.hypot(*c)
+    if norm < 1e-6:
+        return None
+    a = (c[0] / norm, c[1] / norm)
+    s_sh, d_sh = cfg.trunk_frac * stature_m, cfg.shoulder_depth_frac * stature_m
+    n_bins = math.ceil((s_sh + 0.25 * stature_m) / cfg.bin_m)
+    for _ in range(3):
+        s, t = _frame(xu, yu, hip, a)
+        band = np.abs(s - s_sh) <= 0.03 + cfg.bin_m  # holds all points of the bins _back_at reads
+        prof = binned_contour(s[band], t[band], 0.0, cfg.bin_m, n_bins, cfg.edge_rank, cfg.run_gap_m)
+        back = _back_at(prof, s_sh, 0.03)
+        if back is None:
+            return None
+        ang = math.atan2(back - d_sh, s_sh)  # rotate a dorsally by this angle
+        ca, sa = math.cos(ang), math.sin(ang)
+        a = (a[0] * ca - a[1] * sa, a[1] * ca + a[0] * sa)  # n = (-a_y, a_x): +ang turns a toward n
+    return a, up
 
 
 def upper_body(
@@ -73,31 +102,14 @@ def upper_body(
     """Trunk axis, shoulder joint and back landmarks; None without enough upper body.
     z: the points' lateral coordinate, for the back contour's noise model (robust_back);
     None: the plain contour."""
-    up = (y > hip[1] - 0.05) & (x > buttocks_x_m - 0.05)
-    if up.sum() < 50:
+    solved = trunk_axis(x, y, hip, buttocks_x_m, stature_m, cfg)
+    if solved is None:
         return None
-    xu, yu = x[up], y[up]
-    zu = z[up] if z is not None else None
-    c = (float(xu.mean()) - hip[0], float(yu.mean()) - hip[1])
-    norm = math.hypot(*c)
-    if norm < 1e-6:
-        return None
-    a = (c[0] / norm, c[1] / norm)
-    s_sh = cfg.trunk_frac * stature_m
-    d_sh = cfg.shoulder_depth_frac * stature_m
+    a, up = solved
+    xu, yu, zu = x[up], y[up], (None if z is None else z[up])
+    s_sh, d_sh = cfg.trunk_frac * stature_m, cfg.shoulder_depth_frac * stature_m
     reach = s_sh + 0.25 * stature_m
     n_bins = math.ceil(reach / cfg.bin_m)
-    prof: BinnedContour | None = None
-    for _ in range(3):
-        s, t = _frame(xu, yu, hip, a)
-        prof = binned_contour(s, t, 0.0, cfg.bin_m, n_bins, cfg.edge_rank, cfg.run_gap_m)
-        back = _back_at(prof, s_sh, 0.03)
-        if back is None:
-            return None
-        ang = math.atan2(back - d_sh, s_sh)  # rotate a dorsally by this angle
-        ca, sa = math.cos(ang), math.sin(ang)
-        a = (a[0] * ca - a[1] * sa, a[1] * ca + a[0] * sa)  # n = (-a_y, a_x): +ang turns a toward n
-    assert prof is not None
     s, t = _frame(xu, yu, hip, a)
     prof = binned_contour(s, t, 0.0, cfg.bin_m, n_bins, cfg.edge_rank, cfg.run_gap_m)
     if zu is not None:
@@ -243,7 +255,7 @@ def spread_weight(z_std_m: float, lo_m: float, full_m: float) -> float:
     """Blend weight of the cells' edge over the extreme from the z spread (std) of the points
     near an edge: 0 up to lo_m (a side seen at grazing incidence: the noise runs along z and
     the extreme is right), 1 from full_m (a surface seen across its width)."""
-    return float(np.clip((z_std_m - lo_m) / max(full_m - lo_m, 1e-6), 0.0, 1.0))
+    return min(max((z_std_m - lo_m) / max(full_m - lo_m, 1e-6), 0.0), 1.0)
 
 
 def robust_back(prof: BinnedContour, s: F64, t: F64, z: F64, cfg: LandmarkConfig) -> F64:
@@ -271,7 +283,7 @@ def robust_back(prof: BinnedContour, s: F64, t: F64, z: F64, cfg: LandmarkConfig
         return hi
     zs = np.bincount(bg, weights=zg, minlength=n)[many] / cnt[many]
     zz = np.bincount(bg, weights=zg * zg, minlength=n)[many] / cnt[many]
-    spread = float(np.median(np.sqrt(np.maximum(zz - zs * zs, 0.0))))
+    spread = median(np.sqrt(np.maximum(zz - zs * zs, 0.0)))
     w = spread_weight(spread, cfg.back_spread_min_m, cfg.back_spread_full_m)
     if w == 0.0:
         return hi

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from kiosk.core.back import UpperBody, cell_edges, spread_weight, upper_body
+from kiosk.core.back import UpperBody, cell_edges, spread_weight, trunk_axis, upper_body
 from kiosk.core.legs import LowerBody, feet_profile, height_profile, lower_body
 from kiosk.core.metrics import segment_com_x, silhouette_centroid_x
 from kiosk.core.profile import F64
@@ -51,11 +51,18 @@ def find_landmarks(
     lower = replace(lower, buttocks=(rear_x, lower.buttocks[1]))
     upper = None
     if lower.hip is not None:
-        upper = upper_body(x, y, lower.hip, lower.buttocks[0], stature, cfg, z)
-        if upper is not None and cfg.hip_buttocks_weight > 0:
-            hip = _pelvis_hip(lower.hip, lower.buttocks, upper.axis, stature, cfg)
+        chain_hip = lower.hip
+        solved = trunk_axis(x, y, chain_hip, lower.buttocks[0], stature, cfg)
+        if solved is not None and cfg.hip_buttocks_weight > 0:
+            # The pelvis model needs only the trunk's axis at the chain's hip; the landmarks
+            # at that hip only when none are found at the blended one.
+            hip = _pelvis_hip(chain_hip, lower.buttocks, solved[0], stature, cfg)
             lower = replace(lower, hip=hip)
-            upper = upper_body(x, y, hip, lower.buttocks[0], stature, cfg, z) or upper
+            upper = upper_body(x, y, hip, lower.buttocks[0], stature, cfg, z) or upper_body(
+                x, y, chain_hip, lower.buttocks[0], stature, cfg, z
+            )
+        elif solved is not None:
+            upper = upper_body(x, y, chain_hip, lower.buttocks[0], stature, cfg, z)
     return Landmarks(
         heel=lower.heel,
         toe=lower.toe,

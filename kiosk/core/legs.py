@@ -60,7 +60,7 @@ def _extreme(prof: BinnedContour, y_lo: float, y_hi: float, values: F64, posteri
         return None
     v = despike(values[sel], 0.01)
     c = prof.centre[sel]
-    i = int(np.nanargmin(v) if posterior else np.nanargmax(v))
+    i = int(np.argmin(v) if posterior else np.argmax(v))  # no NaN left: values[sel] had none
     return float(v[i]), float(c[i])
 
 
