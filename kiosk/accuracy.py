@@ -157,7 +157,14 @@ def run_case(case: Case, profile: Profile, cache: Path | None = None) -> CaseRes
     except ValueError as err:  # e.g. a wall beyond a short athlete's reach
         return CaseResult(case.name, asdict(case), skipped=f"script not possible: {err}")
     # The drill starts at the script's first wall, as an operator sets --wall-in to match.
-    prof = with_drill(profile, wall_start_in=walls[0] if walls else None, dowel_reps=case.dowel_reps)
+    # The drill never ends early here (max fails at one wall): every scripted rep is
+    # judged, so a script may fail one wall more often than a session would allow.
+    prof = with_drill(
+        profile,
+        wall_start_in=walls[0] if walls else None,
+        dowel_reps=case.dowel_reps,
+        max_fails_per_distance=10,
+    )
     try:
         cal = self_calibrate(samples_of(case, cache), None, "auto", prof, source=case.name)
     except CalibrationError as err:

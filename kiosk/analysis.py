@@ -91,11 +91,18 @@ def with_drill(
     wall_start_in: float | None = None,
     step_in: float | None = None,
     dowel_reps: int | None = None,
+    max_fails_per_distance: int | None = None,
 ) -> Profile:
     """The profile with drill settings overridden (None keeps the profile's value); the
     result is validated against the profile's bounds."""
     drill = profile.drill.model_dump()
-    for key, value in (("wall_start_in", wall_start_in), ("step_in", step_in), ("dowel_reps", dowel_reps)):
+    overrides = (
+        ("wall_start_in", wall_start_in),
+        ("step_in", step_in),
+        ("dowel_reps", dowel_reps),
+        ("max_fails_per_distance", max_fails_per_distance),
+    )
+    for key, value in overrides:
         if value is not None:
             drill[key] = value
     data = profile.model_dump()

@@ -15,6 +15,7 @@ FPS = 30.0
 HEEL_X = -0.07
 BUTT_X = -0.16  # standing buttocks x
 BASE_SPINE = 5.0
+BASE_HOLLOW_MM = 40.0  # standing lumbar hollow under the dowel
 
 
 def frame(
@@ -28,6 +29,7 @@ def frame(
     com: float = 0.4,
     person: bool = True,
     sacrum_gap: float = 5.0,
+    hollow: float = BASE_HOLLOW_MM,
 ) -> FrameMetrics:
     if not person:
         return FrameMetrics(t_s=t, person=False, second_person=False)
@@ -44,6 +46,7 @@ def frame(
         dowel_gaps=DowelGaps(5.0, 0.0, sacrum_gap, ("head", "thoracic")),
         neck_flexion_deg=neck,
         spinal_curve_deg=spine,
+        lumbar_hollow_mm=hollow,
         com_over_foot=com,
     )
 
@@ -73,6 +76,8 @@ class Series:
         hold_s: float = 0.3,
         heel: float = HEEL_X,
         stand_s: float = 1.0,
+        hollow_loss_mm: float = 0.0,
+        sacrum_gap: float = 5.0,
     ) -> Series:
         """Stand still, hinge down (cosine ease), hold, come up, stand still."""
         self.hold(stand_s, heel=heel)
@@ -89,6 +94,8 @@ class Series:
                     spine=BASE_SPINE + spine * f,
                     neck=neck * f,
                     com=0.4 + (com - 0.4) * f,
+                    hollow=BASE_HOLLOW_MM - hollow_loss_mm * f,
+                    sacrum_gap=5.0 + (sacrum_gap - 5.0) * f,
                 )
             )
             self.t += 1 / FPS
@@ -204,6 +211,13 @@ FAULT_CASES = {
     "wall_not_reached": ({"depth_m": depth_to_reach(6.0) - 0.045}, ("wall_not_reached",)),
     "knees_bent": ({"knee": 45.0}, ("knees_bent",)),
     "back_rounded": ({"spine": 32.0}, ("back_rounded",)),
+    # lumbar flexion: the standing hollow flattened by 40 % (15 deg on the simulator reads 20-45 %)
+    "lumbar_flexion": ({"hollow_loss_mm": 16.0}, ("back_rounded",)),
+    # a hollow that deepens (glutes stretched in the hinge) is no fault, nor is noise
+    "hollow_deepens": ({"hollow_loss_mm": -12.0}, ()),
+    "hollow_noise": ({"hollow_loss_mm": 4.0}, ()),
+    # a big sacrum gap alone is body shape (glutes, belly, a loose shirt), not rounding
+    "deep_sacrum_gap": ({"sacrum_gap": 70.0}, ()),
     "head_not_neutral": ({"neck": 35.0}, ("head_not_neutral",)),
     "head_looking_up": ({"neck": -35.0}, ("head_not_neutral",)),
     "weight_on_toes": ({"com": 0.85}, ("weight_on_toes",)),

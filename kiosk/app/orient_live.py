@@ -168,10 +168,14 @@ def moved_reference(
     spine = ref.spinal_curve_deg
     if spine is not None and seen.spinal_curve_deg is not None and now.spinal_curve_deg is not None:
         spine += now.spinal_curve_deg - seen.spinal_curve_deg
+    hollow = ref.lumbar_hollow_mm
+    if hollow is not None and seen.lumbar_hollow_mm is not None and now.lumbar_hollow_mm is not None:
+        hollow += now.lumbar_hollow_mm - seen.lumbar_hollow_mm
     return replace(
         ref,
         heel_x_m=ref.heel_x_m - seen.heel[0] + now.heel[0],
         buttocks_x_m=ref.buttocks_x_m - seen.buttocks[0] + now.buttocks[0],
         trunk_angle_deg=trunk,
         spinal_curve_deg=spine,
+        lumbar_hollow_mm=hollow,
     )

@@ -23,7 +23,8 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.core.legs import despike
-from kiosk.core.profile import F64, BinnedContour, binned_contour, fit_line, median, window_median
+from kiosk.core.profile import F64, BinnedContour, binned_contour, median, window_median
+from kiosk.core.spine import chord_turn_deg, lumbar_hollow_mm
 from kiosk.core.thresholds import LandmarkConfig
 from kiosk.core.types import Point2
 
@@ -32,7 +33,9 @@ from kiosk.core.types import Point2
 class UpperBody:
     """Trunk axis and back landmarks, world (x, y) metres. spinal_curve_deg: turn of the
     back contour between the sacrum->mid-back and mid-back->upper-back chords, + =
-    flexion (rounding). neck_flexion_deg: + = head dropped / chin tucked."""
+    flexion (rounding). neck_flexion_deg: + = head dropped / chin tucked.
+    lumbar_hollow_mm: depth of the hollow of the lower back under a straight line laid
+    from the buttocks to the upper back (see lumbar_hollow_mm())."""
 
     axis: Point2
     dorsal: Point2
@@ -45,6 +48,7 @@ class UpperBody:
     head_centroid: Point2 | None
     spinal_curve_deg: float | None
     neck_flexion_deg: float | None
+    lumbar_hollow_mm: float | None = None
 
 
 def _frame(x: F64, y: F64, hip: Point2, a: Point2) -> tuple[F64, F64]:
@@ -145,7 +149,8 @@ def upper_body(
         along = v[0] * a[0] + v[1] * a[1]
         dorsal = -v[0] * a[1] + v[1] * a[0]
         neck_flex = math.degrees(math.atan2(-dorsal, along)) - cfg.neck_neutral_deg
-    curve = _chord_turn_deg(prof.centre, back_contour, s_sh, cfg)
+    curve = chord_turn_deg(prof.centre, back_contour, s_sh, cfg)
+    hollow = lumbar_hollow_mm(prof.centre, back_contour, s_sh, cfg)
     # Both read off the contour's view-dependent shape: on the simulator a neutral spine
     # and head read ~+12 deg curve and ~-6 deg neck at the bottom of a 65 deg hinge, none
     # upright; the bias grows with the trunk's lean, as sin^2 (= a_x^2 for the unit axis).
@@ -166,6 +171,7 @@ def upper_body(
         head_centroid=head_centroid,
         spinal_curve_deg=curve,
         neck_flexion_deg=neck_flex,
+        lumbar_hollow_mm=hollow,
     )
 
 
@@ -178,34 +184,6 @@ def _max_in(centre: F64, back: F64, s_lo: float, s_hi: float, hip: Point2, a: Po
     return _to_world(hip, a, float(centre[i]), float(back[i]))
 
 
-def _turn_deg(p0: Point2, p1: Point2, p2: Point2) -> float:
-    """Turn from chord p0->p1 to chord p1->p2, degrees; + when the path bends ventrally
-    (the middle point stands out dorsally: flexion of the spine)."""
-    d1 = (p1[0] - p0[0], p1[1] - p0[1])
-    d2 = (p2[0] - p1[0], p2[1] - p1[1])
-    cross = d1[0] * d2[1] - d1[1] * d2[0]
-    dot = d1[0] * d2[0] + d1[1] * d2[1]
-    # n = (-a_y, a_x) is a left turn of the axis, so a ventral bend is a right turn (cross < 0).
-    return -math.degrees(math.atan2(cross, dot))
-
-
-def _chord_turn_deg(centre: F64, back: F64, s_sh_m: float, cfg: LandmarkConfig) -> float | None:
-    """Spinal curve: turn from the lumbar back's line to the upper thoracic back's line
-    (each a trimmed line fit to the back contour over a band of the hip -> shoulder span),
-    degrees, + = flexion (rounding). Line fits over bands, unlike three contour points,
-    barely move when the hip-joint estimate slides the bands along the back."""
-    lines = []
-    for lo, hi in ((cfg.lumbar_lo, cfg.lumbar_hi), (cfg.upper_back_lo, cfg.upper_back_hi)):
-        sel = (centre >= lo * s_sh_m) & (centre <= hi * s_sh_m) & ~np.isnan(back)
-        if sel.sum() < 3:
-            return None
-        fit = fit_line(centre[sel], back[sel], trim_m=0.01)
-        if fit is None:
-            return None
-        lines.append(fit[1])
-    # Slopes dt/ds of the back against the axis; the upper line turning ventrally (its
-    # slope decreasing) is flexion.
-    return math.degrees(math.atan(lines[0]) - math.atan(lines[1]))
 
 
 def cell_edges(

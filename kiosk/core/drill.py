@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from kiosk.core.reps import Phase, RepRecord, RepSample, RepState, judge_rep, rep_step, settle
+from kiosk.core.judge import judge_rep
+from kiosk.core.reps import Phase, RepRecord, RepSample, RepState, rep_step, settle
 from kiosk.core.thresholds import Profile
 from kiosk.core.types import DowelGaps, FrameMetrics, hip_to_wall_mm
 
@@ -114,6 +115,7 @@ def to_sample(m: FrameMetrics, h2w_mm: float | None) -> RepSample:
         knee_past_toe_m=past,
         hip_to_wall_mm=h2w_mm,
         spinal_curve_deg=m.spinal_curve_deg,
+        lumbar_hollow_mm=m.lumbar_hollow_mm,
         neck_flexion_deg=m.neck_flexion_deg,
         gap_head_mm=gaps.head_mm if gaps else None,
         gap_thoracic_mm=gaps.thoracic_mm if gaps else None,

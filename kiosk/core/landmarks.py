@@ -85,6 +85,7 @@ def find_landmarks(
         stature_m=stature,
         spinal_curve_deg=upper.spinal_curve_deg if upper else None,
         neck_flexion_deg=upper.neck_flexion_deg if upper else None,
+        lumbar_hollow_mm=upper.lumbar_hollow_mm if upper else None,
     ), ""
 
 

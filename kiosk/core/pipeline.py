@@ -87,6 +87,7 @@ def measure_frame_and_body(
         "trunk_angle_deg": trunk_angle_deg(lm.trunk_axis) if lm.trunk_axis else None,
         "neck_flexion_deg": lm.neck_flexion_deg,
         "spinal_curve_deg": lm.spinal_curve_deg,
+        "lumbar_hollow_mm": lm.lumbar_hollow_mm,
         "com_over_foot": com_over_foot(lm.com_x_m, lm.heel[0], lm.toe[0]),
     }
     if lm.head and lm.thoracic and lm.sacrum and lm.dorsal:
@@ -115,6 +116,7 @@ def measure_frame_and_body(
         dowel_gaps=gaps,
         neck_flexion_deg=sm["neck_flexion_deg"],
         spinal_curve_deg=sm["spinal_curve_deg"],
+        lumbar_hollow_mm=sm["lumbar_hollow_mm"],
         com_over_foot=sm["com_over_foot"],
         landmarks=lm,
     )

@@ -24,7 +24,7 @@ rep starts from the athlete's own stance), HINGE (a rep in progress).
   taken at 6 fps as at 90, with jitter and dropped frames.
 
 `rep_step(state, sample, cfg)` -> (state, RepRecord | None); the record carries every
-sample of the rep and the reference, and `judge_rep` turns it into faults.
+sample of the rep and the reference, and `judge.judge_rep` turns it into faults.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import enum
 from dataclasses import dataclass, replace
 from statistics import median
 
-from kiosk.core.thresholds import FaultConfig, RepConfig
+from kiosk.core.thresholds import RepConfig
 
 _SETTLE_MAX_S = 1.0  # after this long standing, a rep ends even if the trunk stays off its start angle
 
@@ -59,6 +59,7 @@ class RepSample:
     knee_past_toe_m: float | None = None
     hip_to_wall_mm: float | None = None
     spinal_curve_deg: float | None = None
+    lumbar_hollow_mm: float | None = None
     neck_flexion_deg: float | None = None
     gap_head_mm: float | None = None
     gap_thoracic_mm: float | None = None
@@ -75,6 +76,7 @@ class Reference:
     buttocks_x_m: float
     trunk_angle_deg: float
     spinal_curve_deg: float | None
+    lumbar_hollow_mm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -129,12 +131,14 @@ def _still_reference(window: tuple[RepSample, ...], cfg: RepConfig) -> Reference
     ):
         return None
     spine = [s.spinal_curve_deg for s in window if s.spinal_curve_deg is not None]
+    hollow = [s.lumbar_hollow_mm for s in window if s.lumbar_hollow_mm is not None]
     return Reference(
         t_s=window[-1].t_s,
         heel_x_m=median(heel),
         buttocks_x_m=median(butt),
         trunk_angle_deg=median(trunk),
         spinal_curve_deg=median(spine) if spine else None,
+        lumbar_hollow_mm=median(hollow) if hollow else None,
     )
 
 
@@ -262,57 +266,3 @@ def _bottom_s(body: tuple[RepSample, ...], ref: Reference) -> float:
         body, key=lambda x: (ref.buttocks_x_m - x.buttocks_x_m) if x.buttocks_x_m is not None else -1.0
     )
     return best.t_s
-
-
-def _med(values: list[float | None]) -> float | None:
-    v = [x for x in values if x is not None]
-    return median(v) if v else None
-
-
-def judge_rep(rec: RepRecord, wall_drill: bool, faults: FaultConfig, cfg: RepConfig) -> tuple[str, ...]:
-    """Faults of a rep, in the DESIGN.md vocabulary and order. Bottom values are medians
-    over the frames within `bottom_window_deg` of the rep's maximum trunk angle, so one
-    noisy frame cannot make or break a verdict."""
-    sm = rec.samples
-    trunk_max = max(x.trunk_angle_deg for x in sm if x.trunk_angle_deg is not None)
-    bottom = [
-        x
-        for x in sm
-        if x.trunk_angle_deg is not None and x.trunk_angle_deg >= trunk_max - cfg.bottom_window_deg
-    ]
-    out: list[str] = []
-    h2w = [x.hip_to_wall_mm for x in sm if x.hip_to_wall_mm is not None]
-    if wall_drill and (not h2w or min(h2w) > faults.wall_tolerance_mm):
-        out.append("wall_not_reached")
-    knee = [x.knee_flexion_deg for x in sm if x.knee_flexion_deg is not None]
-    past = [x.knee_past_toe_m for x in sm if x.knee_past_toe_m is not None]
-    if (knee and max(knee) > faults.max_knee_flexion_deg) or (
-        past and max(past) > faults.knee_past_toe_margin_m
-    ):
-        out.append("knees_bent")
-    neck = _med([x.neck_flexion_deg for x in bottom])
-    neck_ok = neck is None or abs(neck) <= faults.max_neck_flexion_deg
-    spine = _med([x.spinal_curve_deg for x in bottom])
-    flexion = (
-        None
-        if spine is None or rec.reference.spinal_curve_deg is None
-        else spine - rec.reference.spinal_curve_deg
-    )
-    back_gap = max(
-        (_med([x.gap_sacrum_mm for x in bottom]) or 0.0), (_med([x.gap_thoracic_mm for x in bottom]) or 0.0)
-    )
-    # A head thrown back also lifts the dowel off the sacrum: trust the gaps for the back
-    # only while the head is neutral.
-    if (flexion is not None and flexion > faults.max_spinal_flexion_deg) or (
-        neck_ok and back_gap > faults.max_back_gap_mm
-    ):
-        out.append("back_rounded")
-    head_gap = _med([x.gap_head_mm for x in bottom])
-    if not neck_ok or (
-        faults.max_head_gap_mm is not None and head_gap is not None and head_gap > faults.max_head_gap_mm
-    ):
-        out.append("head_not_neutral")
-    com = [x.com_over_foot for x in sm if x.com_over_foot is not None]
-    if com and max(com) > faults.max_com_over_foot:
-        out.append("weight_on_toes")
-    return tuple(out)

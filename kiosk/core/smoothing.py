@@ -73,6 +73,7 @@ SCALES: dict[str, float] = {
     "trunk_angle_deg": 1.0,
     "neck_flexion_deg": 1.0,
     "spinal_curve_deg": 1.0,
+    "lumbar_hollow_mm": 10.0,
     "gap_head_mm": 10.0,
     "gap_thoracic_mm": 10.0,
     "gap_sacrum_mm": 10.0,

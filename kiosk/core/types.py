@@ -62,7 +62,8 @@ class Landmarks:
     trunk_axis: unit vector hip joint -> shoulder joint. dorsal: unit normal of the
     trunk axis pointing out of the back. thigh_dir/shank_dir: unit vectors up each segment.
     head_centroid: centroid of the head's points. com_x_m: silhouette centroid's x.
-    spinal_curve_deg / neck_flexion_deg: raw (unsmoothed) values, see back.py.
+    spinal_curve_deg / neck_flexion_deg / lumbar_hollow_mm: raw (unsmoothed) values,
+    see back.py.
     """
 
     heel: Point2
@@ -86,6 +87,7 @@ class Landmarks:
     stature_m: float
     spinal_curve_deg: float | None = None
     neck_flexion_deg: float | None = None
+    lumbar_hollow_mm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ class FrameMetrics:
     dowel_gaps: DowelGaps | None = None
     neck_flexion_deg: float | None = None
     spinal_curve_deg: float | None = None
+    lumbar_hollow_mm: float | None = None
     com_over_foot: float | None = None
     landmarks: Landmarks | None = None
     reason: str = ""

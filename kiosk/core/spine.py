@@ -1,0 +1,56 @@
+"""Shape of the back along the trunk, from its contour in the trunk frame: the spinal
+curve (turn between two line fits) and the lumbar hollow under a dowel. Inputs: contour
+bins along the trunk axis (centre, metres from the hip joint) and their dorsal offsets
+(back, metres, NaN where empty); s_sh_m: hip -> shoulder span, metres. Pure numpy."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kiosk.core.profile import F64, fit_line
+from kiosk.core.thresholds import LandmarkConfig
+
+
+def chord_turn_deg(centre: F64, back: F64, s_sh_m: float, cfg: LandmarkConfig) -> float | None:
+    """Spinal curve: turn from the lumbar back's line to the upper thoracic back's line
+    (each a trimmed line fit to the back contour over a band of the hip -> shoulder span),
+    degrees, + = flexion (rounding). Line fits over bands, unlike three contour points,
+    barely move when the hip-joint estimate slides the bands along the back."""
+    lines = []
+    for lo, hi in ((cfg.lumbar_lo, cfg.lumbar_hi), (cfg.upper_back_lo, cfg.upper_back_hi)):
+        sel = (centre >= lo * s_sh_m) & (centre <= hi * s_sh_m) & ~np.isnan(back)
+        if sel.sum() < 3:
+            return None
+        fit = fit_line(centre[sel], back[sel], trim_m=0.01)
+        if fit is None:
+            return None
+        lines.append(fit[1])
+    # Slopes dt/ds of the back against the axis; the upper line turning ventrally (its
+    # slope decreasing) is flexion.
+    return math.degrees(math.atan(lines[0]) - math.atan(lines[1]))
+
+
+def lumbar_hollow_mm(centre: F64, back: F64, s_sh_m: float, cfg: LandmarkConfig) -> float | None:
+    """Deepest gap, mm, between the back contour and a straight line laid on it from the
+    buttocks (most dorsal point up to buttock_band_hi of the hip -> shoulder span) to the
+    upper back (most dorsal point over thoracic_lo..thoracic_hi): the lordosis a dowel
+    bridges. centre/back: contour bins along the trunk axis and their dorsal offsets,
+    metres, trunk frame. Lumbar flexion flattens the hollow whatever the body's shape, so
+    it is judged against the athlete's own standing value (judge.judge_rep)."""
+    ok = ~np.isnan(back)
+    c, b = centre[ok], back[ok]
+    ends = []
+    for lo, hi in ((0.0, cfg.buttock_band_hi), (cfg.thoracic_lo, cfg.thoracic_hi)):
+        sel = np.flatnonzero((c >= lo * s_sh_m) & (c <= hi * s_sh_m))
+        if sel.size < 2:
+            return None
+        i = sel[int(np.argmax(b[sel]))]
+        ends.append((float(c[i]), float(b[i])))
+    (s0, t0), (s1, t1) = ends
+    span = (c > s0) & (c < s1)
+    if s1 - s0 < 0.05 or span.sum() < 2:
+        return None
+    line = t0 + (t1 - t0) * (c[span] - s0) / (s1 - s0)
+    return float(np.max(line - b[span])) * 1000.0
