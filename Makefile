@@ -51,7 +51,7 @@ calibration-report: $(STAMP)
 	$(PY) -m kiosk.calib_report --out docs/calibration.md
 
 ## Measurement accuracy and verdicts over simulated athletes, placements, cameras and fault
-## scripts -> docs/accuracy.md (~20-25 min on one core)
+## scripts, both body families -> docs/accuracy.md (~3.5 h of CPU; --cache DIR re-reads rendered frames)
 accuracy: $(STAMP)
 	$(PY) -m kiosk.accuracy --matrix both --jobs 2 --out docs/accuracy.md
 
