@@ -181,7 +181,8 @@ def test_override_and_a_later_finished_session_propagate(tmp_path: Path, dsn: st
     sync_once(a, dsn)
     with PgResults.open(dsn) as view:
         s = view.session(sid)
-        assert not s.finished and s.reps == 0 and len(view.reps(sid)) == 1
+        # an unfinished session counts the reps stored so far (verdicts.py), as on the station
+        assert not s.finished and s.reps == 1 and len(view.reps(sid)) == 1 and s == a.session(sid)
     a.save_rep(sid, rep(1, 8.0))
     a.save_session(sid, notes="good day")
     a.override_rep(r0, False, ("knees_bent",), "K. Smith", "rewatched")
@@ -194,6 +195,69 @@ def test_override_and_a_later_finished_session_propagate(tmp_path: Path, dsn: st
         assert reps == a.reps(sid)
         assert reps[0].override is not None and not reps[0].verdict_passed
     assert server_ids(dsn) == local_ids(a)
+
+
+def _server_session(dsn: str, sid: str) -> tuple[Any, ...]:
+    with psycopg.connect(dsn) as c:
+        row = c.execute("SELECT passed, reps, hinge_depth_in, faults FROM sessions WHERE id = %s",
+                        (sid,)).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_a_coach_override_counts_on_the_server_with_who_and_why(
+        tmp_path: Path, dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 15 on the club server: the synced session row (the payload) and the merged view
+    give the override's totals, the same as the station, and the override's who/when/why."""
+    a = station(tmp_path, "A")
+    sid = a.start_session("A1")
+    walls = (6, 7, 8, 9, 10, 9, 12, 11)
+    for i, w in enumerate(walls):
+        a.save_rep(sid, rep(i, float(w), passed=i not in (6, 7)))
+    a.save_session(sid)
+    sync_once(a, dsn)
+    assert _server_session(dsn, sid) == (6, 8, 10.0, '{"knees_bent": 2}')
+    assert main(["results", "override", sid[:8], "6", "--pass", "--by", "K. Smith", "--why", "glare",
+                 "--db", str(a.path)]) == 0
+    report = sync_once(a, dsn)
+    assert report.sent["rep_overrides"] == 1 and report.sent["sessions"] == 1
+    assert _server_session(dsn, sid) == (7, 8, 12.0, '{"knees_bent": 1}')
+    with PgResults.open(dsn) as view:
+        s, reps = view.session(sid), view.reps(sid)
+        (listed,) = view.sessions()
+    assert s == listed == a.session(sid) and (s.passed, s.hinge_depth_in, s.overridden) == (7, 12.0, 1)
+    o = reps[6].override
+    assert reps == a.reps(sid) and o is not None and (o.coach, o.reason) == ("K. Smith", "glare")
+    capsys.readouterr()
+    assert main(["results", "list", "--db", dsn]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(sid[:8]))
+    assert line.split()[-4:] == ["8", "7", "12", "finished"]
+    assert main(["results", "show", sid[:8], "--db", dsn]) == 0
+    out = capsys.readouterr().out
+    assert "7/8 reps passed; hinge depth 12 in" in out and "overridden to PASS by K. Smith" in out
+    # Back to FAIL: the server follows.
+    assert main(["results", "override", sid[:8], "6", "--fail", "--fault", "knees_bent", "--by", "K. Smith",
+                 "--why", "rewatched", "--db", str(a.path)]) == 0
+    sync_once(a, dsn)
+    assert _server_session(dsn, sid) == (6, 8, 10.0, '{"knees_bent": 2}')
+    with PgResults.open(dsn) as view:
+        assert view.session(sid) == a.session(sid) and view.session(sid).passed == 6
+
+
+def test_the_sync_sends_the_totals_in_force_even_from_stale_columns(tmp_path: Path, dsn: str) -> None:
+    """An override written by older software left the session's stored totals as the kiosk
+    had them; the sync still sends the totals in force."""
+    a = station(tmp_path, "A")
+    sid = a.start_session("A1")
+    for i, w in enumerate((6, 8, 12)):
+        a.save_rep(sid, rep(i, float(w), passed=i != 2))
+    a.save_session(sid)
+    with a.transaction() as c:
+        c.execute("INSERT INTO rep_overrides VALUES ('o1', ?, 1, '[]', 'K', 'glare', 'A', "
+                  "'2025-01-01T00:00:00.000Z')", (a.reps(sid)[2].id,))
+    assert a.conn.execute("SELECT passed, hinge_depth_in FROM sessions").fetchone()[:] == (2, 8.0)
+    sync_once(a, dsn)
+    assert _server_session(dsn, sid) == (3, 3, 12.0, "{}")
 
 
 def test_a_row_written_during_a_sync_is_not_lost(tmp_path: Path, dsn: str,

@@ -6,22 +6,25 @@
 The bundle is a zip holding `manifest.json` (format, version, the source file's db_id and
 station, the row count and SHA-256 of every member), one JSON-lines member per table
 (`athletes.jsonl`, `sessions.jsonl`, `reps.jsonl`, `rep_overrides.jsonl`,
-`silhouettes.jsonl`) and each silhouette as `silhouettes/<session_id>.png`.
+`silhouettes.jsonl`) and each silhouette as `silhouettes/<session_id>.png`. A session's
+reps, passed, hinge_depth_in and faults are written as verdicts.py computes them (a coach's
+override counts); each override row carries its coach, reason and created_utc.
 
 Import is all or nothing (one transaction), and idempotent by the rows' UUIDs: importing the
 same bundle twice, or a station's bundle into that same station, changes nothing. Rows new
 to the target are added with their own ids, station_id and times; a session the target has
 unfinished and the bundle has finished takes the bundle's totals; the target's roster wins
 for an athlete it already has (an athlete whose barcode the target gives someone else comes
-in without the barcode). Imported rows are queued for the target's own sync. Deletions are
-not carried. A file that is not a bundle, is damaged or truncated (any member not matching
-the manifest), or was made by newer software is refused with one line, and nothing is
-imported; so is a row that does not fit rows.py's models (bundle_read.py: types, ranges,
-fault names, timestamps, lengths, characters; the line and field are named), a reference to
-a session, rep or athlete neither the bundle nor the target has, and a bundle that would
-inflate past bundle_read.MAX_TOTAL_BYTES. Members are streamed, never read whole. Both
-directions check the database first (`PRAGMA integrity_check`): a damaged file is neither
-exported nor merged into.
+in without the barcode). A finished session given reps or overrides by the import has its
+stored totals re-computed with the verdicts in force. Imported rows are queued for the
+target's own sync. Deletions are not carried. A file that is not a bundle, is damaged or
+truncated (any member not matching the manifest), or was made by newer software is refused
+with one line, and nothing is imported; so is a row that does not fit rows.py's models
+(bundle_read.py: types, ranges, fault names, timestamps, lengths, characters; the line and
+field are named), a reference to a session, rep or athlete neither the bundle nor the
+target has, and a bundle that would inflate past bundle_read.MAX_TOTAL_BYTES. Members are
+streamed, never read whole. Both directions check the database first (`PRAGMA
+integrity_check`): a damaged file is neither exported nor merged into.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.results import paths
+from kiosk.results import paths, verdicts
 from kiosk.results.bundle_read import FORMAT, TABLES, VERSION, BundleError, BundleReader
 from kiosk.results.model import StoreError, now_utc
 from kiosk.results.store import ResultsStore
+from kiosk.results.store_reads import totals_in_force
 
 __all__ = ["FORMAT", "TABLES", "VERSION", "BundleError", "BundleReport", "export_bundle", "import_bundle"]
 _COLUMNS = {
@@ -85,11 +89,14 @@ def export_bundle(store: ResultsStore, path: Path | str) -> BundleReport:
     c = store.conn
     c.execute("BEGIN")  # one consistent snapshot of every table
     try:
+        in_force = totals_in_force(c, [r[0] for r in c.execute("SELECT id FROM sessions")])
         for table in TABLES:
             cols = _COLUMNS[table]
             lines = []
             for r in c.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {_ORDER_BY[table]}"):
                 rec = dict(zip(cols, tuple(r), strict=True))
+                if table == "sessions" and rec["id"] in in_force:  # as every reader computes them
+                    rec.update(verdicts.stored_totals(in_force[rec["id"]]))
                 if table == "silhouettes":
                     rec["png"] = f"silhouettes/{r['session_id']}.png"
                 lines.append(json.dumps(rec, ensure_ascii=False, sort_keys=True))
@@ -168,10 +175,20 @@ def import_bundle(store: ResultsStore, path: Path | str) -> BundleReport:
     with BundleReader(path) as b:
         try:
             with store.transaction() as c:
+                touched: list[str] = []  # sessions given a rep or an override here
                 for table in TABLES:
                     for n, rec in b.rows(table):
                         counts[table] += 1
-                        added[table] += _merge(b, c, table, n, rec)
+                        new = _merge(b, c, table, n, rec)
+                        added[table] += new
+                        if new and table == "reps":
+                            touched.append(rec["session_id"])
+                        elif new and table == "rep_overrides":
+                            touched += [r[0] for r in c.execute("SELECT session_id FROM reps WHERE id = ?",
+                                                                (rec["rep_id"],))]
+                # The stored totals follow the verdicts in force (verdicts.py): an override a
+                # coach made elsewhere on a session finished here counts here too.
+                store.refresh_totals(c, touched)
         except BundleError:
             raise
         except StoreError as err:

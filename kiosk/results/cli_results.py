@@ -6,7 +6,7 @@
     results show SESSION [--silhouette OUT.png]      SESSION: an id or a unique prefix
     results export DIR [--athlete ID] [--team T]     DIR/sessions.csv, DIR/reps.csv
     results delete-athlete ID [--yes]                the athlete and all their results
-    results override SESSION REP (--pass | --fail [--fault F ...]) --coach NAME --reason TEXT
+    results override SESSION REP (--pass | --fail [--fault F ...]) --coach/--by NAME --reason/--why TEXT
     results sync --to postgresql://USER@HOST/DB      push this station's results (sync.py)
     results bundle-export FILE / bundle-import FILE  results as one file (bundle.py)
 
@@ -18,6 +18,10 @@ reads the club server's merged view of every station (pg.py): list, show, export
 list and delete-athlete (a tombstone) work there; override, roster import and the bundle
 commands are a station's and refuse it. Failures are one line on stderr, exit code 2;
 commands that only read never create a database.
+
+Every number shown or written (list, show, export, reports, bundles, the sync) is from the
+verdicts in force (verdicts.py): a coach's override counts everywhere, and who set it, when
+and why is shown with the rep (show, reps.csv, the athlete report).
 """
 
 from __future__ import annotations
@@ -141,8 +145,10 @@ def cmd_show(args: argparse.Namespace) -> int:
                  if s.interrupted else f"ended {_utc(s.ended_utc)} UTC")
     print(f"station {clean(s.station_id)}, started {_utc(s.started_utc)} UTC, {ended}")
     print("\n".join(reps_lines([r.report_dict() for r in reps])))
-    print(summary_line({"reps": len(reps), "passed": sum(r.verdict_passed for r in reps),
-                        "hinge_depth_in": s.hinge_depth_in}))
+    # The session's totals in force (verdicts.py), the same numbers list, export and reports use.
+    n = s.overridden
+    coach = f"; {n} verdict{'s' if n != 1 else ''} set by a coach" if n else ""
+    print(summary_line({"reps": s.reps, "passed": s.passed, "hinge_depth_in": s.hinge_depth_in}) + coach)
     if s.faults:
         print("faults: " + ", ".join(f"{FAULT_WORDS.get(k, k)} x{v}" for k, v in s.faults.items()))
     for r in reps:
@@ -196,8 +202,11 @@ def cmd_override(args: argparse.Namespace) -> int:
         if rep is None:
             raise StoreError(f"session {s.id[:8]} has no rep {args.rep}")
         store.override_rep(rep.id, args.passed, tuple(args.fault), args.coach, args.reason)
+        now = store.session(s.id)
+    depth = "none passed" if now.hinge_depth_in is None else f"{now.hinge_depth_in:.0f} in"
     print(f"rep {args.rep} of session {s.id[:8]}: {'PASS' if args.passed else 'FAIL'} "
-          f"(kiosk said {'PASS' if rep.passed else 'FAIL'}), by {clean(args.coach, 60)}")
+          f"(kiosk said {'PASS' if rep.passed else 'FAIL'}), by {clean(args.coach, 60)}; the session "
+          f"now has {now.passed}/{now.reps} reps passed, hinge depth {depth}")
     return 0
 
 
@@ -272,8 +281,10 @@ def register(sub: SubParsers) -> None:
     v.add_argument("--pass", dest="passed", action="store_true")
     v.add_argument("--fail", dest="passed", action="store_false")
     p.add_argument("--fault", action="append", default=[], choices=sorted(FAULT_WORDS), metavar="FAULT")
-    p.add_argument("--coach", required=True, metavar="NAME")
-    p.add_argument("--reason", required=True, metavar="TEXT")
+    p.add_argument("--coach", "--by", dest="coach", required=True, metavar="NAME",
+                   help="who decided (one line, at most 200 characters)")
+    p.add_argument("--reason", "--why", dest="reason", required=True, metavar="TEXT",
+                   help="why (one line, at most 2000 characters); the time is recorded too")
     from kiosk.results import cli_reports  # here, not at the top: cli_reports imports this module
 
     cli_reports.register(rs)

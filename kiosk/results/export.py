@@ -4,7 +4,10 @@ Chosen to open cleanly in Excel and LibreOffice Calc by double-click: UTF-8 with
 (without one Excel reads UTF-8 as the ANSI code page and mangles accented names), comma
 separated, CRLF line ends, RFC 4180 quoting (a field with a comma, quote or line break is
 quoted, quotes doubled). Numbers are plain with a '.' decimal point; an unmeasured metric
-is an empty cell. Times are ISO 8601 UTC text (`2024-05-01T14:03:22.123Z`).
+is an empty cell. Times are ISO 8601 UTC text (`2024-05-01T14:03:22.123Z`). Sessions'
+reps, passed, hinge_depth_in and faults, and each rep's verdict and faults, are the ones in
+force (verdicts.py: a coach's override counts); reps.csv also has the kiosk's verdict and
+the override's coach, time and reason.
 
 CSV formula injection: a cell that begins with = + - @, a tab or a carriage return would be
 run as a formula by a spreadsheet; it is written with a leading apostrophe
@@ -90,7 +93,7 @@ def rep_record(s: SessionRow, r: RepRow) -> dict[str, Cell]:
         "wall_distance_in": r.wall_distance_in, "min_hip_to_wall_mm": _round(r.min_hip_to_wall_mm, 1),
         "max_knee_flexion_deg": _round(r.max_knee_flexion_deg, 1),
         "max_trunk_angle_deg": _round(r.max_trunk_angle_deg, 1),
-        "verdict": _verdict(r.verdict_passed), "faults": "; ".join(ov.faults if ov else r.faults),
+        "verdict": _verdict(r.verdict_passed), "faults": "; ".join(r.faults_in_force),
         "kiosk_verdict": _verdict(r.passed), "kiosk_faults": "; ".join(r.faults),
         "override_by": ov.coach if ov else None, "override_utc": ov.created_utc if ov else None,
         "override_reason": ov.reason if ov else None,

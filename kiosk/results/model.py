@@ -135,6 +135,16 @@ class Override:
     station_id: str
     created_utc: str
 
+    @staticmethod
+    def from_row(r: sqlite3.Row | Mapping[str, Any]) -> Override:
+        """An override from a rep_overrides row (SQLite's or the server's: the same columns)."""
+        return Override(
+            id=_cell(r, "id", str), passed=bool(_cell(r, "passed", int)),
+            faults=tuple(str(f) for f in _json(r, "faults", list)), coach=_cell(r, "coach", str),
+            reason=_cell(r, "reason", str), station_id=_cell(r, "station_id", str),
+            created_utc=_cell(r, "created_utc", str),
+        )
+
 
 @dataclass(frozen=True)
 class RepRow:
@@ -159,20 +169,26 @@ class RepRow:
         """The verdict in force: the coach's override when there is one."""
         return self.override.passed if self.override else self.passed
 
+    @property
+    def faults_in_force(self) -> tuple[str, ...]:
+        """The faults as judged last: the coach's (none for a PASS), else the kiosk's."""
+        if self.override is not None:
+            return () if self.override.passed else self.override.faults
+        return self.faults
+
     def report_dict(self) -> dict[str, Any]:
         """The shape kiosk.report.reps_lines prints (unmeasured metrics as NaN)."""
 
         def f(x: float | None) -> float:
             return math.nan if x is None else x
 
-        ov = self.override
         return {
             "index": self.index, "start_s": self.start_s, "bottom_s": self.bottom_s,
             "end_s": self.end_s, "wall_distance_in": self.wall_distance_in,
             "min_hip_to_wall_mm": f(self.min_hip_to_wall_mm),
             "max_knee_flexion_deg": f(self.max_knee_flexion_deg),
             "max_trunk_angle_deg": f(self.max_trunk_angle_deg),
-            "faults": list(ov.faults if ov else self.faults), "passed": self.verdict_passed,
+            "faults": list(self.faults_in_force), "passed": self.verdict_passed,
             "drill": self.drill,
         }
 
@@ -194,6 +210,9 @@ class RepRow:
 
 @dataclass(frozen=True)
 class SessionRow:
+    """A session as readers see it: reps, passed, hinge_depth_in and faults are the totals
+    in force (verdicts.py: a coach's override counts), `overridden` the reps a coach set."""
+
     id: str
     athlete_id: str | None
     name: str | None
@@ -207,6 +226,12 @@ class SessionRow:
     hinge_depth_in: float | None
     faults: dict[str, int]
     notes: str
+    overridden: int = 0
+
+    @property
+    def pass_rate(self) -> float | None:
+        """passed / reps; None for a session with no reps."""
+        return self.passed / self.reps if self.reps else None
 
     @property
     def finished(self) -> bool:

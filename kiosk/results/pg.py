@@ -5,8 +5,10 @@
 
 `PgResults` has the read methods the `results` CLI uses on a ResultsStore (sessions,
 session, reps, rep, silhouette, athlete_name, athletes) over every station's synced rows,
-and one write: `delete_athlete` (a tombstone, as a station's deletion syncs). Overrides and
-roster imports are refused there: they are made on a station, which syncs them.
+with the verdicts in force and session totals computed from them as on a station
+(verdicts.py: an override made on any station counts here too), and one write:
+`delete_athlete` (a tombstone, as a station's deletion syncs). Overrides and roster imports
+are refused there: they are made on a station, which syncs them.
 
 psycopg is imported only when a PostgreSQL address is used, so the SQLite commands start
 as fast as before. Errors are StoreError with one line and no password in it.
@@ -14,15 +16,14 @@ as fast as before. Errors are StoreError with one line and no password in it.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from kiosk.results import paths
-from kiosk.results.model import Athlete, Deleted, Override, RepRow, SessionRow, StoreError, now_utc
+from kiosk.results import paths, verdicts
+from kiosk.results.model import Athlete, Deleted, RepRow, SessionRow, StoreError, now_utc
 from kiosk.results.store import ResultsStore
 
 if TYPE_CHECKING:
@@ -101,11 +102,6 @@ def connect(dsn: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> psycopg.Connec
         raise StoreError(scrub(f"cannot reach {redact(dsn)}: {pg_message(err)}", dsn)) from None
     except ValueError as err:  # a malformed address
         raise StoreError(scrub(f"bad PostgreSQL address {redact(dsn)}: {err}", dsn)) from None
-
-
-def _override(r: dict[str, Any]) -> Override:
-    return Override(r["id"], bool(r["passed"]), tuple(json.loads(r["faults"])), r["coach"], r["reason"],
-                    r["station_id"], r["created_utc"])
 
 
 def _session(r: dict[str, Any]) -> SessionRow:
@@ -206,7 +202,9 @@ class PgResults:
             args.append(team)
         sql = _SESSION_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY s.started_utc DESC, s.id" + (f" LIMIT {int(limit)}" if limit else "")
-        return [_session(r) for r in self._rows(sql, args)]
+        rows = [_session(r) for r in self._rows(sql, args)]
+        reps = self._reps_in_force([s.id for s in rows])
+        return [verdicts.with_totals(s, reps.get(s.id, [])) for s in rows]
 
     def session(self, id_or_prefix: str) -> SessionRow:
         prefix = id_or_prefix.strip().lower().replace("-", "")
@@ -218,15 +216,20 @@ class PgResults:
             raise StoreError(f"no session {id_or_prefix!r}")
         if len(rows) > 1:
             raise StoreError(f"session id {id_or_prefix!r} is ambiguous: give more characters")
-        return _session(rows[0])
+        s = _session(rows[0])
+        return verdicts.with_totals(s, self.reps(s.id))
+
+    def _reps_in_force(self, session_ids: list[str]) -> dict[str, list[RepRow]]:
+        """session_id -> its reps with the overrides in force (verdicts.py, as on a station)."""
+        if not session_ids:
+            return {}
+        reps = self._rows("SELECT * FROM reps WHERE session_id = ANY(%s)", (session_ids,))
+        overrides = self._rows("SELECT o.* FROM rep_overrides o JOIN reps r ON r.id = o.rep_id "
+                               "WHERE r.session_id = ANY(%s)", (session_ids,))
+        return verdicts.reps_by_session(reps, verdicts.overrides_in_force(overrides))
 
     def reps(self, session_id: str) -> list[RepRow]:
-        overrides: dict[str, Override] = {}
-        for o in self._rows("SELECT o.* FROM rep_overrides o JOIN reps r ON r.id = o.rep_id "
-                            "WHERE r.session_id = %s ORDER BY o.created_utc, o.id", (session_id,)):
-            overrides[o["rep_id"]] = _override(o)
-        rows = self._rows("SELECT * FROM reps WHERE session_id = %s ORDER BY idx", (session_id,))
-        return [RepRow.from_row(r, overrides.get(r["id"])) for r in rows]
+        return self._reps_in_force([session_id]).get(session_id, [])
 
     def rep(self, id_or_prefix: str) -> RepRow:
         prefix = id_or_prefix.strip().lower()
@@ -234,7 +237,8 @@ class PgResults:
                           (prefix, prefix + "\x7f"))
         if len(rows) != 1 or not prefix:
             raise StoreError(f"{'ambiguous' if len(rows) > 1 else 'no'} rep id {id_or_prefix!r}")
-        return RepRow.from_row(rows[0])
+        found = self._rows("SELECT * FROM rep_overrides WHERE rep_id = %s", (rows[0]["id"],))
+        return RepRow.from_row(rows[0], verdicts.overrides_in_force(found).get(rows[0]["id"]))
 
     def silhouette(self, session_id: str) -> bytes | None:
         rows = self._rows("SELECT data FROM silhouettes WHERE session_id = %s", (session_id,))

@@ -12,8 +12,8 @@
   mark on the axis labelled "none";
 - the latest session's rep table: the verdict in force, "(coach)" when a coach overrode
   the kiosk, and below it each override's coach, date, the kiosk's verdict and the reason.
-Hinge depth everywhere is from the verdicts in force (report_draw.depth_in_force), so a
-coach's override counts; without overrides it equals the kiosk's stored hinge_depth_in.
+Every number is from the verdicts in force (verdicts.py through report_draw.SessionReps: a
+coach's override counts), the same as `results show`, `list` and the CSV export print.
 """
 
 from __future__ import annotations
@@ -72,6 +72,27 @@ def best_silhouette(store: ResultsStore, hist: list[rd.SessionReps]) -> StoredSi
     _, h, r = best
     rep = next((x for x in h.reps if x.id == r["rep_id"]), None)
     return StoredSilhouette(h, rep, decode(bytes(r["data"])), float(r["mm_per_px"]))
+
+
+@dataclass(frozen=True)
+class AthleteNumbers:
+    """The page's three numbers, from the verdicts in force (verdicts.py)."""
+
+    best_in: float | None  # the deepest session's hinge depth
+    best_utc: str | None  # when (the latest of equals)
+    latest_in: float | None  # the latest session's hinge depth
+    latest_passed: int
+    latest_reps: int
+
+
+def athlete_numbers(hist: list[rd.SessionReps]) -> AthleteNumbers:
+    """Best and latest hinge depth and the latest session's reps passed of `hist`
+    (athlete_history: oldest first)."""
+    best = max((h for h in hist if h.depth_in is not None), key=lambda h: h.depth_in or 0.0, default=None)
+    latest = hist[-1].totals if hist else None
+    return AthleteNumbers(best.depth_in if best else None, best.session.started_utc if best else None,
+                          latest.hinge_depth_in if latest else None, latest.passed if latest else 0,
+                          latest.reps if latest else 0)
 
 
 def _label(utc: str) -> str:
@@ -143,15 +164,13 @@ def athlete_report(store: ResultsStore, athlete_id: str, out: Path) -> Path:
              f"station {latest.session.station_id}" if latest else "",
              f"printed {datetime.now().strftime('%Y-%m-%d')}"]
     y = rd.header(surf, text, rd.fit(text, name or athlete_id, 64, 760), rd.fit(text, who, 34, 760), right)
-    best = max((h for h in hist if h.depth_in is not None), key=lambda h: h.depth_in or 0.0, default=None)
-    passed = sum(r.verdict_passed for r in latest.reps) if latest else 0
+    nums = athlete_numbers(hist)
     _stats(surf, text, y + 8, [
-        ("Best hinge depth", f"{best.depth_in:.0f} in" if best and best.depth_in is not None else "none",
-         rd.date(best.session.started_utc) if best else ""),
-        ("Latest hinge depth",
-         "none" if latest is None or latest.depth_in is None else f"{latest.depth_in:.0f} in",
+        ("Best hinge depth", "none" if nums.best_in is None else f"{nums.best_in:.0f} in",
+         rd.date(nums.best_utc) if nums.best_utc else ""),
+        ("Latest hinge depth", "none" if nums.latest_in is None else f"{nums.latest_in:.0f} in",
          rd.date(latest.session.started_utc) if latest else ""),
-        ("Latest session", f"{passed}/{len(latest.reps)}" if latest else "-", "reps passed"),
+        ("Latest session", f"{nums.latest_passed}/{nums.latest_reps}" if latest else "-", "reps passed"),
     ])
     text.draw(surf, "Deepest rep, side view", 40, rd.INK, (SIDE_RECT.x, SIDE_RECT.y - 50))
     text.draw(surf, "Hinge depth by session", 40, rd.INK, (TREND_RECT.x, SIDE_RECT.y - 50))

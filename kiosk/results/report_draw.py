@@ -18,7 +18,7 @@ import pygame
 
 from kiosk.app.shapes import GREEN, RED, Color, Text, check_mark, cross
 from kiosk.report import FAULT_WORDS
-from kiosk.results import paths, pdf
+from kiosk.results import paths, pdf, verdicts
 from kiosk.results.model import RepRow, SessionRow
 
 PAGE_SIZE = (1240, 1754)
@@ -40,26 +40,29 @@ def fault_words(faults: Sequence[str]) -> str:
 
 def faults_in_force(rep: RepRow) -> tuple[str, ...]:
     """The rep's faults as judged last: the coach's override's, else the kiosk's."""
-    if rep.override is not None:
-        return () if rep.override.passed else rep.override.faults
-    return rep.faults
+    return rep.faults_in_force
 
 
 def depth_in_force(reps: Sequence[RepRow]) -> float | None:
-    """Hinge depth from the verdicts in force: the furthest wall distance (in) of a passed wall
-    rep, None when none passed. Equals the session's stored hinge_depth_in without overrides."""
-    passed = [r.wall_distance_in for r in reps if r.drill == "wall" and r.verdict_passed]
-    return max(passed) if passed else None
+    """Hinge depth from the verdicts in force (verdicts.hinge_depth_in, the one rule)."""
+    return verdicts.hinge_depth_in(reps)
 
 
 @dataclass(frozen=True)
 class SessionReps:
+    """A session and its reps with the verdicts in force: what the reports draw from."""
+
     session: SessionRow
     reps: list[RepRow]
 
     @property
+    def totals(self) -> verdicts.Totals:
+        """reps, passed, hinge depth, faults: verdicts.totals, as list/show/export print them."""
+        return verdicts.totals(self.reps)
+
+    @property
     def depth_in(self) -> float | None:
-        return depth_in_force(self.reps)
+        return self.totals.hinge_depth_in
 
 
 def date(utc: str | None) -> str:

@@ -4,8 +4,8 @@
 in .pdf) for the roster's athletes of `team`:
 
 - Ranking by **best** hinge depth: the furthest wall distance passed over all of the
-  athlete's sessions, from the verdicts in force (a coach's override counts; see
-  report_draw.depth_in_force). Ties go to the deeper latest session, then by name. Each row
+  athlete's sessions, from the verdicts in force (a coach's override counts; verdicts.py,
+  as every other reader). Ties go to the deeper latest session, then by name. Each row
   also shows the latest session's depth, the number of sessions (with reps) and the last
   session's date; a bar shows the best depth. Athletes with no passed wall rep follow,
   then those not screened yet.

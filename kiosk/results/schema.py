@@ -80,7 +80,10 @@ _V1: tuple[str, ...] = (
 )
 
 # v2: a coach's verdict override of one rep, with who, when and why. History is kept: the
-# latest row for a rep is the one in force; the original verdict in `reps` never changes.
+# latest row for a rep (greatest created_utc, then id) is the one in force; the original
+# verdict in `reps` never changes. A finished session's totals in `sessions` are the ones in
+# force (verdicts.py), re-written when an override is made or imported; readers compute them
+# from the reps and overrides anyway (a file whose override predates that still reads right).
 _V2: tuple[str, ...] = (
     """CREATE TABLE rep_overrides (
         id TEXT PRIMARY KEY,

@@ -31,19 +31,18 @@ import json
 import os
 import socket
 import sqlite3
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from kiosk.results import paths, rows
+from kiosk.results import paths, rows, verdicts
 from kiosk.results.model import (
     INTERRUPTED,
     AthleteGoneError,
     Deleted,
     RepLike,
-    RepRow,
     SessionGoneError,
     SessionRow,
     SilhouetteLike,
@@ -54,7 +53,7 @@ from kiosk.results.model import (
     now_utc,
 )
 from kiosk.results.schema import SchemaError, migrate
-from kiosk.results.store_reads import StoreReads
+from kiosk.results.store_reads import StoreReads, reps_in_force
 
 BUSY_TIMEOUT_S = 5.0
 MAX_SILHOUETTE_BYTES = 65536
@@ -63,6 +62,15 @@ MAX_SILHOUETTE_BYTES = 65536
 def default_station_id() -> str:
     """$HINGE_KIOSK_STATION, else the host name (each Pi on a screening day has its own)."""
     return (os.environ.get("HINGE_KIOSK_STATION") or socket.gethostname() or "station")[:64]
+
+
+def _after(utc: str) -> str:
+    """The stored UTC time one millisecond after `utc` (a stored `...SS.mmmZ` time)."""
+    try:
+        t = datetime.strptime(utc, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) + timedelta(milliseconds=1)
+    except ValueError:
+        return now_utc()
+    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _valid(table: str, rec: dict[str, Any]) -> None:
@@ -224,18 +232,35 @@ class ResultsStore(StoreReads):
     @staticmethod
     def _totals(c: sqlite3.Connection, session_id: str) -> tuple[int, int, float | None, str, str | None]:
         """(reps, passed, hinge depth in, fault counts JSON, last rep's saved_utc) from the
-        stored reps: the kiosk's verdicts, the furthest wall distance passed."""
-        reps = [RepRow.from_row(r) for r in c.execute("SELECT * FROM reps WHERE session_id = ?",
-                                                      (session_id,))]
-        passed_wall = [r.wall_distance_in for r in reps if r.passed and r.drill == "wall"]
-        faults = Counter(f for r in reps for f in r.faults)
-        return (len(reps), sum(r.passed for r in reps), max(passed_wall) if passed_wall else None,
-                json.dumps(dict(faults.most_common())), max((r.saved_utc for r in reps), default=None))
+        stored reps with the verdicts in force (verdicts.totals: a coach's override counts)."""
+        reps = reps_in_force(c, [session_id]).get(session_id, [])
+        t = verdicts.totals(reps)
+        return (t.reps, t.passed, t.hinge_depth_in, json.dumps(t.faults),
+                max((r.saved_utc for r in reps), default=None))
+
+    @staticmethod
+    def refresh_totals(c: sqlite3.Connection, session_ids: Iterable[str]) -> int:
+        """Re-write the stored totals of those of `session_ids` that are finished from their
+        reps with the verdicts in force (inside the caller's transaction); returns how many
+        changed. An unfinished session gets its totals when it is finished (save_session)."""
+        finished = [sid for sid in dict.fromkeys(session_ids) if c.execute(
+            "SELECT 1 FROM sessions WHERE id = ? AND ended_utc IS NOT NULL", (sid,)).fetchone()]
+        reps = reps_in_force(c, finished)
+        changed = 0
+        for sid in finished:
+            cols = verdicts.stored_totals(verdicts.totals(reps.get(sid, [])))
+            # Only a real change is written (an UPDATE re-queues the session for the sync).
+            changed += c.execute(
+                "UPDATE sessions SET reps = ?, passed = ?, hinge_depth_in = ?, faults = ? WHERE id = ? "
+                "AND NOT (reps IS ? AND passed IS ? AND hinge_depth_in IS ? AND faults IS ?)",
+                (*cols.values(), sid, *cols.values())).rowcount
+        return changed
 
     def save_session(self, session_id: str, notes: str | None = None,
                      ended_utc: str | None = None) -> SessionRow:
         """Finish a session: totals, fault counts and hinge depth (the furthest wall distance
-        passed, as judged by the kiosk) from its stored reps. Calling it again updates them.
+        passed) from its stored reps with the verdicts in force (verdicts.py; the kiosk's,
+        unless a coach overrode a rep already). Calling it again updates them.
         SessionGoneError when the session is not there."""
         with self.transaction() as c:
             n, passed, depth, faults, _ = self._totals(c, session_id)
@@ -282,15 +307,37 @@ class ResultsStore(StoreReads):
 
     def override_rep(self, rep_id: str, passed: bool, faults: tuple[str, ...], coach: str,
                      reason: str) -> str:
-        """Record a coach's verdict on a rep (who, why; when and where added here)."""
-        if not coach.strip() or not reason.strip():
-            raise StoreError("an override needs the coach's name and a reason")
+        """Record a coach's verdict on a rep (who, why; when and where added here): it is in
+        force from now on everywhere (verdicts.py), and a finished session's stored totals are
+        re-computed in the same transaction (which queues the session for the sync). Earlier
+        overrides are kept as history. `coach` (at most 200 characters) and `reason` (2000) are
+        one line each, without control characters; WriteRefusedError otherwise, or for a rep
+        that is not there."""
+        coach, reason = coach.strip(), reason.strip()
+        if not coach or not reason:
+            raise WriteRefusedError("an override needs the coach's name and a reason")
+        for what, text in (("coach", coach), ("reason", reason)):
+            if len(text) > rows.MAX_LEN[what]:
+                raise WriteRefusedError(f"override not saved: {what}: {len(text)} characters, at most "
+                                        f"{rows.MAX_LEN[what]}")
+            if rows.bad_chars(text):
+                raise WriteRefusedError(f"override not saved: {what}: has control characters "
+                                        "(a line break, a tab or an escape): write it on one line")
         rec = {"id": new_id(), "rep_id": rep_id, "passed": int(passed), "faults": json.dumps(list(faults)),
-               "coach": coach.strip(), "reason": reason.strip(), "station_id": self.station_id,
-               "created_utc": now_utc()}
+               "coach": coach, "reason": reason, "station_id": self.station_id, "created_utc": now_utc()}
         _valid("rep_overrides", rec)
         with self.transaction() as c:
+            r = c.execute("SELECT session_id FROM reps WHERE id = ?", (rep_id,)).fetchone()
+            if r is None:
+                raise WriteRefusedError(f"no rep {rep_id[:40]!r}")
+            last = c.execute("SELECT max(created_utc) FROM rep_overrides WHERE rep_id = ?",
+                             (rep_id,)).fetchone()[0]
+            if isinstance(last, str) and last >= str(rec["created_utc"]):
+                # Two overrides in one millisecond (or a clock stepped back): the new one must
+                # still be the latest, so it takes the next millisecond after the last one.
+                rec["created_utc"] = _after(last)
             c.execute("INSERT INTO rep_overrides VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tuple(rec.values()))
+            self.refresh_totals(c, [r["session_id"]])
         return str(rec["id"])
 
     def delete_athlete(self, athlete_id: str) -> Deleted:

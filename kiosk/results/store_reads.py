@@ -1,20 +1,59 @@
 """The results store's reads (ResultsStore inherits them): sessions newest first, one
 session by id or prefix, a session's reps with the overrides in force, silhouettes, and
-SQLite's integrity check. Rows come back as model.py's typed rows; a value of the wrong type
-(a file altered behind the kiosk's back) is one StoreError line, not a traceback."""
+SQLite's integrity check. A session's reps, passed, hinge depth and faults are computed from
+its reps and their overrides by verdicts.py (the one rule), not read from the columns stored
+with it. Rows come back as model.py's typed rows; a value of the wrong type (a file altered
+behind the kiosk's back) is one StoreError line, not a traceback."""
 
 from __future__ import annotations
 
-import json
+import contextlib
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
-from kiosk.results.model import DamagedError, Override, RepRow, SessionRow, StoreError
+from kiosk.results import verdicts
+from kiosk.results.model import DamagedError, RepRow, SessionRow, StoreError
 
 SESSION_SELECT = (
     "SELECT s.*, a.name AS name, a.team AS team, a.position AS position "
     "FROM sessions s LEFT JOIN athletes a ON a.id = s.athlete_id"
 )
+_CHUNK = 400  # ids per IN (...): under SQLite's oldest host-parameter limit (999)
+
+
+def reps_in_force(conn: sqlite3.Connection, session_ids: Sequence[str]) -> dict[str, list[RepRow]]:
+    """session_id -> its reps by index, each with the override in force (verdicts.py); a
+    session with no reps is absent. One read of each table per 400 sessions."""
+    rep_rows: list[sqlite3.Row] = []
+    override_rows: list[sqlite3.Row] = []
+    ids = list(dict.fromkeys(session_ids))
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i:i + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rep_rows += conn.execute(f"SELECT * FROM reps WHERE session_id IN ({marks})", chunk).fetchall()
+        override_rows += conn.execute(
+            f"SELECT o.* FROM rep_overrides o JOIN reps r ON r.id = o.rep_id WHERE r.session_id IN ({marks})",
+            chunk).fetchall()
+    return verdicts.reps_by_session(rep_rows, verdicts.overrides_in_force(override_rows))
+
+
+def totals_in_force(conn: sqlite3.Connection, session_ids: Sequence[str]) -> dict[str, verdicts.Totals]:
+    """session_id -> its totals in force (verdicts.totals), for rows that leave the file (the
+    sync, bundles). A session one of whose reps or overrides cannot be read (altered behind
+    the kiosk's back) is left out: its stored columns stand, and the bad row itself is held
+    back or refused where it goes."""
+    try:
+        reps = reps_in_force(conn, session_ids)
+        return {sid: verdicts.totals(reps.get(sid, [])) for sid in session_ids}
+    except StoreError:
+        out = {}
+        for sid in session_ids:
+            with contextlib.suppress(StoreError):
+                out[sid] = verdicts.totals(reps_in_force(conn, [sid]).get(sid, []))
+        return out
+
+
 DAMAGED_HINT = ("the file is kept as it is: stop the kiosk, copy it aside, and restore a backup or a "
                 "bundle (sqlite3 FILE .recover saves what it can)")
 
@@ -29,7 +68,7 @@ class StoreReads:
 
     def sessions(self, athlete_id: str | None = None, team: str | None = None,
                  limit: int | None = None) -> list[SessionRow]:
-        """Newest first."""
+        """Newest first, with the totals in force (verdicts.py)."""
         where, args = [], []
         if athlete_id is not None:
             where.append("s.athlete_id = ?")
@@ -39,10 +78,13 @@ class StoreReads:
             args.append(team)
         sql = SESSION_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY s.started_utc DESC, s.id" + (f" LIMIT {int(limit)}" if limit else "")
-        return [SessionRow.from_row(r) for r in self.conn.execute(sql, args)]
+        rows = [SessionRow.from_row(r) for r in self.conn.execute(sql, args)]
+        reps = reps_in_force(self.conn, [s.id for s in rows])
+        return [verdicts.with_totals(s, reps.get(s.id, [])) for s in rows]
 
     def session(self, id_or_prefix: str) -> SessionRow:
-        """A session by id or by a unique prefix of it (as `results list` shows)."""
+        """A session by id or by a unique prefix of it (as `results list` shows), with the
+        totals in force."""
         prefix = id_or_prefix.strip().lower().replace("-", "")
         if not prefix:
             raise StoreError("empty session id")
@@ -52,32 +94,22 @@ class StoreReads:
             raise StoreError(f"no session {id_or_prefix!r}")
         if len(rows) > 1:
             raise StoreError(f"session id {id_or_prefix!r} is ambiguous: give more characters")
-        return SessionRow.from_row(rows[0])
+        s = SessionRow.from_row(rows[0])
+        return verdicts.with_totals(s, self.reps(s.id))
 
     def reps(self, session_id: str) -> list[RepRow]:
-        """A session's reps in order, each with the override in force (the latest), if any."""
-        overrides: dict[str, Override] = {}
-        for o in self.conn.execute(
-            "SELECT o.* FROM rep_overrides o JOIN reps r ON r.id = o.rep_id WHERE r.session_id = ? "
-            "ORDER BY o.created_utc, o.rowid", (session_id,)
-        ):
-            try:
-                faults = tuple(str(f) for f in json.loads(o["faults"]))
-            except (ValueError, TypeError) as err:
-                raise StoreError(f"override {str(o['id'])[:40]!r}: faults is not a JSON list: the "
-                                 "database was altered (check it, or restore a backup)") from err
-            overrides[o["rep_id"]] = Override(o["id"], bool(o["passed"]), faults, str(o["coach"]),
-                                              str(o["reason"]), str(o["station_id"]), str(o["created_utc"]))
-        rows = self.conn.execute("SELECT * FROM reps WHERE session_id = ? ORDER BY idx", (session_id,))
-        return [RepRow.from_row(r, overrides.get(r["id"])) for r in rows]
+        """A session's reps in order, each with the override in force, if any."""
+        return reps_in_force(self.conn, [session_id]).get(session_id, [])
 
     def rep(self, id_or_prefix: str) -> RepRow:
+        """A rep by id or a unique prefix, with the override in force."""
         prefix = id_or_prefix.strip().lower()
         rows = self.conn.execute("SELECT * FROM reps WHERE id >= ? AND id < ? LIMIT 2",
                                  (prefix, prefix + "\x7f")).fetchall()
         if len(rows) != 1 or not prefix:
             raise StoreError(f"{'ambiguous' if len(rows) > 1 else 'no'} rep id {id_or_prefix!r}")
-        return RepRow.from_row(rows[0])
+        found = self.conn.execute("SELECT * FROM rep_overrides WHERE rep_id = ?", (rows[0]["id"],))
+        return RepRow.from_row(rows[0], verdicts.overrides_in_force(found).get(rows[0]["id"]))
 
     def silhouette(self, session_id: str) -> bytes | None:
         r = self.conn.execute("SELECT data FROM silhouettes WHERE session_id = ?", (session_id,)).fetchone()

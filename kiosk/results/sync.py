@@ -13,7 +13,10 @@ it read. So:
   session, an override its rep), so a partial sync never strands one;
 - updates: sessions (finished later, totals re-computed), silhouettes (a better rep) and
   athletes (roster re-import) are replaced by the station's current row; reps and overrides
-  never change, so a re-send is a no-op;
+  never change, so a re-send is a no-op. A session's reps, passed, hinge_depth_in and faults
+  are sent as verdicts.py computes them from its reps and their overrides in force, and an
+  override takes its rep and session along: the server's row counts a coach's verdict as
+  the station does (the server's readers compute them the same way again);
 - deletions: an athlete deleted on a station becomes a tombstone on the server
   (pg.tombstone): their sessions from every station started before the deletion are removed
   and refused later. The other stations' files are not changed (sync only pushes).
@@ -32,10 +35,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.results import pg, pg_schema
+from kiosk.results import pg, pg_schema, verdicts
 from kiosk.results import rows as rows_model
 from kiosk.results.model import StoreError, now_utc
 from kiosk.results.store import ResultsStore
+from kiosk.results.store_reads import totals_in_force
 
 BATCH = 500
 SERVER_KEY = "sync_server_db_id"  # meta key: the server db_id this file's queue was emptied to
@@ -212,6 +216,11 @@ def _push_batch(store: ResultsStore, cur: Any, entries: list[sqlite3.Row], db_id
         report.deleted_sessions += len(gone)
     for table in _ORDER:
         params = [{**dict(r), "st": st, "now": now, "db": db_id} for r in rows[table].values()]
+        if table == "sessions":  # the totals in force (module docstring)
+            in_force = totals_in_force(conn, list(rows["sessions"]))
+            for p in params:
+                if p["id"] in in_force:
+                    p.update(verdicts.stored_totals(in_force[p["id"]]))
         if table == "silhouettes":
             for p in params:
                 p["data"] = bytes(p["data"])
