@@ -33,6 +33,13 @@ _TOP_BAND_M = 0.3  # hinged head: in the body's highest band this deep
 _FRONT_SLAB_M = 0.1  # ... and that band's front slab this deep along the forward
 _MIN_TRAVEL_M = 0.15  # head travel below this is no hinge (sway, a dip)
 _MIN_POINTS = 30
+# A hinged body whose top is below this fraction of its standing top is too deep to read:
+# the upper back rises to the head's height (trunk ~60 deg, or less with the head dropped),
+# the highest band's front is then the shoulders, and their camera-side half pulls the
+# reading toward the camera. On the tuning family (parametric athletes, every frame of 31
+# sessions) 52 of 128 such frames were off by more than 10 deg (up to 50, mirrored about
+# the true heading); above it 11 of 1539 were.
+MIN_TOP_FRAC = 0.72
 _LEAN_FRAC = 0.5  # facing_from_lean: points above this fraction of stature
 _MIN_LEAN = 0.25  # dx/dy of a 15 deg lean; an upright body's points give < 0.1
 
@@ -66,12 +73,13 @@ def heading_from_hinge(
     """Yaw (deg) of the athlete's forward direction in the world frame, or None.
 
     standing_world / hinged_world: (N, 3) points of the athlete alone, standing upright and
-    near the bottom of a hinge, in a world frame whose +x is already the athlete's forward
-    within MAX_YAW_DEG (facing decided). The hinged head is the front slab, along the current
-    estimate of the forward, of the body's highest band; a few iterations settle the slab."""
+    hinged (not deeper than `readable_depth` allows: None then), in a world frame whose +x
+    is already the athlete's forward within MAX_YAW_DEG (facing decided). The hinged head is
+    the front slab, along the current estimate of the forward, of the body's highest band; a
+    few iterations settle the slab."""
     head_s = standing_head_xz(standing_world)
     h = np.asarray(hinged_world, dtype=np.float64)
-    if head_s is None or len(h) < 3 * _MIN_POINTS:
+    if head_s is None or len(h) < 3 * _MIN_POINTS or not readable_depth(standing_world, h):
         return None
     # Shallow hinge: the head is the top; deep hinge: the back is as high, the head in
     # front: the head is where forward + up is greatest, the shoulders behind and below it.
@@ -91,6 +99,16 @@ def heading_from_hinge(
     if travel < _MIN_TRAVEL_M or abs(yaw_deg) > MAX_YAW_DEG:
         return None
     return yaw_deg
+
+
+def readable_depth(standing_world: FloatArray, hinged_world: FloatArray) -> bool:
+    """True when the hinged body (N, 3) is not too deep for `heading_from_hinge`: its top
+    at least MIN_TOP_FRAC of the standing body's (N, 3) top (both world frame, metres)."""
+    s = np.asarray(standing_world)
+    h = np.asarray(hinged_world)
+    if len(s) == 0 or len(h) == 0:
+        return False
+    return float(np.percentile(h[:, 1], 99.5)) >= MIN_TOP_FRAC * _stature_m(s)
 
 
 def facing_from_lean(standing_world: FloatArray, hinged_world: FloatArray, pose: CameraPose) -> Facing | None:

@@ -5,14 +5,14 @@ and out included, so the calibration's station zone can sit off the athlete (an 
 camera sees the walk cross the zone), its facing can come from ambiguous feet, and its +x
 is the image axis rather than the athlete's forward (calibration/heading.py). Here the
 sampled frames are segmented with the core, the station is where the feet dwell, and the
-deepest hinge among the samples decides the facing and measures the heading.
+deepest hinge among the samples decides the facing; every hinged sample not too deep to
+read (calibration.heading.readable_depth) measures the heading, and the median is taken.
 
 Frames: world of the calibration (metres). Pure compute: frames in, calibration out.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -186,10 +186,11 @@ def _nearest_before(standing: list[SampleBody], index: int) -> SampleBody:
 def _median_heading(
     cal: Calibration, out: Calibration, standing: list[SampleBody], hinged: list[SampleBody]
 ) -> float | None:
-    """Median heading over the hinged samples (each against the standing sample before
-    it), in `out`'s frame; the deepest hinges only (half of them, at least one)."""
+    """Median heading over every hinged sample that can be read (each against the
+    standing sample before it; heading_from_hinge refuses the deepest, where the back is as
+    high as the head), in `out`'s frame."""
     yaws: list[float] = []
-    for h in hinged[: max(1, math.ceil(len(hinged) / 2))]:
+    for h in hinged:
         s = _nearest_before(standing, h.index)
         yaw = heading_from_hinge(_to_frame(s.points, cal, out), _to_frame(h.points, cal, out))
         if yaw is not None:

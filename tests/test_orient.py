@@ -16,11 +16,14 @@ import numpy as np
 import pytest
 
 from calibration.calibrate import calibrate
-from calibration.geometry import CameraPose
+from calibration.geometry import CameraPose, deproject
+from calibration.heading import MIN_TOP_FRAC, heading_from_hinge, readable_depth
 from calibration.model import Calibration
 from hardware.frame import DepthFrame
 from hardware.sim.camera import Placement
 from hardware.sim.source import SimConfig, SimulatedSource
+from kiosk.analysis import core_zone
+from kiosk.core.person import segment_person
 from kiosk.core.thresholds import Profile
 from kiosk.orient import orient_calibration
 
@@ -32,12 +35,12 @@ BRISK = {"absent_s": 0.2, "walk_s": 0.8, "enter_x_m": -1.2, "exit_x_m": 1.2, "st
 
 
 @functools.lru_cache(maxsize=16)
-def sampled_frames(script: str, side: str, oblique_deg: float, stride: int = 8) -> tuple[
-    tuple[DepthFrame, ...], CameraPose, float
-]:
+def sampled_frames(
+    script: str, side: str, oblique_deg: float, stride: int = 8, height_m: float = 1.0, pitch_deg: float = 0.5
+) -> tuple[tuple[DepthFrame, ...], CameraPose, float]:
     """Every stride-th raw frame of `script`, the placement's exact pose and the athlete's
     mid-foot x at the station (world, from the truth)."""
-    placement = Placement(distance_m=2.2, height_m=1.0, pitch_deg=0.5, side=side,  # type: ignore[arg-type]
+    placement = Placement(distance_m=2.2, height_m=height_m, pitch_deg=pitch_deg, side=side,  # type: ignore[arg-type]
                           oblique_deg=oblique_deg)
     options = {**BRISK, "reps": 1} if script != "walk_in_stand" else dict(BRISK)
     src = SimulatedSource(SimConfig(script=script, script_options=options, placement=placement, seed=11))
@@ -90,6 +93,28 @@ def test_heading_from_the_hinge_matches_the_placement(side: str, oblique_deg: fl
     # The zone is re-centred on the stance: the feet's mid-point, on the athlete's line.
     x, z = station_in_truth(got.calibration, truth_pose)
     assert abs(x - midfoot_x) <= STATION_TOL_M and abs(z) <= STATION_TOL_M, (x, z, midfoot_x)
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_a_dropped_head_at_the_bottom_does_not_turn_the_heading(side: str) -> None:
+    """Head dropped at the bottom of a hinge, camera low and 30 deg behind the side: in the
+    deepest frames the upper back is as high as the head and the reading is the shoulders'
+    (off by 5-50 deg). Those frames are refused; the descent's frames give the heading."""
+    frames, truth_pose, _ = sampled_frames("head_down", side, 30.0, height_m=0.7, pitch_deg=-6.0)
+    cal = calibrate(frames, facing="auto")
+    got = orient_calibration(cal, frames, PROFILE, decide_facing=True)
+    assert got.calibration.facing == side and got.yaw_deg is not None
+    err = heading_error_deg(got.calibration.pose, truth_pose)
+    assert abs(err) <= HEADING_TOL_DEG, f"heading off by {err:.2f} deg ({side})"
+    # The deepest sampled body is one of those refused: below MIN_TOP_FRAC of standing.
+    world = [cal.pose.to_world(deproject(f.depth_m(), f.intrinsics, stride=2)) for f in frames]
+    bodies = [segment_person(w, core_zone(got.calibration.zone), PROFILE.segmentation) for w in world]
+    seen = sorted((float(np.percentile(b.points[:, 1], 99.5)), i) for i, b in enumerate(bodies)
+                  if b.person and len(b.points) > 500)
+    deepest, standing = bodies[seen[0][1]].points, bodies[seen[-1][1]].points
+    assert seen[0][0] < MIN_TOP_FRAC * seen[-1][0]
+    assert not readable_depth(standing, deepest)
+    assert heading_from_hinge(standing.astype(np.float64), deepest.astype(np.float64)) is None
 
 
 @pytest.mark.parametrize("side", ["right", "left"])

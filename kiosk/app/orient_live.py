@@ -10,7 +10,8 @@ hinge lies along the forward direction.
 
 `HeadingLearner.feed(body, frame)` per analysed frame: it keeps the last upright body seen
 while the rep machine stands (READY/SETTLING) and the deepest few bodies of the rep in
-progress (trunk past `hinge_trunk_deg`); when the rep completes it measures the yaw. Once a
+progress (trunk past `hinge_trunk_deg`, not so deep that the back is as high as the head:
+calibration.heading.readable_depth); when the rep completes it measures the yaw. Once a
 sane yaw is measured (|yaw| <= `max_yaw_deg`), the learner is done for this calibration:
 a turn of at least `min_yaw_deg` (and a facing decided from the hinge when the calibration's
 is "auto") comes back as the corrected calibration, a smaller one leaves it as it is.
@@ -28,7 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from calibration.heading import orient_from_hinge, with_heading
+from calibration.heading import orient_from_hinge, readable_depth, with_heading
 from calibration.model import Calibration
 from kiosk.core import DrillFrame, Landmarks, Profile
 from kiosk.core.landmarks import find_landmarks
@@ -42,7 +43,7 @@ HINGE_TRUNK_DEG = 45.0  # a clear hinge: at 40 deg (a squat pattern) the reading
 UPRIGHT_TRUNK_DEG = 6.0  # the standing body: trunk this close to vertical
 MIN_YAW_DEG = 3.0  # below this the turn is within the estimate's own error (~1-3 deg)
 MAX_YAW_DEG = 40.0  # a camera is at most 30 deg oblique: beyond this the reading is wrong
-DEEPEST = 3  # hinged bodies kept per rep: the median of their yaws rides out one bad frame
+DEEPEST = 3  # readable hinged bodies kept per rep: the median of their yaws rides out one bad frame
 MAX_ATTEMPTS = 3  # reps tried before giving up on this calibration
 _MIN_POINTS = 150  # fewer: a fragment of the body (holes, half out of view)
 
@@ -96,7 +97,11 @@ class HeadingLearner:
             return outcome
         trunk = frame.trunk_angle_deg
         if frame.phase is Phase.HINGE:
-            if trunk >= self.hinge_trunk_deg and self._standing is not None:
+            if (
+                trunk >= self.hinge_trunk_deg
+                and self._standing is not None
+                and readable_depth(self._standing, body)
+            ):
                 self._hinged.append((trunk, body))
                 self._hinged.sort(key=lambda th: -th[0])
                 del self._hinged[DEEPEST:]
