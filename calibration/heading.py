@@ -21,6 +21,7 @@ import math
 from dataclasses import replace
 
 import numpy as np
+import numpy.typing as npt
 
 from calibration.facing import facing_from_hinge
 from calibration.geometry import CameraPose, FloatArray
@@ -101,7 +102,7 @@ def heading_from_hinge(
     return yaw_deg
 
 
-def readable_depth(standing_world: FloatArray, hinged_world: FloatArray) -> bool:
+def readable_depth(standing_world: npt.NDArray[np.floating], hinged_world: npt.NDArray[np.floating]) -> bool:
     """True when the hinged body (N, 3) is not too deep for `heading_from_hinge`: its top
     at least MIN_TOP_FRAC of the standing body's (N, 3) top (both world frame, metres)."""
     s = np.asarray(standing_world)
