@@ -14,7 +14,8 @@
 #   3. librealsense + pyrealsense2          the operator PIN when it has none (asked on a
 #   4. the kiosk into the venv              terminal, else random and shown once)
 #                                        7. memory cgroup on (for the unit's MemoryMax=)
-#                                        8. systemd unit, getty@tty1 off, next steps
+#                                        8. systemd units (kiosk, fallback notice),
+#                                           getty@tty1 off, next steps
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -31,6 +32,8 @@ SVC_USER=hinge-kiosk
 # (hardware/udev/99-realsense.rules); audio: /dev/snd. Same list as the unit's SupplementaryGroups=.
 SVC_GROUPS="video render input plugdev audio"
 UNIT=hinge-kiosk.service
+# Started by the kiosk's OnFailure= once it has given up: a staff notice instead of a black panel.
+FALLBACK_UNIT=hinge-kiosk-fallback.service
 
 # Runtime libraries only (build_librealsense.sh installs its own build tools):
 # libusb/libudev for librealsense; GL/EGL/GBM/DRM + Mesa's drivers for SDL's KMSDRM video (the
@@ -166,8 +169,20 @@ else
   fi
 fi
 
-say "8/8 systemd unit $UNIT"
+say "8/8 systemd units $UNIT, $FALLBACK_UNIT"
 install -m 0644 "$REPO_DIR/systemd/$UNIT" "$ROOT/etc/systemd/system/$UNIT"
+# Not enabled (it has no [Install]): the kiosk's OnFailure= starts it.
+install -m 0644 "$REPO_DIR/systemd/$FALLBACK_UNIT" "$ROOT/etc/systemd/system/$FALLBACK_UNIT"
+# systemd >= 254 runs OnFailure= between automatic restarts too, unless RestartMode=direct
+# (a key 252, bookworm's systemd, does not know): the drop-in only where it is understood.
+dropin_dir="$ROOT/etc/systemd/system/$UNIT.d"
+systemd_version=$(systemctl --version 2>/dev/null | sed -n '1 s/^systemd \([0-9][0-9]*\).*/\1/p')
+if [ "${systemd_version:-0}" -ge 254 ]; then
+  install -d -m 0755 "$dropin_dir"
+  install -m 0644 "$REPO_DIR/systemd/$UNIT.d/restart-mode-direct.conf" "$dropin_dir/restart-mode-direct.conf"
+else
+  rm -f "$dropin_dir/restart-mode-direct.conf"
+fi
 systemctl daemon-reload
 # The kiosk owns tty1 and the screen: no login prompt on it. Another console stays on
 # Ctrl+Alt+F2 (when the kiosk is stopped) and over ssh. Run from tty1 itself, stopping the
@@ -183,6 +198,12 @@ if systemctl is-active --quiet "$UNIT"; then
   # An update: run the new code now.
   systemctl restart "$UNIT"
   echo "restarted $UNIT"
+elif systemctl is-active --quiet "$FALLBACK_UNIT"; then
+  # The kiosk had given up and its notice is on the screen: an update is the fix, so try the
+  # new code (clearing the restart limit first; starting the kiosk stops the notice).
+  systemctl reset-failed "$UNIT"
+  systemctl restart "$UNIT"
+  echo "the kiosk had stopped; restarted $UNIT with the new code"
 fi
 
 cat <<EOF
