@@ -6,6 +6,8 @@ pydantic's own report is several lines with URLs; an installer reading a status 
 a journal line needs the key, the value and what is allowed. Bounds come from the model's
 field metadata (ge/gt/le/lt), walked along the error's location, so a message names both
 ends of the range even though pydantic's error carries only the one that was crossed.
+Every error is named, not only the first (a file with three mistakes is fixed in one go):
+"3 problems: A; B; C", as many as MAX_SHOWN and MAX_CHARS allow, then "(and N more)".
 """
 
 from __future__ import annotations
@@ -17,18 +19,49 @@ from typing import Any, TypeVar
 
 import annotated_types
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 M = TypeVar("M", bound=BaseModel)
 
 _RANGE_ERRORS = ("greater_than_equal", "less_than_equal", "greater_than", "less_than")
+MAX_SHOWN = 8  # problems named in the line, in at most MAX_CHARS: it goes on a status screen too
+MAX_CHARS = 400
 
 
 def describe_validation_error(err: ValidationError, model: type[BaseModel]) -> str:
-    """The first error of `err` (raised validating `model`) as one line: which key, what
-    value, what is allowed. Location parts are joined with '.' ("pose.rotation.0.1")."""
-    e = err.errors(include_url=False)[0]
+    """Every error of `err` (raised validating `model`) as one line: one error as
+    `describe_error` says; several as "N problems: A; B; C" (unknown keys named together),
+    as many as MAX_SHOWN and MAX_CHARS allow, then "(and N more)"."""
+    errors = err.errors(include_url=False)
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    items = [(describe_error(e, model), 1) for e in errors if e["type"] != "extra_forbidden"]
+    if len(unknown) == 1:
+        items.append((describe_error(unknown[0], model), 1))
+    elif unknown:
+        keys = ", ".join(f"'{_key(e['loc'])}'" for e in unknown[:MAX_SHOWN])
+        keys += ", ..." if len(unknown) > MAX_SHOWN else ""
+        items.append((f"unknown keys {keys} (typos, or keys from another version)", len(unknown)))
+    if len(errors) == 1:
+        return items[0][0]
+    shown = items[:1]
+    for item in items[1:MAX_SHOWN]:
+        if sum(len(text) + 2 for text, _ in shown) + len(item[0]) > MAX_CHARS:
+            break
+        shown.append(item)
+    left = len(errors) - sum(n for _, n in shown)
+    more = f" (and {left} more)" if left else ""
+    return f"{len(errors)} problems: {'; '.join(text for text, _ in shown)}{more}"
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def describe_error(e: ErrorDetails, model: type[BaseModel]) -> str:
+    """One error of a ValidationError (raised validating `model`) as plain words: which key,
+    what value, what is allowed. Location parts are joined with '.' ("pose.rotation.0.1")."""
     loc = tuple(e["loc"])
-    key = ".".join(str(p) for p in loc) or "(top level)"
+    key = _key(loc)
     value, kind = e.get("input"), e["type"]
     if kind == "extra_forbidden":
         return f"unknown key '{key}' (a typo, or a key from another version)"

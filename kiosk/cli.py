@@ -207,4 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m kiosk.cli` runs this file as __main__, a second copy of the module: the verbs
+    # raise `kiosk.cli.CliError`, which only `kiosk.cli.main` catches (else a traceback).
+    from kiosk.cli import main as cli_main
+
+    sys.exit(cli_main())

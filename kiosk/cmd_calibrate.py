@@ -29,6 +29,12 @@ def default_calibration_path() -> Path:
 
 def read_frames(src: FrameSource, n: int, skip: int = 0, timeout_s: float = 3.0) -> list[DepthFrame]:
     """Up to n frames after skipping `skip`; fewer if the source ends or stalls."""
+    return read_frames_counted(src, n, skip, timeout_s)[0]
+
+
+def read_frames_counted(src: FrameSource, n: int, skip: int = 0,
+                        timeout_s: float = 3.0) -> tuple[list[DepthFrame], int]:
+    """read_frames, and how many frames the source gave in all (the skipped ones too)."""
     frames: list[DepthFrame] = []
     misses = 0
     while len(frames) < n + skip and misses < 3:
@@ -39,7 +45,19 @@ def read_frames(src: FrameSource, n: int, skip: int = 0, timeout_s: float = 3.0)
             misses += 1
             continue
         frames.append(f)
-    return frames[skip:]
+    return frames[skip:], len(frames)
+
+
+def no_frames_message(source: str, skip: int, got: int) -> str:
+    """Why calibrate has nothing to fit: nothing came, or --skip skipped all that came."""
+    if got == 0:
+        return f"no depth frames from {source}: check the camera or recording"
+    frames, them = ("1 frame", "it") if got == 1 else (f"{got} frames", "them all")
+    if source in ("live", "sim"):
+        return (f"{source} gave only {frames} before stopping and --skip {skip} skips {them}: "
+                "check the camera, or use a smaller --skip")
+    fewer = f"--skip {got - 1}" + (" or less" if got > 1 else "")
+    return f"{source} has only {frames} and --skip {skip} skips {them}: use {fewer}, or a longer recording"
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -49,9 +67,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     sim = sim_config(args) if args.source == "sim" else None
     src = open_source(args.source, filters=FilterConfig.off(), sim=sim, serial=args.serial)
     with src:
-        frames = read_frames(src, args.frames, skip=args.skip)
+        frames, got = read_frames_counted(src, args.frames, skip=args.skip)
     if not frames:
-        raise CliError(f"no depth frames from {args.source}: check the camera or recording")
+        raise CliError(no_frames_message(str(args.source), args.skip, got))
     try:
         cal = calibrate(
             frames, facing=args.facing, station_distance_m=args.station_distance, source=str(args.source),

@@ -80,6 +80,19 @@ def test_calibrate_garbage_recording_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(hinge("calibrate", "--source", str(bad)), "garbage.db3")
 
 
+def test_calibrate_skipping_past_a_short_recording_says_so(tmp_path: Path) -> None:
+    # Issue 15: `calibrate --skip 90` on a one-frame recording said "no depth frames from one.db3"
+    # (and, through `python -m kiosk.cli`, as a traceback).
+    rec = hinge("record", "--source", "sim", "--script", "walk_in_stand", "--seconds", "0.02", "one.db3",
+                cwd=tmp_path)
+    assert rec.returncode == 0 and "(1 frames)" in rec.stdout, rec.stderr
+    res = hinge("calibrate", "--source", "one.db3", "--skip", "90", "--out", "cal.json", cwd=tmp_path)
+    assert res.returncode == 2 and res.stdout == "", res.stderr
+    assert res.stderr == ("hinge-kiosk: error: one.db3 has only 1 frame and --skip 90 skips it: use "
+                          "--skip 0, or a longer recording\n"), res.stderr
+    assert not (tmp_path / "cal.json").exists()
+
+
 @pytest.mark.skipif(bool(list_devices()), reason="a real camera is connected")
 def test_live_source_without_camera_says_so() -> None:
     with pytest.raises(SourceError, match=r"no RealSense camera found.*--source sim"):

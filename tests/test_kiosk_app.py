@@ -261,6 +261,44 @@ def test_cli_bad_config_shows_the_config_error_screen(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "shots").iterdir()] == ["000-status-config-error.png"]
 
 
+def test_cli_config_and_profile_with_three_mistakes_name_all_three(tmp_path: Path) -> None:
+    # Issue 15: a file with three errors named only the first (fix, restart, next error, ...).
+    bad = tmp_path / "kiosk.toml"
+    bad.write_text('[display]\nunits = "mm"\n[audio]\nvolume = 3\n[flow]\nverdict_s = 99\n')
+    res = run_cli("--config", str(bad), "--frames", "3", tmp=tmp_path)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if "config error" in ln]
+    assert lines == [f"hinge-kiosk: config error: {bad}: 3 problems: display.units = \"mm\" is not allowed "
+                     "(allowed: 'in' or 'cm'); audio.volume = 3 is out of range (allowed 0 to 1); "
+                     "flow.verdict_s = 99 is out of range (allowed 0.5 to 10)"], res.stderr
+    # The threshold profile the config names: the same loader, all three named.
+    profile = tmp_path / "juniors.toml"
+    profile.write_text("[reps]\nmin_rep_s = -3\nbogus = 1\n[faults]\nmax_knee_flexion = 30\n")
+    (tmp_path / "k2.toml").write_text(f'[station]\nprofile = "{profile}"\n')
+    res = run_cli("--config", str(tmp_path / "k2.toml"), "--frames", "3", tmp=tmp_path)
+    lines = [ln for ln in res.stderr.splitlines() if "config error" in ln]
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith(f"hinge-kiosk: config error: {profile}: 3 problems: reps.min_rep_s = -3 "
+                               "is out of range"), lines
+    assert lines[0].endswith("; unknown keys 'reps.bogus', 'faults.max_knee_flexion' (typos, or keys from "
+                             "another version)"), lines
+
+
+def test_cli_a_source_that_cannot_be_opened_logs_why(tmp_path: Path) -> None:
+    # Issue 15: the journal said only "screen: status-source-error"; the reason was on the screen alone.
+    bad = tmp_path / "take.db3"
+    bad.write_bytes(b"not a recording")
+    res = run_cli("--source", str(bad), "--frames", "3", "--screenshot-dir", str(tmp_path / "shots"),
+                  tmp=tmp_path)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    tag = " kiosk.app.loop: "
+    lines = [ln.split(tag, 1)[1] for ln in res.stderr.splitlines() if tag in ln]
+    assert lines == ["screen: status-source-error: take.db3: recording is truncated or corrupt (Failed to "
+                     f"open .db3 file '{bad}': Failed to setup storage. Error: Error when processing SQL "
+                     "statement. SQLite error (26): file is not a database); record it again"], res.stderr
+    assert [p.name for p in (tmp_path / "shots").iterdir()] == ["000-status-source-error.png"]
+
+
 def test_cli_without_a_camera_says_so(tmp_path: Path) -> None:
     from hardware.live import list_devices
 

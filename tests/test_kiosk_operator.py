@@ -115,6 +115,30 @@ def test_config_errors_are_one_line_naming_key_value_and_range(text: str, messag
     assert "s3cret" not in str(err.value)
 
 
+def test_config_errors_name_every_mistake_in_one_bounded_line() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config('[display]\nunits = "mm"\n[audio]\nvolume = 3\n[flow]\nverdict_s = 99\n')
+    assert str(err.value) == ("kiosk.toml: 3 problems: display.units = \"mm\" is not allowed (allowed: "
+                              "'in' or 'cm'); audio.volume = 3 is out of range (allowed 0 to 1); "
+                              "flow.verdict_s = 99 is out of range (allowed 0.5 to 10)")
+    # Twelve out-of-range values: the first ones named, the rest counted, still one line.
+    text = ("[audio]\nvolume = 3\n[sim]\nseed = -1\nathlete_height_m = 9\ndistance_m = 0\n"
+            "camera_height_m = 0\ndowel_reps = 99\n[screenshots]\nmax_files = 0\n[results]\n"
+            "sync_interval_s = 0\n[camera]\nfps = 1\n[station]\ncalibration_frames = 1\n"
+            "station_distance_m = 9\n")
+    with pytest.raises(ConfigError) as err:
+        parse_config(text)
+    msg = str(err.value)
+    assert msg.startswith("kiosk.toml: 11 problems: ") and "\n" not in msg and len(msg) < 500, msg
+    shown = msg.count(" is out of range ")
+    assert 3 <= shown < 11 and msg.endswith(f" (and {11 - shown} more)"), msg
+    # Unknown keys are named together.
+    with pytest.raises(ConfigError) as err:
+        parse_config("\n".join(f"k{i} = 1" for i in range(12)))
+    assert str(err.value) == ("kiosk.toml: 12 problems: unknown keys 'k0', 'k1', 'k2', 'k3', 'k4', 'k5', "
+                              "'k6', 'k7', ... (typos, or keys from another version)")
+
+
 def test_config_file_missing_or_absent(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.toml")

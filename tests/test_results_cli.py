@@ -177,7 +177,7 @@ def test_errors_are_one_line_no_traceback(tmp_path: Path, capsys: pytest.Capture
     not_db.write_text("not a database " * 500)
     cases = [
         (("roster", "import", str(bad), "--db", str(db)), "line 3: name is empty"),
-        (("roster", "import", str(tmp_path / "nope.csv"), "--db", str(db)), "cannot read"),
+        (("roster", "import", str(tmp_path / "nope.csv"), "--db", str(db)), "nope.csv not found"),
         (("results", "list", "--db", str(tmp_path / "missing.sqlite3")), "no results database"),
         (("results", "list", "--db", str(not_db)), "not a database"),
         (("results", "show", "0123", "--db", str(db)), "no session"),
@@ -196,3 +196,49 @@ def test_errors_are_one_line_no_traceback(tmp_path: Path, capsys: pytest.Capture
     assert not (tmp_path / "missing.sqlite3").exists()
     with ResultsStore.open(db, create=False) as s:  # created by the first import, left empty
         assert s.conn.execute("SELECT count(*) FROM athletes").fetchone()[0] == 0
+
+
+def test_team_filters_match_whatever_the_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 15: `results list --team rowing` listed "0 sessions" for the team "Rowing".
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name,team\nR1,Ann Alpha,Rowing\nR2,Bo Beta,Rowing\nO1,Åsa Öst,Ökonomi\n"
+                      "T1,Cy Track,Track\n", encoding="utf-8")
+    db = tmp_path / "r.sqlite3"
+    assert run("roster", "import", str(roster), "--db", str(db)) == 0
+    with ResultsStore.open(db, station_id="kiosk-7") as s:
+        for aid in ("R1", "R2", "O1", "T1"):
+            sid = s.start_session(aid)
+            s.save_rep(sid, rep(0, 6.0))
+            s.save_session(sid)
+    capsys.readouterr()
+    for team, n in (("rowing", 2), ("ROWING", 2), ("Rowing", 2), ("öKONOMI", 1), ("row", 0)):
+        assert run("results", "list", "--team", team, "--db", str(db)) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[-1] == f"{n} session{'s' if n != 1 else ''}", (team, out)
+        assert run("roster", "list", "--team", team, "--db", str(db)) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[-1] == f"{n} athlete{'s' if n != 1 else ''}", (team, out)
+    assert run("results", "export", str(tmp_path / "csv"), "--team", "rowing", "--db", str(db)) == 0
+    assert "(2 sessions)" in capsys.readouterr().out
+    assert sorted(r["name"] for r in read_csv(tmp_path / "csv" / "sessions.csv")) == ["Ann Alpha", "Bo Beta"]
+
+
+def test_roster_import_of_a_missing_file_or_a_folder_says_so(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 15: `roster import missing.csv` said "missing.csv: 1 bad line, nothing imported: cannot
+    # read (No such file or directory)", as if the file had a bad line.
+    db = str(tmp_path / "r.sqlite3")
+    res = hinge("roster", "import", "missing.csv", "--db", db, cwd=tmp_path)
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr == ("hinge-kiosk: error: roster file missing.csv not found: check the file name and "
+                          "folder; nothing imported\n"), res.stderr
+    (tmp_path / "team.csv").mkdir()
+    assert run("roster", "import", str(tmp_path / "team.csv"), "--db", db) == 2
+    assert capsys.readouterr().err == (f"hinge-kiosk: error: roster file {tmp_path / 'team.csv'} is a "
+                                       "folder, not a CSV file: give the path of the CSV in it; nothing "
+                                       "imported\n")
+    # A file that is there but has no athletes names no "bad line" either.
+    (tmp_path / "empty.csv").write_text("\n\n")
+    assert run("roster", "import", str(tmp_path / "empty.csv"), "--db", db) == 2
+    assert capsys.readouterr().err == (f"hinge-kiosk: error: {tmp_path / 'empty.csv'}: nothing imported: "
+                                       "empty file (expected a header line: id,name,team,position,barcode)\n")

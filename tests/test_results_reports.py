@@ -5,7 +5,9 @@ found in the pixels (colours the report modules name)."""
 from __future__ import annotations
 
 import math
+import os
 import stat
+import subprocess
 import sys
 import zlib
 from collections.abc import Iterator
@@ -214,6 +216,21 @@ def test_cli_writes_png_and_pdf_reports(store: ResultsStore, tmp_path: Path,
     assert main(["results", "report", "NOPE", "--out", str(tmp_path / "x.png"), "--db", db]) == 2
     assert "no athlete" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_report_commands_print_their_line_and_no_pygame_banner(store: ResultsStore, tmp_path: Path) -> None:
+    # Issue 15: every report command printed pygame's banner ("pygame-ce 2.5.8 (SDL ...)")
+    # before its own line. The real entry point, as a process, without the variable that hides it.
+    env = {k: v for k, v in os.environ.items() if k != "PYGAME_HIDE_SUPPORT_PROMPT"}
+    db = str(store.path)
+    a1, team = tmp_path / "a1.png", tmp_path / "t.pdf"
+    for args, line in ((("report", "A1", "--out", str(a1)), f"wrote {a1} (athlete A1)"),
+                       # The team as the coach types it: the page and the line carry the roster's spelling.
+                       (("team-report", "rowing", "--out", str(team)), f"wrote {team} (team {TEAM})")):
+        res = subprocess.run([sys.executable, "-m", "kiosk.cli", "results", *args, "--db", db], env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert res.stdout == line + "\n" and res.stderr == "", (res.stdout, res.stderr)
 
 
 if __name__ == "__main__":  # python tests/test_results_reports.py OUTDIR: sample pages to look at

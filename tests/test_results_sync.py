@@ -328,6 +328,23 @@ def test_coach_lists_both_stations_from_the_server(tmp_path: Path, dsn: str,
     assert line.count("\n") == 1 and "connection refused" in line and "secret" not in line
 
 
+def test_the_server_matches_a_team_whatever_its_case(tmp_path: Path, dsn: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 15: `--team rowing` found nothing for "Rowing", on the server's merged view too.
+    a = station(tmp_path, "kiosk-east")
+    screen(a, "A1", 2)
+    screen(a, "A2", 1)
+    assert main(["results", "sync", "--db", str(a.path), "--to", dsn]) == 0
+    capsys.readouterr()
+    for team in ("rowing", "ROWING"):
+        assert main(["results", "list", "--team", team, "--db", dsn]) == 0
+        assert capsys.readouterr().out.splitlines()[-1] == "2 sessions"
+        assert main(["roster", "list", "--team", team, "--db", dsn]) == 0
+        assert capsys.readouterr().out.splitlines()[-1] == "2 athletes"
+    assert main(["results", "list", "--team", "row", "--db", dsn]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "0 sessions"
+
+
 def test_athlete_deletion_is_a_tombstone_on_the_server(tmp_path: Path, dsn: str) -> None:
     a, b = station(tmp_path, "A"), station(tmp_path, "B")
     screen(a, "A1", 2)

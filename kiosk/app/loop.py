@@ -276,7 +276,11 @@ class KioskLoop:
         if not t or t[-1].key != vm.key:
             flow = self.session.flow if self.session is not None and self.mode is Mode.RUNNING else None
             t.append(Transition(index, now_s, vm.key, vm, flow))
-            log.info("screen: %s", vm.key)
+            # A status screen's reason goes into the journal too, not only onto the screen.
+            if self.message and self.mode is not Mode.RUNNING:
+                log.info("screen: %s: %s", vm.key, self.message)
+            else:
+                log.info("screen: %s", vm.key)
 
     def _sessions_done(self, now_s: float) -> int:
         """Finished athletes; the latest counts once its result has been on screen a while

@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kiosk.results import roster
 from kiosk.results.cli_results import _leaf, _open, clean
 from kiosk.results.model import StoreError
 
@@ -40,14 +41,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_team_report(args: argparse.Namespace) -> int:
-    from kiosk.results.report_team import team_ranking, team_report
+    from kiosk.results.report_team import team_report
 
     _check_out(args.out)
     with _open(args) as store:
-        if not team_ranking(store, args.team):
+        athletes = roster.athletes(store, team=args.team)  # "rowing" finds "Rowing"
+        if not athletes:
             raise StoreError(f"no athletes in team {args.team!r} on the roster")
-        out = team_report(store, args.team, args.out)
-    print(f"wrote {out} (team {clean(args.team)})")
+        team = athletes[0].team  # the roster's spelling on the page
+        out = team_report(store, team, args.out)
+    print(f"wrote {out} (team {clean(team)})")
     return 0
 
 

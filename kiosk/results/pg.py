@@ -181,11 +181,12 @@ class PgResults:
         return str(rows[0]["name"]) if rows else None
 
     def athletes(self, team: str | None = None) -> list[Athlete]:
-        """The merged roster by team, then name (as roster.athletes)."""
+        """The merged roster by team, then name; `team` matched whatever its case (as
+        roster.athletes: PostgreSQL's lower() is the station's FOLD_CASE)."""
         sql = "SELECT id, name, team, position, barcode FROM athletes"
         args: tuple[str, ...] = ()
         if team is not None:
-            sql, args = sql + " WHERE team = %s", (team,)
+            sql, args = sql + " WHERE lower(team) = lower(%s)", (team,)
         return [Athlete(id=r["id"], name=r["name"], team=r["team"], position=r["position"],
                         barcode=r["barcode"])
                 for r in self._rows(sql + " ORDER BY team, name, id", args)]
@@ -198,7 +199,7 @@ class PgResults:
             where.append("s.athlete_id = %s")
             args.append(athlete_id)
         if team is not None:
-            where.append("a.team = %s")
+            where.append("lower(a.team) = lower(%s)")
             args.append(team)
         sql = _SESSION_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY s.started_utc DESC, s.id" + (f" LIMIT {int(limit)}" if limit else "")

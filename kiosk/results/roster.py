@@ -26,6 +26,7 @@ from pathlib import Path
 from kiosk.results import rows
 from kiosk.results.model import Athlete, StoreError, now_utc
 from kiosk.results.store import ResultsStore
+from kiosk.results.store_reads import FOLD_CASE
 
 REQUIRED = ("id", "name")
 OPTIONAL = ("team", "position", "barcode")
@@ -36,16 +37,32 @@ MAX_SHOWN = 10
 
 
 class RosterError(StoreError):
-    """A roster file that cannot be imported; problems are (line, message)."""
+    """A roster file that cannot be imported; problems are (line, message), line 0 for the
+    whole file (empty, too big). `message` replaces the summary (a file that cannot be read)."""
 
-    def __init__(self, source: str, problems: list[tuple[int, str]]) -> None:
+    def __init__(self, source: str, problems: list[tuple[int, str]], message: str | None = None) -> None:
         self.source = source
         self.problems = problems
-        shown = "; ".join(f"line {n}: {m}" if n else m for n, m in problems[:MAX_SHOWN])
-        more = f" (and {len(problems) - MAX_SHOWN} more)" if len(problems) > MAX_SHOWN else ""
-        n_bad = len({n for n, _ in problems})
-        lines = f"{n_bad} bad line{'s' if n_bad != 1 else ''}"
-        super().__init__(f"{source}: {lines}, nothing imported: {shown}{more}")
+        if message is None:
+            shown = "; ".join(f"line {n}: {m}" if n else m for n, m in problems[:MAX_SHOWN])
+            more = f" (and {len(problems) - MAX_SHOWN} more)" if len(problems) > MAX_SHOWN else ""
+            n_bad = len({n for n, _ in problems if n})
+            lines = f"{n_bad} bad line{'s' if n_bad != 1 else ''}, " if n_bad else ""
+            message = f"{source}: {lines}nothing imported: {shown}{more}"
+        super().__init__(message)
+
+
+def unreadable(path: Path, err: OSError) -> RosterError:
+    """The one line for a roster file that cannot be opened: which file, why, what to do."""
+    if isinstance(err, FileNotFoundError):
+        why = "not found: check the file name and folder"
+    elif isinstance(err, IsADirectoryError):
+        why = "is a folder, not a CSV file: give the path of the CSV in it"
+    elif isinstance(err, PermissionError):
+        why = "cannot be read (permission denied): fix its permissions or copy it where this user can read it"
+    else:
+        why = f"cannot be read ({err.strerror or err}): copy it to a local folder and import the copy"
+    return RosterError(str(path), [(0, why)], f"roster file {path} {why}; nothing imported")
 
 
 @dataclass(frozen=True)
@@ -138,7 +155,7 @@ def read_roster(path: Path) -> list[RosterRow]:
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except OSError as err:
-        raise RosterError(str(path), [(0, f"cannot read ({err.strerror or err})")]) from err
+        raise unreadable(path, err) from err
     if len(data) > MAX_FILE_BYTES:
         raise RosterError(str(path), [(0, f"over {MAX_FILE_BYTES // 1_000_000} MB: not a roster")])
     try:
@@ -196,9 +213,9 @@ def lookup(store: ResultsStore, code: str) -> Athlete | None:
 
 
 def athletes(store: ResultsStore, team: str | None = None) -> list[Athlete]:
-    """The roster by team, then name."""
+    """The roster by team, then name; `team` matched whatever its case."""
     sql = "SELECT id, name, team, position, barcode FROM athletes"
     args: tuple[str, ...] = ()
     if team is not None:
-        sql, args = sql + " WHERE team = ?", (team,)
+        sql, args = sql + f" WHERE {FOLD_CASE}(team) = {FOLD_CASE}(?)", (team,)
     return [_athlete(r) for r in store.conn.execute(sql + " ORDER BY team, name, id", args)]

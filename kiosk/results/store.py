@@ -53,7 +53,7 @@ from kiosk.results.model import (
     now_utc,
 )
 from kiosk.results.schema import SchemaError, migrate
-from kiosk.results.store_reads import StoreReads, reps_in_force
+from kiosk.results.store_reads import FOLD_CASE, StoreReads, fold_case, reps_in_force
 
 BUSY_TIMEOUT_S = 5.0
 MAX_SILHOUETTE_BYTES = 65536
@@ -112,6 +112,7 @@ class ResultsStore(StoreReads):
             raise StoreError(f"cannot open {path}: {err}") from err
         try:
             conn.row_factory = sqlite3.Row
+            conn.create_function(FOLD_CASE, 1, fold_case, deterministic=True)  # team filters
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise StoreError(f"{path}: the file system does not support SQLite's WAL mode ({mode})")

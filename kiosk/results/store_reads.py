@@ -20,6 +20,16 @@ SESSION_SELECT = (
     "FROM sessions s LEFT JOIN athletes a ON a.id = s.athlete_id"
 )
 _CHUNK = 400  # ids per IN (...): under SQLite's oldest host-parameter limit (999)
+# A team is matched whatever its case (`--team rowing` finds "Rowing"), non-ASCII letters
+# included: SQLite's own lower() folds ASCII only, so ResultsStore.open registers FOLD_CASE,
+# Python's str.lower, which matches PostgreSQL's lower() that pg.py uses.
+FOLD_CASE = "fold_case"
+TEAM_MATCH = f"{FOLD_CASE}(a.team) = {FOLD_CASE}(?)"
+
+
+def fold_case(value: object) -> str | None:
+    """FOLD_CASE in SQL: the value as text in lower case; NULL stays NULL."""
+    return None if value is None else str(value).lower()
 
 
 def reps_in_force(conn: sqlite3.Connection, session_ids: Sequence[str]) -> dict[str, list[RepRow]]:
@@ -74,7 +84,7 @@ class StoreReads:
             where.append("s.athlete_id = ?")
             args.append(athlete_id)
         if team is not None:
-            where.append("a.team = ?")
+            where.append(TEAM_MATCH)
             args.append(team)
         sql = SESSION_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY s.started_utc DESC, s.id" + (f" LIMIT {int(limit)}" if limit else "")
