@@ -191,7 +191,8 @@ class FrameAnalyzer:
             t_s = self._last_t_s + NOMINAL_PERIOD_S
         self._last_t_s = t_s
         metrics, self.pipeline, body = measure_frame_and_body(
-            self.world_points(frame), self.zone, self.profile, t_s, self.pipeline
+            self.world_points(frame), self.zone, self.profile, t_s, self.pipeline,
+            camera_world=self.calibration.pose.translation,  # the camera centre, world frame
         )
         body.setflags(write=False)
         self._last_person_points_m, self._last_metrics = body, metrics

@@ -75,7 +75,7 @@ def sample_bodies(cal: Calibration, frames: Sequence[DepthFrame], profile: Profi
     for i, f in enumerate(frames):
         stride = 2 if f.intrinsics.width >= 640 else 1
         world = cal.pose.to_world(deproject(f.depth_m(), f.intrinsics, stride=stride))
-        seg = segment_person(world, zone, profile.segmentation)
+        seg = segment_person(world, zone, profile.segmentation, camera_world=cal.pose.translation)
         if not seg.person:
             continue
         p = seg.points.astype(np.float64)

@@ -9,6 +9,16 @@ off by a larger hole (a head behind a dropout across the neck) are re-attached w
 lie within `attach_gap_voxels` of the body; points in sparse voxels touching the body
 (its silhouette edge, seen at grazing incidence) are kept.
 
+Given the camera centre, a small fragment hidden behind the body along the line of sight
+is attached too, however far behind (up to `occlusion_attach_m`, about a body's
+thickness): at the bottom of a hinge seen low and from behind the side, the shoulder
+hides the neck, and the head's visible points lie ~2 cm from the body across the ray but
+0.17-0.26 m behind it along the ray. A fragment is hidden when its voxels, moved toward
+the camera voxel by voxel, meet the body (dilated by one voxel): the space joining them
+is seen only through the body. Something beside the body, in the open, is not; nor is
+anything further behind than a body's thickness (another person, a wall), nor what
+reaches the floor (its noise behind the feet, which the feet always hide).
+
 The lowest voxel layer (below `connect_min_y_m`) is left out of the connectivity: D4xx
 noise on the floor at grazing incidence is tens of mm, so the floor band alone leaves a
 fuzz of floor points that would join the athlete to the floor. That layer is added back
@@ -30,7 +40,7 @@ import numpy.typing as npt
 
 from kiosk.core.thresholds import SegmentationConfig
 from kiosk.core.types import PersonSegmentation, Points, StationZone
-from kiosk.core.voxels import PaddedGrid, VoxelBoxes, label_components, near_components
+from kiosk.core.voxels import PaddedGrid, VoxelBoxes, label_components, near_components, occluded_components
 
 _EMPTY_POINTS: Points = np.zeros((0, 3), dtype=np.float32)
 _EMPTY_INDEX: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
@@ -45,6 +55,7 @@ def segment_person(
     zone: StationZone,
     cfg: SegmentationConfig,
     foreground: npt.NDArray[np.bool_] | None = None,
+    camera_world: npt.ArrayLike | None = None,
 ) -> PersonSegmentation:
     """Pick the athlete: the largest person-like body standing in `zone`.
 
@@ -52,7 +63,10 @@ def segment_person(
     background model (True = not background). A component is person-like when it has
     >= min_person_points points, reaches the floor (lowest voxel <= max_foot_y_m), is at
     least min_height_m tall and fits in max_extent_x_m by max_extent_z_m. `second_person`
-    flags another person-like component of comparable size in the zone.
+    flags another person-like component of comparable size in the zone. camera_world:
+    optional camera centre (3,) in the world frame (the calibration pose's translation);
+    with it, small fragments hidden behind the body along the line of sight are attached
+    (None: only those within attach_gap_voxels).
     """
     pts = np.asarray(points_world, dtype=np.float32)
     if pts.ndim != 2 or pts.shape[1] != 3 or pts.shape[0] == 0:
@@ -112,7 +126,8 @@ def segment_person(
     key = np.where(in_crop, grid.index(lx, vy, lz), 0)
     lab, n_labels, cells = label_components(grid, key[solid])
     comp_points = np.bincount(lab, weights=vox_points[solid], minlength=n_labels + 1).astype(np.float64)
-    boxes = VoxelBoxes.of(lab, np.stack([lx[solid], vy[solid], lz[solid]]), n_labels)
+    coords = np.stack([lx[solid], vy[solid], lz[solid]])
+    boxes = VoxelBoxes.of(lab, coords, n_labels)
 
     person_like: list[int] = []
     reason = "too few points"
@@ -135,11 +150,25 @@ def segment_person(
     )
     member = np.zeros(n_labels + 1, dtype=bool)
     member[main] = True
-    if cfg.attach_gap_voxels > 0:
+    occlusion_steps = int(np.floor(cfg.occlusion_attach_m / v + 1e-6)) if camera_world is not None else 0
+    if cfg.attach_gap_voxels > 0 or occlusion_steps > 0:
         eligible = (boxes.hi - boxes.lo + 1).max(axis=1) * v <= cfg.attach_max_extent_m
         eligible[[0, *person_like]] = False
-        cube = grid.cube(cfg.attach_gap_voxels)
-        member[near_components(cells, key[solid], lab, main, eligible, cube)] = True
+        if cfg.attach_gap_voxels > 0:
+            cube = grid.cube(cfg.attach_gap_voxels)
+            member[near_components(cells, key[solid], lab, main, eligible, cube)] = True
+        if occlusion_steps > 0:
+            # The camera centre in the crop's voxel coordinates (voxel i spans [i, i + 1)).
+            cam = np.asarray(camera_world, dtype=np.float64).reshape(3)
+            cam_v = np.array(
+                [(cam[0] - zone.x_min_m) / v - x0, cam[1] / v, (cam[2] - zone.z_min_m) / v - z0]
+            )
+            # Not what reaches the floor: the feet hide the floor's noise behind them.
+            off_floor = boxes.lo[:, 1] * v > max(cfg.max_foot_y_m, cfg.connect_min_y_m)
+            hidden = occluded_components(
+                grid, cells, coords, lab, main, eligible & off_floor & ~member, cam_v, occlusion_steps
+            )
+            member[hidden] = True
     # The body's voxels: its solid ones, then the sparse occupied voxels touching them
     # (marked around the solid ones: fewer than the sparse voxels to look around).
     body = np.zeros(vox.size, dtype=bool)

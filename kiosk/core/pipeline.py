@@ -48,11 +48,17 @@ def measure_frame(
     t_s: float,
     state: PipelineState,
     foreground: npt.NDArray[np.bool_] | None = None,
+    camera_world: npt.ArrayLike | None = None,
 ) -> tuple[FrameMetrics, PipelineState]:
     """Measure one frame. points_world: (N, 3) float32 world frame (facing resolved, floor
-    y = 0); foreground: optional (N,) bool from the background model; t_s: frame time.
+    y = 0); foreground: optional (N,) bool from the background model; t_s: frame time;
+    camera_world: optional camera centre (3,) in the world frame (the calibration pose's
+    translation), so that a fragment hidden behind the body along the line of sight (the
+    head behind the shoulder) stays with it (segment_person).
     Values are smoothed; FrameMetrics.landmarks holds this frame's raw landmarks."""
-    metrics, state, _ = measure_frame_and_body(points_world, zone, profile, t_s, state, foreground)
+    metrics, state, _ = measure_frame_and_body(
+        points_world, zone, profile, t_s, state, foreground, camera_world
+    )
     return metrics, state
 
 
@@ -63,11 +69,12 @@ def measure_frame_and_body(
     t_s: float,
     state: PipelineState,
     foreground: npt.NDArray[np.bool_] | None = None,
+    camera_world: npt.ArrayLike | None = None,
 ) -> tuple[FrameMetrics, PipelineState, Points]:
     """`measure_frame` plus the athlete's segmented points: (M, 3) float32 world metres, a
     subset of points_world; empty when the segmentation found nobody (when only the
     landmarks failed, metrics.person is False but the points are still returned)."""
-    seg = segment_person(points_world, zone, profile.segmentation, foreground)
+    seg = segment_person(points_world, zone, profile.segmentation, foreground, camera_world)
     if not seg.person:
         absent = FrameMetrics(t_s=t_s, person=False, second_person=seg.second_person, reason=seg.reason)
         return absent, state, _NO_POINTS

@@ -31,6 +31,13 @@ class SegmentationConfig(_Section):
     second_min_points_frac: float = Field(default=0.2, ge=0.0, le=1.0)
     attach_gap_voxels: int = Field(default=2, ge=0, le=5)
     attach_max_extent_m: float = Field(default=0.7, ge=0.1, le=1.5)
+    # A small fragment hidden behind the body along the camera's line of sight is attached
+    # when its voxels, moved toward the camera centre, meet the body (dilated by a voxel)
+    # within this depth step: at the bottom of a hinge seen from behind the side and low,
+    # the shoulder hides the neck and the head's points lie 0.17-0.26 m behind the body
+    # along the ray but only ~2 cm from it across. About one body's thickness: an object
+    # or a second person further behind is not attached (0: off).
+    occlusion_attach_m: float = Field(default=0.30, ge=0.0, le=0.5)
 
 
 class LandmarkConfig(_Section):

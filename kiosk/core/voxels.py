@@ -94,6 +94,38 @@ def near_components(
     return [int(x) for x in np.unique(lab[cand[near]])]
 
 
+def occluded_components(
+    grid: PaddedGrid, cells: Cells, coords: I64, lab: npt.NDArray[np.int32], main: int,
+    eligible: npt.NDArray[np.bool_], camera: npt.NDArray[np.float64], n_steps: int,
+) -> list[int]:
+    """Labels of the eligible components hidden behind `main` along the camera's line of
+    sight: a voxel of theirs, moved toward the camera centre one voxel at a time for up to
+    `n_steps` voxels, lands in a voxel of main or next to one (26-neighbourhood). So the
+    space between the component and main is seen only through main: what joins them is
+    occluded. coords: the solid voxels' (3, M) grid coordinates (unpadded), lab their
+    labels; camera: the camera centre in the same voxel coordinates (voxel i spans
+    [i, i + 1)). Steps outside the grid (main is never there) are misses. The grid's pad
+    must be >= 1. Costs per candidate voxel (a few dozen), not per voxel of the grid."""
+    cand = np.flatnonzero(eligible[lab])
+    if cand.size == 0 or n_steps <= 0:
+        return []
+    centre = coords[:, cand] + 0.5  # (3, n), float
+    ray = camera[:, None] - centre
+    ray *= 1.0 / np.sqrt((ray * ray).sum(axis=0))
+    # (3, n, n_steps): the voxel reached after each step of one voxel toward the camera.
+    at = (centre[:, :, None] + ray[:, :, None] * np.arange(1, n_steps + 1)).astype(np.int64)
+    # Truncation rounds (-1, 0) up to voxel 0 where floor would give -1: harmless, as main
+    # lies >= 2 voxels inside the grid in x and z, and the camera is above the floor in y.
+    at = at.reshape(3, -1)
+    shape = np.asarray(grid.shape)[:, None]
+    inside = ((at >= 0) & (at < shape)).all(axis=0)
+    hit = np.zeros(at.shape[1], dtype=bool)
+    probe = grid.index(at[0, inside], at[1, inside], at[2, inside])
+    hit[inside] = (cells[probe[:, None] + grid.cube(1)[None, :]] == main).any(axis=1)
+    hidden = hit.reshape(cand.size, n_steps).any(axis=1)
+    return [int(x) for x in np.unique(lab[cand[hidden]])]
+
+
 @dataclass(frozen=True)
 class VoxelBoxes:
     """Bounding boxes of labels 1..n as voxel index ranges: lo/hi (n + 1, 3) inclusive."""
