@@ -185,14 +185,15 @@ def _ours_one(dev: SoftwareDepthDevice, chains: list[tuple[str, FilterChain]], a
     pts = analyzer.world_points(frame)
     ms["world"] = _ms_since(t0)
     t0 = time.perf_counter()
-    seg = segment_person(pts, zone, profile.segmentation)
+    cam = analyzer.calibration.pose.translation
+    seg = segment_person(pts, zone, profile.segmentation, None, cam)
     ms["segment"] = _ms_since(t0)
     t0 = time.perf_counter()
     if seg.person:
         find_landmarks(seg.points, profile.landmarks, pipe0.stature_m)
     ms["find_landmarks"] = _ms_since(t0)
     t0 = time.perf_counter()
-    metrics, _ = measure_frame(pts, zone, profile, frame.timestamp_s - analyzer.t0_s, pipe0)
+    metrics, _ = measure_frame(pts, zone, profile, frame.timestamp_s - analyzer.t0_s, pipe0, None, cam)
     ms["landmarks_metrics"] = max(_ms_since(t0) - ms["segment"], 0.0)
     t0 = time.perf_counter()
     drill_step(drill0, metrics, profile)
