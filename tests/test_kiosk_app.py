@@ -24,7 +24,15 @@ from kiosk.app.audio import Audio
 from kiosk.app.config import KioskConfig, SimSection
 from kiosk.app.cues import rep_cue, session_cue
 from kiosk.app.flow import FlowConfig
-from kiosk.app.loop import ERROR_TITLE, NO_CAMERA_LINE, KioskLoop, LoopParts
+from kiosk.app.loop import (
+    ERROR_TITLE,
+    NO_CAMERA_LINE,
+    NO_CAMERA_MEMBER,
+    NO_CAMERA_TITLE,
+    SIM_MENU_LINE,
+    KioskLoop,
+    LoopParts,
+)
 from kiosk.app.render import PygameRenderer
 from kiosk.app.results_writer import ResultsWriter
 from kiosk.app.sources import KioskSources
@@ -198,18 +206,30 @@ class NoCamera(KioskSources):
 
 def test_no_camera_offers_the_simulated_athlete(display: KeyedRenderer, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 15: a gym member read "press S to run the simulated athlete". The member sees a
+    # plain "camera not connected, please tell staff"; why, and S for the simulated athlete,
+    # are staff words, in the operator menu behind the PIN. S without the PIN does nothing.
     cfg = KioskConfig(sim=SimSection(loop=False))
     sources = NoCamera(cfg, sim=SimConfig(script="walk_in_stand", max_seconds=1.0), realtime=False)
-    display.queued = ["x", "x", "x", "s"]
+    display.queued = ["x", "s", "S", "x", "menu", *"2580", "enter"]
     loop, parts = make_loop(display, tmp_path, "walk_in_stand", {}, spec="live", sources=sources)
-    assert loop.run(max_frames=12) == 0
-    assert NO_CAMERA_LINE in capsys.readouterr().out
+    assert loop.run(max_frames=10) == 0
+    assert NO_CAMERA_LINE in capsys.readouterr().out  # the console/journal: for staff
     first = parts.transitions[0]
-    assert first.key == "status-no-camera" and first.view.title == NO_CAMERA_LINE
-    assert "no RealSense camera found" in first.view.lines[0]
-    assert screens(parts)[:2] == ["status-no-camera", "status-calibrating"]  # S started the simulator
+    assert first.key == "status-no-camera" and first.view.title == NO_CAMERA_TITLE == "Camera not connected"
+    assert first.view.lines == (NO_CAMERA_MEMBER,) == ("Please tell a member of staff",)
+    member_words = " ".join((first.view.title, *first.view.lines)).lower()
+    assert "simulat" not in member_words and "press" not in member_words and "usb" not in member_words
+    assert screens(parts) == ["status-no-camera", "status-no-camera-menu"]  # S did nothing before the PIN
+    menu = loop.step(parts.clock.now_s()).menu  # the PIN is in: the operator menu is open
+    assert menu is not None and menu.title == "Operator menu" and SIM_MENU_LINE in menu.lines
+    assert "no RealSense camera found" in menu.message  # why, for staff only
+    display.queued = ["s"]
+    assert loop.run(max_frames=4) == 0
+    keys = screens(parts)
+    assert keys[:3] == ["status-no-camera", "status-no-camera-menu", "status-calibrating"], keys
     sup = parts.supervisor
-    assert isinstance(sup, Supervisor) and sup.ready_calls == ["no camera"] and sup.ticks == 12
+    assert isinstance(sup, Supervisor) and sup.ready_calls == ["no camera"] and sup.ticks == 10 + 4
 
 
 class Broken(KioskSources):

@@ -43,7 +43,7 @@ class SpyRenderer(KeyedRenderer):
         self.lines: list[tuple[str, ...]] = []
 
     def draw(self, vm: ViewModel) -> None:
-        self.lines.append(vm.lines)
+        self.lines.append((vm.cue, *vm.lines))  # the big cue line, then the smaller ones
         super().draw(vm)
 
 

@@ -15,9 +15,9 @@ CTX = ViewContext(t_s=10.0, status=("D435: ok", "calibrated"), sound="sound on")
 
 def test_each_fault_has_its_plain_words() -> None:
     assert rep_cue(()) == PRAISE == "Great hinge!"
-    assert rep_cue(("wall_not_reached",)) == "Push your hips back to the wall"
+    assert rep_cue(("wall_not_reached",)) == "Push your hips back"
     assert rep_cue(("knees_bent",)) == "Less knee bend"
-    assert rep_cue(("back_rounded",)) == "Keep your back flat: the dowel left your sacrum"
+    assert rep_cue(("back_rounded",)) == "Keep your back flat"
     assert rep_cue(("head_not_neutral",)) == "Head in line, eyes down"
     assert rep_cue(("weight_on_toes",)) == "Sit back onto your heels"
     assert set(FAULT_CUES) == {"wall_not_reached", "knees_bent", "back_rounded", "head_not_neutral",
@@ -27,7 +27,7 @@ def test_each_fault_has_its_plain_words() -> None:
 def test_the_most_important_fault_is_the_one_said() -> None:
     assert main_fault(("weight_on_toes", "knees_bent", "back_rounded")) == "back_rounded"
     assert main_fault(("wall_not_reached", "knees_bent")) == "knees_bent"
-    assert rep_cue(("head_not_neutral", "wall_not_reached")) == "Push your hips back to the wall"
+    assert rep_cue(("head_not_neutral", "wall_not_reached")) == "Push your hips back"
 
 
 def test_session_cue_is_for_the_most_frequent_fault() -> None:
@@ -40,7 +40,7 @@ def test_session_cue_is_for_the_most_frequent_fault() -> None:
     assert session_cue(clean[:2]) == SESSION_PRAISE
     # Missing the very first wall is the lesson.
     missed = [rep(0), rep(1, "wall", ("wall_not_reached",), 6), rep(2, "wall", ("wall_not_reached",), 6)]
-    assert session_cue(missed) == "Push your hips back to the wall"
+    assert session_cue(missed) == "Push your hips back"
 
 
 def test_verdict_view_pass_and_fail() -> None:
@@ -56,6 +56,7 @@ def test_verdict_view_pass_and_fail() -> None:
     vm = build_view(failed, None, CTX)
     assert vm.key == "wall-fail" and vm.verdict is not None
     assert not vm.verdict.passed and vm.verdict.headline == "FAIL" and vm.verdict.cue == "Less knee bend"
+    assert vm.cue == "Less knee bend"  # the big line across the top says the verdict's cue
     assert vm.verdict.detail == "One more try at 8 in"
     assert vm.status == ("D435: ok", "calibrated", "sound on")
 
@@ -71,8 +72,9 @@ def test_result_view_hinge_depth_faults_and_cue() -> None:
     cm = build_view(FlowState(screen=Screen.RESULT, reps=reps), None, ViewContext(units="cm"))
     assert dict(cm.stats)["Hinge depth"] == "20 cm"
     none = build_view(FlowState(screen=Screen.RESULT, reps=(rep(0, faults=("back_rounded",)),)), None, CTX)
-    assert dict(none.stats)["Hinge depth"] == "not reached"
-    assert none.lines[0] == "Keep your back flat: the dowel left your sacrum"
+    assert dict(none.stats)["Hinge depth"] == "not yet"
+    assert dict(none.stats)["Depth note"] == "no wall reached with good form yet"
+    assert none.lines[0] == "Keep your back flat"
 
 
 def test_units_and_status_and_menu() -> None:

@@ -1,6 +1,9 @@
 """Coaching words: the one cue for a rep's faults and for a whole session.
 
-Fault names are DESIGN.md's fixed vocabulary. When a rep shows several faults the cue is
+Fault names are DESIGN.md's fixed vocabulary; what the member reads is plain words (the
+"lower back", never the "sacrum"). A cue is short: it is drawn large enough to read from
+3 m while bent over (render.py), so it fits one line; the measured miss ("hips 6 cm short
+of the wall") is said beside it by the view. When a rep shows several faults the cue is
 for the most important one: a rounded back first (it is what loads the spine), then the
 squat pattern (knees instead of hips), then the hips not reaching back, the head, and the
 weight on the toes (usually fixed by the hips going back).
@@ -22,9 +25,9 @@ FAULT_PRIORITY: tuple[str, ...] = (
 )
 
 FAULT_CUES: dict[str, str] = {
-    "back_rounded": "Keep your back flat: the dowel left your sacrum",
+    "back_rounded": "Keep your back flat",
     "knees_bent": "Less knee bend",
-    "wall_not_reached": "Push your hips back to the wall",
+    "wall_not_reached": "Push your hips back",
     "head_not_neutral": "Head in line, eyes down",
     "weight_on_toes": "Sit back onto your heels",
 }
@@ -39,8 +42,8 @@ FAULT_NAMES: dict[str, str] = {
 }
 
 PRAISE = "Great hinge!"
-SESSION_PRAISE = "Great hinging: every rep clean. Keep it up!"
-LIMIT_PRAISE = "Clean hinges all the way: your hamstrings set the limit"
+SESSION_PRAISE = "Every rep clean. Keep it up!"
+LIMIT_PRAISE = "Clean hinges: your hamstrings set the limit"
 UNKNOWN_CUE = "Hinge at the hips, back flat"
 
 

@@ -3,7 +3,8 @@
 Collaborators come in (Frigate style): sources, profile, config, renderer, audio, clock,
 supervisor (sd_notify). Modes: "calibrating" (no calibration yet: the first
 `calibration_frames` raw frames, station clear), "running", and full-screen statuses:
-no camera (S runs the simulated athlete; the camera is retried every few seconds),
+no camera (the member reads "please tell staff"; in the operator menu, behind the PIN,
+staff read why and S runs the simulated athlete; the camera is retried every few seconds),
 config error, source error, and "something went wrong". No exception reaches the screen:
 one in an iteration is logged with its traceback, shown as one line for `ERROR_HOLD_S`,
 and the station restarts (a third within a minute ends the process with code 1 so
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from calibration.errors import CalibrationError
@@ -36,7 +37,11 @@ from kiosk.core import Profile
 
 log = logging.getLogger(__name__)
 
-NO_CAMERA_LINE = "No camera found - press S to run the simulated athlete"
+# The console/journal line is for staff; the screen says only what a gym member can act on.
+NO_CAMERA_LINE = "No camera found - operator menu (Tab, then the PIN): S runs the simulated athlete"
+NO_CAMERA_TITLE = "Camera not connected"
+NO_CAMERA_MEMBER = "Please tell a member of staff"
+SIM_MENU_LINE = "S   Run the simulated athlete (no camera)"
 ERROR_TITLE = "Something went wrong - the kiosk is restarting"
 ERROR_HOLD_S = 3.0
 MAX_ERRORS_PER_MIN = 3
@@ -193,8 +198,11 @@ class KioskLoop:
         cam = camera_text(self.src.status if self.src is not None else None)
         sync = (f"club sync: {self.p.sync_status()}",) if self.p.sync_status is not None else ()
         notice, alert = self.checkin.notice(now_s)
+        staff: tuple[str, ...] = ()
+        if self.mode is Mode.NO_CAMERA:
+            staff = (SIM_MENU_LINE,)
         return ViewContext(t_s=now_s, units=self.units, status=(cam, self.cal_note, *sync), menu=self.menu,
-                           sound=self.p.audio.status, notice=notice, notice_alert=alert)
+                           sound=self.p.audio.status, notice=notice, notice_alert=alert, operator_lines=staff)
 
     def _status_view(self, now_s: float) -> ViewModel:
         ctx = self._ctx(now_s)
@@ -202,7 +210,10 @@ class KioskLoop:
             fix = "Fix the file, then restart the kiosk (systemctl restart hinge-kiosk)"
             return status_view(ctx, "config-error", "Config error", (self.message, fix))
         if self.mode is Mode.NO_CAMERA:
-            return status_view(ctx, "no-camera", NO_CAMERA_LINE, (self.message,))
+            if self.menu.mode is MenuMode.OPEN:  # staff: why, in the menu's message line
+                why = self.menu.message or f"Camera: {self.message}"
+                ctx = replace(ctx, menu=replace(self.menu, message=why))
+            return status_view(ctx, "no-camera", NO_CAMERA_TITLE, (NO_CAMERA_MEMBER,))
         if self.mode is Mode.ERROR:
             return status_view(ctx, "error", ERROR_TITLE, (self.message,))
         if self.mode is Mode.CAL_FAILED:
@@ -245,7 +256,9 @@ class KioskLoop:
         for key in keys:
             if key == "quit":
                 return 0
-            if self.menu.mode is MenuMode.CLOSED and key == "s" and self.mode is Mode.NO_CAMERA:
+            if self.menu.mode is MenuMode.OPEN and key in ("s", "S") and self.mode is Mode.NO_CAMERA:
+                self.menu = replace(self.menu, mode=MenuMode.CLOSED, message="")  # staff only: behind the PIN
+                log.info("operator: simulated athlete (no camera)")
                 self._open("sim", now_s)
                 continue
             if self.menu.mode is MenuMode.CLOSED and self.p.results.enabled and self.mode is Mode.RUNNING:

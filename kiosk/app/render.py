@@ -5,11 +5,24 @@ and SDL's dummy driver when headless (tests, screenshots). Big type, high contra
 and fail are told by a check mark or a cross and by words, not only by colour. The
 camera/calibration/sound status is always in the bottom corner. Also turns keyboard and
 USB keypad presses into key names for the operator menu.
+
+Every piece of text is put into a box (`_put`): it is wrapped and, only when it must be,
+made smaller (down to a floor per role) and at the last cut short with "...", so no
+string of any length leaves its box; `layout(vm)` returns where each piece went (tests
+check that the pieces stay in their boxes and clear of each other).
+
+The live cue: legible from 3 m while bent over. Rule used: letter (cap) height >= viewing
+distance / 200 is the usual minimum for signage (15 mm at 3 m); the athlete reads it at a
+glance, sideways, mid-rep, so we add half again (22 mm). On the smallest panel we expect
+(24", 1280x720: 0.415 mm per pixel) that is 54 px of cap height; pygame's default font
+has a cap height of half its size, so the cue is drawn at CUE_PX = 112 (56 px caps) and
+never smaller (its words are kept short enough to fit one line across the screen).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pygame
@@ -18,9 +31,27 @@ from kiosk.app import shapes as sh
 from kiosk.app.view import VerdictView, ViewModel
 
 SIZE = (1280, 720)
+CUE_PX = 112  # the live cue's font size: 56 px cap height (module docstring)
+CUE_BAND = pygame.Rect(24, 10, 1232, 94)  # live screens: the cue across the top
 SCENE_RECT = pygame.Rect(24, 112, 736, 556)
-COLUMN_X = 792
+COLUMN = pygame.Rect(792, 112, 464, 556)  # live screens: steps, numbers, smaller lines
+COLUMN_X = COLUMN.x
+BOTTOM_Y = 668  # the status corner and the notice bar live below this
 STEPS = (("stance", "Get set"), ("dowel", "Dowel"), ("wall", "Wall"), ("result", "Result"))
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One line of text as drawn: its words, size, pixels and the box it must stay in.
+    layer 0 is the screen, 1 the operator menu drawn over it (its panel hides layer 0);
+    role "cue" marks the live cue."""
+
+    text: str
+    size: int
+    rect: pygame.Rect
+    box: pygame.Rect
+    layer: int = 0
+    role: str = ""
 
 _KEYS: dict[int, str] = {
     pygame.K_RETURN: "enter", pygame.K_KP_ENTER: "enter", pygame.K_BACKSPACE: "backspace",
@@ -55,6 +86,9 @@ class PygameRenderer:
         if fullscreen:
             pygame.mouse.set_visible(False)
         self.text = sh.Text()
+        self.placed: list[Placed] = []
+        self._surf = self.canvas
+        self._layer = 0
 
     @property
     def driver(self) -> str:
@@ -74,8 +108,25 @@ class PygameRenderer:
         return keys
 
     def draw(self, vm: ViewModel) -> None:
-        c = self.canvas
-        c.fill(sh.BG)
+        self._compose(vm, self.canvas)
+        if self.canvas is not self.screen:
+            pygame.transform.scale(self.canvas, self.screen.get_size(), self.screen)
+        pygame.display.flip()
+
+    def layout(self, vm: ViewModel) -> list[Placed]:
+        """Where every line of text of `vm` goes (drawn off screen; the display is untouched)."""
+        self._compose(vm, pygame.Surface(SIZE))
+        return list(self.placed)
+
+    def save(self, path: Path) -> None:
+        pygame.image.save(self.canvas, str(path))
+
+    def close(self) -> None:
+        pygame.display.quit()
+
+    def _compose(self, vm: ViewModel, surf: pygame.Surface) -> None:
+        self._surf, self.placed, self._layer = surf, [], 0
+        surf.fill(sh.BG)
         if vm.kind == "attract":
             self._attract(vm)
         elif vm.kind == "result":
@@ -84,182 +135,280 @@ class PygameRenderer:
             self._status(vm)
         else:
             self._live(vm)
-        self._corner(vm)
-        if vm.notice:
-            self._notice(vm.notice, vm.notice_alert)
+        self._bottom(vm)
         if vm.menu is not None:
+            self._layer = 1
             self._menu(vm)
-        if c is not self.screen:
-            pygame.transform.scale(c, self.screen.get_size(), self.screen)
-        pygame.display.flip()
+        self._layer = 0
 
-    def save(self, path: Path) -> None:
-        pygame.image.save(self.canvas, str(path))
+    # --- text in boxes -------------------------------------------------------------------
 
-    def close(self) -> None:
-        pygame.display.quit()
+    def _put(self, text: str, size: int, color: sh.Color, box: pygame.Rect, align: str = "left",
+             valign: str = "top", min_size: int | None = None, role: str = "") -> pygame.Rect:
+        """Draw `text` inside `box` (wrapped; smaller, down to min_size, only when it must be;
+        cut short with "..." at the last); returns the rectangle it took (empty at the box's
+        top-left when nothing was drawn)."""
+        floor = min_size if min_size is not None else max(16, size * 2 // 3)
+        s, lines = self.text.fit(text, size, box.width, box.height, floor)
+        if not lines:
+            return pygame.Rect(box.x, box.y, 0, 0)
+        step = self.text.step(s)
+        high = self.text.font(s).get_linesize() + step * (len(lines) - 1)
+        y = box.y + (box.height - high) // 2 if valign == "center" else (
+            box.bottom - high if valign == "bottom" else box.y)
+        used: pygame.Rect | None = None
+        for line in lines:
+            img = self.text.render(line, s, color)
+            r = img.get_rect()
+            r.top = y
+            if align == "center":
+                r.centerx = box.centerx
+            elif align == "right":
+                r.right = box.right
+            else:
+                r.left = box.x
+            self._surf.blit(img, r)
+            self.placed.append(Placed(line, s, r.copy(), box.copy(), self._layer, role))
+            used = r.copy() if used is None else used.union(r)
+            y += step
+        assert used is not None
+        return used
+
+    def _place_labels(self, labels: list[sh.SceneLabel], area: pygame.Rect) -> None:
+        """Scene labels at their first candidate inside `area` and clear of the others
+        (smaller if none is; left out rather than drawn over something)."""
+        taken: list[pygame.Rect] = []
+        for lab in labels:
+            for size in (lab.size, lab.size * 3 // 4):
+                img = self.text.render(lab.text, size, lab.color)
+                spot = None
+                for pos, anchor in lab.at:
+                    r = img.get_rect(**{anchor: pos})
+                    if area.contains(r) and r.collidelist(taken) < 0:
+                        spot = r
+                        break
+                if spot is not None:
+                    self._surf.blit(img, spot)
+                    taken.append(spot)
+                    self.placed.append(Placed(lab.text, size, spot.copy(), area.copy(), self._layer))
+                    break
 
     # --- layouts -------------------------------------------------------------------------
 
-    def _header(self, title: str, key: str) -> None:
-        self.text.draw(self.canvas, title, 88, sh.TEXT, (28, 20))
-        x = SIZE[0] - 24
+    def _steps(self, key: str, right: int, y: int, size: int = 34) -> int:
+        """The steps strip (Get set, Dowel, Wall, Result), right-aligned at `right`; returns
+        its left edge."""
+        x = right
         for step_key, label in reversed(STEPS):
             current = key.startswith(step_key)
-            img = self.text.render(label, 34, sh.BG if current else sh.DIM)
-            r = img.get_rect(topright=(x, 34)).inflate(24, 14)
+            img = self.text.render(label, size, sh.BG if current else sh.DIM)
+            chip = img.get_rect(topright=(x, y)).inflate(20, 12)
+            chip.topright = (x, y)
             if current:
-                pygame.draw.rect(self.canvas, sh.CUE, r, border_radius=10)
-            self.canvas.blit(img, img.get_rect(center=r.center))
-            x = r.left - 8
+                pygame.draw.rect(self._surf, sh.CUE, chip, border_radius=10)
+            self._put(label, size, sh.BG if current else sh.DIM, chip, "center", "center")
+            x = chip.left - 8
+        return x
 
-    def _lines(self, lines: tuple[str, ...], x: int, y: int, size: int, width: int, color: sh.Color) -> int:
-        for line in lines:
-            for part in self.text.wrap(line, size, width):
-                self.text.draw(self.canvas, part, size, color, (x, y))
-                y += round(size * 0.82)
-        return y
+    def _header(self, title: str, key: str) -> None:
+        left = self._steps(key, SIZE[0] - 24, 34)
+        self._put(title, 88, sh.TEXT, pygame.Rect(28, 12, left - 28 - 24, 92), valign="center", min_size=48)
 
     def _attract(self, vm: ViewModel) -> None:
-        self.text.draw(self.canvas, vm.title, 120, sh.TEXT, (SIZE[0] // 2, 40), "midtop")
+        self._put(vm.title, 120, sh.TEXT, pygame.Rect(24, 24, SIZE[0] - 48, 130), "center", min_size=60)
         demo = pygame.Rect(40, 170, 600, 480)
-        pygame.draw.rect(self.canvas, sh.PANEL, demo, border_radius=16)
-        sh.draw_demo(self.canvas, demo, vm.t_s, mirror=vm.arrow == "left")
+        pygame.draw.rect(self._surf, sh.PANEL, demo, border_radius=16)
+        sh.draw_demo(self._surf, demo, vm.t_s, mirror=vm.arrow == "left")
         if vm.arrow is not None:  # the way to face, once the station knows it
             right = vm.arrow == "right"
             x = demo.right - 110 if right else demo.x + 110
             # Mid-height on the facing side: clear of the demo's head, which hinges forward
             # over the top of that side.
-            sh.arrow(self.canvas, (x, demo.y + 300), 150, right, sh.CUE)
-            self.text.draw(self.canvas, "Face this way", 36, sh.CUE, (x, demo.y + 336), "midtop")
-        y = 200
+            sh.arrow(self._surf, (x, demo.y + 300), 150, right, sh.CUE)
+            self._put("Face this way", 36, sh.CUE, pygame.Rect(x - 105, demo.y + 336, 210, 40), "center")
+        y, bottom = 190, BOTTOM_Y - 16
+        n = max(1, len(vm.lines))
+        each = (bottom - y) // n
         for i, line in enumerate(vm.lines, 1):
-            pygame.draw.circle(self.canvas, sh.CUE, (712, y + 26), 30)
-            self.text.draw(self.canvas, str(i), 52, sh.BG, (712, y + 26), "center")
-            y = self._lines((line,), 764, y + 4, 56, 480, sh.TEXT) + 56
+            pygame.draw.circle(self._surf, sh.CUE, (712, y + 30), 30)
+            self._put(str(i), 52, sh.BG, pygame.Rect(682, y, 60, 60), "center", "center")
+            box = pygame.Rect(764, y + 6, SIZE[0] - 764 - 24, each - 30)
+            used = self._put(line, 56, sh.TEXT, box, min_size=36)
+            y = max(used.bottom, y + 60) + 30
 
     def _live(self, vm: ViewModel) -> None:
-        self._header(vm.title, vm.key)
-        if vm.scene is not None:
-            sh.draw_scene(self.canvas, vm.scene, SCENE_RECT, bool(vm.checks), self.text)
+        col = COLUMN
+        if vm.cue:
+            color = sh.TEXT if vm.verdict is not None and vm.verdict.passed else sh.CUE
+            self._put(vm.cue, CUE_PX, color, CUE_BAND, valign="center", min_size=CUE_PX, role="cue")
         else:
-            pygame.draw.rect(self.canvas, sh.PANEL, SCENE_RECT, border_radius=12)
-        y = 124
+            self._put(vm.title, 88, sh.TEXT, CUE_BAND, valign="center", min_size=48)
+        if vm.scene is not None:
+            labels = sh.draw_scene(self._surf, vm.scene, SCENE_RECT, bool(vm.checks))
+            if vm.scene.frozen:
+                labels.insert(0, sh.SceneLabel("Bottom of your rep", 36, sh.DIM, (
+                    ((SCENE_RECT.x + 16, SCENE_RECT.y + 12), "topleft"),
+                    ((SCENE_RECT.right - 16, SCENE_RECT.y + 12), "topright"))))
+            self._place_labels(labels, SCENE_RECT)
+        else:
+            pygame.draw.rect(self._surf, sh.PANEL, SCENE_RECT, border_radius=12)
+        self._steps(vm.key, col.right, col.y, 30)
+        if vm.verdict is not None:  # it covers the column: nothing else is laid out there
+            self._verdict(vm.verdict)
+            return
+        y = col.y + 58
         for label, value in vm.stats:
-            self.text.draw(self.canvas, label, 36, sh.DIM, (COLUMN_X, y))
+            self._put(label, 30, sh.DIM, pygame.Rect(col.x, y, col.width, 26), min_size=20)
             color = sh.GREEN if value == "TOUCH" else sh.TEXT
-            self.text.draw(self.canvas, value, 76, color, (COLUMN_X, y + 30))
-            y += 104
-        y = self._lines(vm.lines, COLUMN_X, y + 12, 48, SIZE[0] - COLUMN_X - 24, sh.CUE)
+            self._put(value, 60, color, pygame.Rect(col.x, y + 28, col.width, 48), min_size=32)
+            y += 92
+        if vm.lines:
+            room = pygame.Rect(col.x, y + 8, col.width, max(0, col.bottom - y - 8 - self._below(vm)))
+            y = self._put("\n".join(vm.lines), 44, sh.CUE, room, min_size=30).bottom
         if vm.checks:
-            y = self._checks(vm.checks, y + 24)
+            y = self._checks(vm.checks, y + 20)
         if vm.progress is not None:
-            bar = pygame.Rect(COLUMN_X, y + 16, SIZE[0] - COLUMN_X - 40, 30)
-            pygame.draw.rect(self.canvas, sh.PANEL, bar, border_radius=15)
+            bar = pygame.Rect(col.x, y + 16, col.width - 16, 30)
+            pygame.draw.rect(self._surf, sh.PANEL, bar, border_radius=15)
             fill = bar.copy()
             fill.width = max(30, round(bar.width * min(1.0, vm.progress)))
-            pygame.draw.rect(self.canvas, sh.GREEN, fill, border_radius=15)
+            pygame.draw.rect(self._surf, sh.GREEN, fill, border_radius=15)
+            y = bar.bottom
         if vm.arrow is not None:
-            sh.arrow(self.canvas, (COLUMN_X + 200, y + 90), 260, vm.arrow == "right", sh.CUE)
-        if vm.verdict is not None:
-            self._verdict(vm.verdict)
+            at = (col.x + 200, min(y + 80, col.bottom - 60))
+            sh.arrow(self._surf, at, 260, vm.arrow == "right", sh.CUE)
+
+    @staticmethod
+    def _below(vm: ViewModel) -> int:
+        """Column height kept under the lines for the checklist, the bar and the arrow."""
+        return 62 * len(vm.checks) + 20 * bool(vm.checks) + 46 * (vm.progress is not None) + \
+            140 * (vm.arrow is not None)
 
     def _checks(self, checks: tuple[tuple[str, bool | None], ...], y: int) -> int:
         """The arrival checklist: a check mark, a cross, or "..." (not told yet) per item."""
         for label, ok in checks:
-            icon = (COLUMN_X + 24, y + 22)
+            icon = (COLUMN_X + 24, y + 24)
             if ok is True:
-                sh.check_mark(self.canvas, icon, 44, sh.GREEN)
+                sh.check_mark(self._surf, icon, 44, sh.GREEN)
             elif ok is False:
-                sh.cross(self.canvas, icon, 40, sh.RED)
+                sh.cross(self._surf, icon, 40, sh.RED)
             else:
-                self.text.draw(self.canvas, "...", 44, sh.DIM, icon, "center")
-            self.text.draw(self.canvas, label, 42, sh.TEXT if ok else sh.DIM, (COLUMN_X + 60, y + 6))
+                self._put("...", 44, sh.DIM, pygame.Rect(COLUMN_X, y, 50, 48), "center", "center")
+            box = pygame.Rect(COLUMN_X + 60, y + 4, COLUMN.width - 60, 44)
+            self._put(label, 42, sh.TEXT if ok else sh.DIM, box, valign="center", min_size=26)
             y += 62
         return y
 
     def _verdict(self, v: VerdictView) -> None:
-        """The rep's verdict over the right-hand column, so the silhouette, wall and dowel
-        the athlete is judged on stay in view; drawn last, it hides the live stats while
-        it shows (flow.verdict_s)."""
-        box = pygame.Rect(COLUMN_X - 16, SCENE_RECT.y, SIZE[0] - COLUMN_X, SCENE_RECT.height)
-        pygame.draw.rect(self.canvas, sh.GREEN_DARK if v.passed else sh.RED_DARK, box, border_radius=16)
-        pygame.draw.rect(self.canvas, sh.GREEN if v.passed else sh.RED, box, 6, border_radius=16)
-        icon = (box.x + 80, box.y + 92)
-        (sh.check_mark if v.passed else sh.cross)(self.canvas, icon, 120, sh.TEXT)
-        self.text.draw(self.canvas, v.headline, 128, sh.TEXT, (box.x + 160, box.y + 30))
-        cue_color = sh.TEXT if v.passed else sh.CUE
-        y = self._lines((v.cue,), box.x + 28, box.y + 190, 50, box.width - 56, cue_color)
+        """The rep's verdict over the right-hand column, so the side view the athlete is
+        judged on stays in view (the rep's bottom, with the fault marked); the cue is the
+        big line across the top. Drawn last, it hides the live stats while it shows."""
+        box = pygame.Rect(COLUMN.x - 16, COLUMN.y + 48, COLUMN.width + 16, COLUMN.height - 48)
+        pygame.draw.rect(self._surf, sh.GREEN_DARK if v.passed else sh.RED_DARK, box, border_radius=16)
+        pygame.draw.rect(self._surf, sh.GREEN if v.passed else sh.RED, box, 6, border_radius=16)
+        icon = (box.x + 76, box.y + 76)
+        (sh.check_mark if v.passed else sh.cross)(self._surf, icon, 110, sh.TEXT)
+        self._put(v.headline, 128, sh.TEXT, pygame.Rect(box.x + 150, box.y + 14, box.width - 170, 120),
+                  valign="center", min_size=80)
+        y = box.y + 150
+        inner = box.inflate(-52, 0)
+        if v.measure:
+            used = self._put(v.measure, 52, sh.CUE if not v.passed else sh.TEXT,
+                             pygame.Rect(inner.x, y, inner.width, 180), min_size=36)
+            y = used.bottom + 28
         if v.detail:
-            self._lines((v.detail,), box.x + 28, y + 36, 40, box.width - 56, sh.TEXT)
+            rest = pygame.Rect(inner.x, y, inner.width, box.bottom - 20 - y)
+            self._put(v.detail, 44, sh.TEXT, rest, min_size=30)
 
     def _result(self, vm: ViewModel) -> None:
         self._header(vm.title, vm.key)
         stats = dict(vm.stats)
         panel = pygame.Rect(24, 112, 600, 330)
-        pygame.draw.rect(self.canvas, sh.PANEL, panel, border_radius=16)
-        self.text.draw(self.canvas, "Hinge depth", 52, sh.DIM, (panel.x + 30, panel.y + 26))
-        self.text.draw(self.canvas, stats.get("Hinge depth", "-"), 170, sh.TEXT, (panel.x + 30, panel.y + 90))
-        self.text.draw(self.canvas, "furthest wall reached with good form", 32, sh.DIM,
-                       (panel.x + 30, panel.bottom - 50))
-        y = 124
-        for label in ("Reps", "Faults seen"):
-            self.text.draw(self.canvas, label, 36, sh.DIM, (660, y))
-            y = self._lines((stats.get(label, "-"),), 660, y + 34, 50, SIZE[0] - 660 - 24, sh.TEXT) + 24
+        pygame.draw.rect(self._surf, sh.PANEL, panel, border_radius=16)
+        inner = panel.inflate(-60, 0)
+        self._put("Hinge depth", 48, sh.DIM, pygame.Rect(inner.x, panel.y + 20, inner.width, 44))
+        depth = pygame.Rect(inner.x, panel.y + 70, inner.width, 130)
+        self._put(stats.get("Hinge depth", "-"), 150, sh.TEXT, depth, valign="center", min_size=72)
+        note = pygame.Rect(inner.x, panel.y + 208, inner.width, 30)
+        self._put(stats.get("Depth note", ""), 32, sh.DIM, note, min_size=22)
+        nxt = stats.get("Next wall", "")
+        if nxt:
+            self._put(nxt, 40, sh.CUE, pygame.Rect(inner.x, panel.y + 248, inner.width, 70), min_size=26)
+        right = pygame.Rect(660, 112, SIZE[0] - 660 - 24, 330)
         saved = stats.get("Saved", "")
+        saved_box = pygame.Rect(right.x + 52, right.bottom - 62, right.width - 52, 62)
+        y = right.y + 8
+        self._put("Reps", 32, sh.DIM, pygame.Rect(right.x, y, right.width, 30))
+        reps = pygame.Rect(right.x, y + 32, right.width, 42)
+        y = self._put(stats.get("Reps", "-"), 48, sh.TEXT, reps).bottom + 14
+        self._put("Faults seen", 32, sh.DIM, pygame.Rect(right.x, y, right.width, 30))
+        end = (saved_box.y if saved else right.bottom) - 8
+        faults = pygame.Rect(right.x, y + 34, right.width, end - y - 34)
+        self._put(stats.get("Faults seen", "-"), 40, sh.TEXT, faults, min_size=22)
         if saved:  # said only once the store has it on disk (results_writer)
             ok = saved.startswith("Saved")
             if ok:
-                sh.check_mark(self.canvas, (680, y + 22), 36, sh.GREEN)
-            x = 712 if ok else 660
-            self._lines((saved,), x, y + 4, 38, SIZE[0] - x - 24, sh.GREEN if ok else sh.RED)
-        cue_box = pygame.Rect(24, 462, SIZE[0] - 48, 150)
-        pygame.draw.rect(self.canvas, sh.PANEL, cue_box, border_radius=16)
-        self.text.draw(self.canvas, "Coaching cue", 40, sh.DIM, (cue_box.x + 30, cue_box.y + 18))
-        self._lines(vm.lines[:1], cue_box.x + 30, cue_box.y + 60, 60, cue_box.width - 60, sh.CUE)
+                sh.check_mark(self._surf, (right.x + 20, saved_box.centery), 36, sh.GREEN)
+            else:
+                saved_box = pygame.Rect(right.x, saved_box.y, right.width, saved_box.height)
+            self._put(saved, 36, sh.GREEN if ok else sh.RED, saved_box, valign="center", min_size=20)
+        cue_box = pygame.Rect(24, 458, SIZE[0] - 48, 150)
+        pygame.draw.rect(self._surf, sh.PANEL, cue_box, border_radius=16)
+        self._put("Coaching cue", 36, sh.DIM, pygame.Rect(cue_box.x + 30, cue_box.y + 14, 600, 34))
+        self._put(vm.lines[0] if vm.lines else "", 64, sh.CUE,
+                  pygame.Rect(cue_box.x + 30, cue_box.y + 52, cue_box.width - 60, cue_box.height - 60),
+                  valign="center", min_size=36)
         if len(vm.lines) > 1:
-            self.text.draw(self.canvas, vm.lines[1], 44, sh.TEXT, (SIZE[0] // 2, 630), "midtop")
+            self._put(vm.lines[1], 44, sh.TEXT, pygame.Rect(24, 616, SIZE[0] - 48, 46), "center", min_size=30)
 
     def _status(self, vm: ViewModel) -> None:
         color = sh.RED if vm.alert else sh.CUE
-        centre = (SIZE[0] // 2, 170)
-        pygame.draw.circle(self.canvas, color if vm.alert else sh.PANEL, centre, 70, 10)
+        centre = (SIZE[0] // 2, 150)
+        pygame.draw.circle(self._surf, color if vm.alert else sh.PANEL, centre, 70, 10)
         if vm.alert:
-            sh.cross(self.canvas, centre, 80, color)
+            sh.cross(self._surf, centre, 80, color)
         else:  # a turning arc: the kiosk is busy, not stuck
             start = -vm.t_s * 4.0
             ring = pygame.Rect(centre[0] - 50, centre[1] - 50, 100, 100)
-            pygame.draw.arc(self.canvas, color, ring, start, start + 4.0, 12)
-        y = 270
-        for part in self.text.wrap(vm.title, 72, SIZE[0] - 120):
-            self.text.draw(self.canvas, part, 72, sh.TEXT, (SIZE[0] // 2, y), "midtop")
-            y += 64
-        for line in vm.lines:
-            for part in self.text.wrap(line, 44, SIZE[0] - 160):
-                color = sh.DIM if vm.alert else sh.CUE
-                self.text.draw(self.canvas, part, 44, color, (SIZE[0] // 2, y + 20), "midtop")
-                y += 44
+            pygame.draw.arc(self._surf, color, ring, start, start + 4.0, 12)
+        title = pygame.Rect(60, 240, SIZE[0] - 120, 150)
+        used = self._put(vm.title, 80, sh.TEXT, title, "center", min_size=44)
+        if vm.lines:
+            top = used.bottom + 30
+            self._put("\n".join(vm.lines), 52, sh.DIM if vm.alert else sh.CUE,
+                      pygame.Rect(80, top, SIZE[0] - 160, BOTTOM_Y - 8 - top), "center", min_size=24)
 
-    def _corner(self, vm: ViewModel) -> None:
-        text = "   |   ".join(vm.status)
-        self.text.draw(self.canvas, text, 28, sh.DIM, (SIZE[0] - 20, SIZE[1] - 10), "bottomright")
-
-    def _notice(self, text: str, alert: bool) -> None:
-        """A bar along the bottom over the status corner: check-in, who is next, storage faults."""
-        bar = pygame.Rect(0, SIZE[1] - 52, SIZE[0], 52)
-        pygame.draw.rect(self.canvas, sh.RED_DARK if alert else sh.PANEL, bar)
-        self.text.draw(self.canvas, text[:90], 34, sh.TEXT if alert else sh.CUE, (24, bar.centery), "midleft")
+    def _bottom(self, vm: ViewModel) -> None:
+        """The status corner, and over the bottom a bar with the notice (check-in, who is
+        next, storage faults) beside it when there is one."""
+        corner = "   |   ".join(vm.status)
+        if not vm.notice:
+            box = pygame.Rect(24, BOTTOM_Y + 8, SIZE[0] - 44, SIZE[1] - BOTTOM_Y - 12)
+            self._put(corner, 28, sh.DIM, box, "right", "bottom", min_size=16)
+            return
+        bar = pygame.Rect(0, BOTTOM_Y, SIZE[0], SIZE[1] - BOTTOM_Y)
+        pygame.draw.rect(self._surf, sh.RED_DARK if vm.notice_alert else sh.PANEL, bar)
+        half = pygame.Rect(SIZE[0] // 2, bar.y + 4, SIZE[0] // 2 - 20, bar.height - 8)
+        used = self._put(corner, 22, sh.DIM, half, "right", "center", min_size=14)
+        left = pygame.Rect(24, bar.y + 2, max(0, used.left - 24 - 24), bar.height - 4)
+        self._put(vm.notice, 34, sh.TEXT if vm.notice_alert else sh.CUE, left, valign="center", min_size=18)
 
     def _menu(self, vm: ViewModel) -> None:
         assert vm.menu is not None
         shade = pygame.Surface(SIZE, pygame.SRCALPHA)
         shade.fill((0, 0, 0, 190))
-        self.canvas.blit(shade, (0, 0))
-        box = pygame.Rect(0, 0, 860, 150 + 41 * len(vm.menu.lines) + (56 if vm.menu.message else 0))
-        box.center = (SIZE[0] // 2, SIZE[1] // 2 - 10)
-        pygame.draw.rect(self.canvas, sh.PANEL, box, border_radius=16)
-        pygame.draw.rect(self.canvas, sh.CUE, box, 4, border_radius=16)
-        self.text.draw(self.canvas, vm.menu.title, 52, sh.TEXT, (box.x + 40, box.y + 30))
-        y = self._lines(vm.menu.lines, box.x + 40, box.y + 110, 50, box.width - 80, sh.TEXT)
+        self._surf.blit(shade, (0, 0))
+        rows = len(vm.menu.lines)
+        box = pygame.Rect(0, 0, 940, min(SIZE[1] - 40, 150 + 48 * rows + (96 if vm.menu.message else 0)))
+        box.center = (SIZE[0] // 2, SIZE[1] // 2)
+        pygame.draw.rect(self._surf, sh.PANEL, box, border_radius=16)
+        pygame.draw.rect(self._surf, sh.CUE, box, 4, border_radius=16)
+        inner = box.inflate(-80, 0)
+        self._put(vm.menu.title, 52, sh.TEXT, pygame.Rect(inner.x, box.y + 28, inner.width, 50), min_size=30)
+        msg_h = 90 if vm.menu.message else 0
+        lines = pygame.Rect(inner.x, box.y + 100, inner.width, box.bottom - 24 - msg_h - box.y - 100)
+        used = self._put("\n".join(vm.menu.lines), 44, sh.TEXT, lines, min_size=22)
         if vm.menu.message:
-            self.text.draw(self.canvas, vm.menu.message, 40, sh.RED, (box.x + 40, y + 16))
+            top = max(used.bottom, lines.y) + 16
+            msg = pygame.Rect(inner.x, top, inner.width, box.bottom - 20 - top)
+            self._put(vm.menu.message, 38, sh.RED, msg, min_size=22)

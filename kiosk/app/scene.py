@@ -4,6 +4,10 @@ dowel with its three contact markers, as plain values in world metres (x, y) for
 The view window is fixed around the station (it does not follow the athlete) so the
 wall and the body keep their place on screen; `mirror` puts world +x (the athlete's
 forward) on the screen's left when the camera sees the athlete facing left.
+
+`frozen`: the picture is the bottom of the rep just judged (the deepest frame, or the one
+where the back left the dowel), held while its verdict shows, with the fault marked: the
+hips' shortfall to the wall as a bracket and its length, the back markers over their limit.
 """
 
 from __future__ import annotations
@@ -44,11 +48,14 @@ class Scene:
     dowel: tuple[tuple[float, float], tuple[float, float]] | None = None
     markers: tuple[Marker, ...] = ()
     on_spot: bool = False
+    frozen: bool = False  # the judged rep's bottom, not the live view
+    # The hips' miss: (buttocks (x, y), its label, e.g. "6 cm short"); drawn to the wall.
+    miss: tuple[tuple[float, float], str] | None = None
 
 
 def build_scene(obs: Observation, station_x_m: float, mirror: bool, gap_limit_head_mm: float,
                 gap_limit_back_mm: float, wall_tolerance_mm: float, show_wall: bool,
-                show_dowel: bool = True) -> Scene:
+                show_dowel: bool = True, frozen: bool = False, miss_label: str = "") -> Scene:
     d = obs.drill
     wall_x = obs.wall_x_m if show_wall else None
     touch = wall_x is not None and d.hip_to_wall_mm is not None and d.hip_to_wall_mm <= wall_tolerance_mm
@@ -58,10 +65,15 @@ def build_scene(obs: Observation, station_x_m: float, mirror: bool, gap_limit_he
         dowel, markers = _dowel(obs.landmarks, d.dowel_gaps.head_mm, d.dowel_gaps.thoracic_mm,
                                 d.dowel_gaps.sacrum_mm, d.dowel_gaps.resting_on,
                                 gap_limit_head_mm, gap_limit_back_mm)
+    miss = None
+    if miss_label and wall_x is not None and not touch and obs.landmarks is not None:
+        b = obs.landmarks.buttocks
+        miss = ((float(b[0]), float(b[1])), miss_label)
     return Scene(body_xy_m=obs.body_xy_m, x_min_m=station_x_m - WINDOW_HALF_X_M,
                  x_max_m=station_x_m + WINDOW_HALF_X_M, y_max_m=WINDOW_TOP_M, mirror=mirror,
                  spot_x_m=(station_x_m - SPOT_HALF_X_M, station_x_m + SPOT_HALF_X_M), wall_x_m=wall_x,
-                 wall_touch=touch, dowel=dowel, markers=markers, on_spot=obs.on_spot)
+                 wall_touch=touch, dowel=dowel, markers=markers, on_spot=obs.on_spot, frozen=frozen,
+                 miss=miss)
 
 
 def _dowel(lm: Landmarks, head_mm: float, thoracic_mm: float, sacrum_mm: float,

@@ -13,13 +13,22 @@ from typing import Protocol
 
 from calibration.model import Calibration
 from hardware.frame import DepthFrame
+from kiosk.app.cues import main_fault
 from kiosk.app.flow import Event, FlowParams, FlowState, Screen, flow_step
 from kiosk.app.observe import Observation, Observer
 from kiosk.app.results_writer import ResultsWriter
-from kiosk.app.view import ViewContext, ViewModel, build_view
+from kiosk.app.view import UNCLEAR_SHOW_S, ViewContext, ViewModel, build_view
 from kiosk.core import Profile, RepResult
+from kiosk.core.reps import Phase
 
 log = logging.getLogger(__name__)
+
+# Frames whose segmentation lost the athlete (mid-hinge, dark clothing, a depth dropout)
+# must not blank the side view: the last silhouette seen is drawn until "cannot see you
+# clearly" takes over (UNCLEAR_SHOW_S). Issue 15: the demo's 023-wall-hinge screenshot was
+# such a frame: the body lost mid-hinge, the screen key turning "wall-hinge-unclear" 0.4 s
+# later, and the owed "wall-hinge" picture taken from its last frame, an empty panel.
+HOLD_BODY_S = UNCLEAR_SHOW_S + 0.1
 
 SOUNDS = {Event.START_DRILL: "start", Event.WALL_CONTACT: "wall", Event.REP_PASSED: "pass",
           Event.REP_FAILED: "fail"}
@@ -41,6 +50,53 @@ class Player(Protocol):
     def play(self, name: str) -> bool: ...
 
 
+class RepBottom:
+    """The frames a verdict is shown on: of the rep in progress, the deepest (hips nearest the
+    wall; without a wall, the most tilted trunk) and the one whose back was furthest off the
+    dowel. When the rep is judged, `judged` holds (rep, frame): the frame of its main fault
+    (the back's for a rounded back or a head out of line, else the deepest)."""
+
+    def __init__(self, back_limit_mm: float) -> None:
+        self.back_limit_mm = back_limit_mm
+        self.judged: tuple[RepResult, Observation] | None = None
+        self._deep: tuple[float, Observation] | None = None
+        self._back: tuple[float, Observation] | None = None
+
+    def reset(self) -> None:
+        self.judged, self._deep, self._back = None, None, None
+
+    def feed(self, obs: Observation) -> None:
+        d = obs.drill
+        if d.completed is not None:
+            fault = main_fault(d.completed.faults)
+            pick = self._back if fault in ("back_rounded", "head_not_neutral") and self._back else self._deep
+            self.judged = (d.completed, pick[1]) if pick is not None else None
+            self._deep = self._back = None
+        if d.phase is not Phase.HINGE or not d.person or len(obs.body_xy_m) == 0 or obs.landmarks is None:
+            return
+        if d.hip_to_wall_mm is not None:
+            depth = -d.hip_to_wall_mm
+        elif d.trunk_angle_deg is not None:
+            depth = d.trunk_angle_deg
+        else:
+            return
+        if self._deep is None or depth > self._deep[0]:
+            self._deep = (depth, obs)
+        if d.dowel_gaps is not None:
+            over = max(d.dowel_gaps.thoracic_mm, d.dowel_gaps.sacrum_mm) - self.back_limit_mm
+            if self._back is None or over > self._back[0]:
+                self._back = (over, obs)
+
+    def for_verdict(self, flow: FlowState, live: Observation | None) -> Observation | None:
+        """The judged rep's frame while its verdict shows, unless the athlete is already
+        hinging into the next rep (then the live view)."""
+        if flow.verdict is None or self.judged is None or self.judged[0] is not flow.verdict.rep:
+            return None
+        if live is not None and live.drill.phase is Phase.HINGE:
+            return None
+        return self.judged[1]
+
+
 class Session:
     """The station between calibrations: `step(frame, now_s)` per frame, `view(ctx)` after."""
 
@@ -55,6 +111,8 @@ class Session:
         self.obs: Observation | None = None
         # Reps of each athlete whose result screen has been shown, oldest first.
         self.finished: list[tuple[RepResult, ...]] = []
+        self.bottom = RepBottom(profile.faults.max_back_gap_mm)
+        self._seen: tuple[float, Observation] | None = None  # the last frame with a body, and when
 
     @property
     def calibration(self) -> Calibration:
@@ -67,17 +125,24 @@ class Session:
         self.results.finish(why)
         self.flow = FlowState()
         self.observer.new_session()
+        self.bottom.reset()
+        self._seen = None
 
     def step(self, frame: DepthFrame, now_s: float) -> tuple[Event, ...]:
         self.obs = self.observer.observe(frame)
+        self.bottom.feed(self.obs)
+        if len(self.obs.body_xy_m):
+            self._seen = (now_s, self.obs)
         before = self.flow.screen
         n_reps = len(self.flow.reps)
         self.flow, events = flow_step(self.flow, self.obs.tick(now_s), self.params)
         for ev in events:
             if ev is Event.NEW_SESSION:
                 self.observer.new_session()
+                self.bottom.reset()
             elif ev is Event.START_DRILL:
                 self.observer.start_drill()
+                self.bottom.reset()
                 self.results.begin()
             if ev in SOUNDS:
                 self.audio.play(SOUNDS[ev])
@@ -141,4 +206,15 @@ class Session:
         return "", False
 
     def view(self, base: ViewContext) -> ViewModel:
-        return build_view(self.flow, self.obs, self.context(base))
+        bottom = self.bottom.for_verdict(self.flow, self.obs)
+        return build_view(self.flow, self.held(base.t_s), self.context(base), bottom)
+
+    def held(self, now_s: float) -> Observation | None:
+        """The observation to draw: this frame's, with the last seen silhouette (and its
+        landmarks and wall) standing in for a body lost for under HOLD_BODY_S."""
+        obs, seen = self.obs, self._seen
+        if obs is None or len(obs.body_xy_m) or seen is None or now_s - seen[0] > HOLD_BODY_S:
+            return obs
+        last = seen[1]
+        return replace(obs, body_xy_m=last.body_xy_m, landmarks=obs.landmarks or last.landmarks,
+                       wall_x_m=obs.wall_x_m if obs.wall_x_m is not None else last.wall_x_m)

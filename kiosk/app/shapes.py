@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pygame
@@ -55,6 +56,47 @@ class Text:
             self._cache[key] = self.font(size).render(text, True, color)
         return self._cache[key]
 
+    def step(self, size: int) -> int:
+        """Line pitch at `size`: never less than a rendered line's height (lines never overlap)."""
+        return max(self.font(size).get_linesize(), round(size * 0.82))
+
+    def fit(self, text: str, size: int, width_px: int, height_px: int,
+            min_size: int | None = None) -> tuple[int, list[str]]:
+        """The largest size from `size` down to `min_size` at which `text` (newlines are
+        forced breaks) wraps inside width_px x height_px, and its lines. When even min_size
+        does not fit, the lines that fit, the last cut short with "...": text never
+        overflows its box (an empty list when not one line fits)."""
+        lo = size if min_size is None else min(size, min_size)
+        paras = text.split("\n")
+        s = size
+        while True:
+            lines = [ln for p in paras for ln in self.wrap(p, s, width_px)]
+            f = self.font(s)
+            high = f.get_linesize() + self.step(s) * (len(lines) - 1) if lines else 0
+            if high <= height_px and all(f.size(ln)[0] <= width_px for ln in lines):
+                return s, lines
+            if s <= lo:
+                break
+            s = max(lo, int(s * 0.92))
+        f = self.font(s)
+        n = 0 if height_px < f.get_linesize() else 1 + (height_px - f.get_linesize()) // self.step(s)
+        cut = len(lines) > n
+        lines = lines[:n]
+        out = []
+        for i, ln in enumerate(lines):
+            last = i == len(lines) - 1
+            if f.size(ln)[0] > width_px or (last and cut):
+                ln = self._ellipsize(ln, s, width_px)
+            if ln:
+                out.append(ln)
+        return s, out
+
+    def _ellipsize(self, line: str, size: int, width_px: int) -> str:
+        f = self.font(size)
+        while line and f.size(line + "...")[0] > width_px:
+            line = line[:-1]
+        return line.rstrip() + "..." if f.size("...")[0] <= width_px else ""
+
     def wrap(self, text: str, size: int, width_px: int) -> list[str]:
         words, lines, line = text.split(), [], ""
         for w in words:
@@ -99,12 +141,25 @@ def arrow(surf: pygame.Surface, centre: tuple[int, int], length_px: int, right: 
     pygame.draw.polygon(surf, color, [(cx + d * x, cy + y) for x, y in pts])
 
 
-MARKER_NAMES = {"head": "head", "thoracic": "upper back", "sacrum": "sacrum"}
+MARKER_NAMES = {"head": "head", "thoracic": "upper back", "sacrum": "lower back"}  # plain words
 
 
-def draw_scene(surf: pygame.Surface, scene: Scene, rect: pygame.Rect, show_spot: bool, text: Text) -> None:
-    """The side view inside `rect`: floor, spot, wall, silhouette, dowel and markers (a
-    marker that lost contact is named beside it, on the back's side)."""
+@dataclass(frozen=True)
+class SceneLabel:
+    """Words to put in the side view: the renderer places each at the first of `at`
+    ((pixel, anchor) candidates) that keeps it inside the view and clear of the others."""
+
+    text: str
+    size: int
+    color: Color
+    at: tuple[tuple[tuple[int, int], str], ...]
+
+
+def draw_scene(surf: pygame.Surface, scene: Scene, rect: pygame.Rect, show_spot: bool) -> list[SceneLabel]:
+    """The side view inside `rect`: floor, spot, wall, silhouette, dowel and markers; for the
+    judged rep's bottom (scene.frozen) the fault marked: the hips' shortfall to the wall as a
+    bracket, a back marker off the dowel joined to it in red. Returns the labels to place (a
+    marker that lost contact is named beside it, the shortfall's length by its bracket)."""
     w_m, h_m = scene.x_max_m - scene.x_min_m, scene.y_max_m + 0.05
     scale = min(rect.width / w_m, rect.height / h_m)
     ox = rect.x + (rect.width - w_m * scale) / 2
@@ -127,18 +182,52 @@ def draw_scene(surf: pygame.Surface, scene: Scene, rect: pygame.Rect, show_spot:
     if scene.dowel is not None:
         pygame.draw.line(surf, (60, 40, 20), px(*scene.dowel[0]), px(*scene.dowel[1]), 16)
         pygame.draw.line(surf, WOOD, px(*scene.dowel[0]), px(*scene.dowel[1]), 10)
+    labels: list[SceneLabel] = []
+    behind = scene.mirror  # world -x (the back) is on the screen's left unless mirrored
     for m in scene.markers:
         c = px(*m.xy_m)
         if m.ok:  # contact: a filled green disc
             pygame.draw.circle(surf, GREEN, c, 15)
             pygame.draw.circle(surf, TEXT, c, 15, 3)
-        else:  # gap: a red ring with a cross in it, and its name
-            pygame.draw.circle(surf, RED, c, 18, 5)
-            cross(surf, c, 26, RED)
-            behind = scene.mirror  # world -x (the back) is on the screen's left unless mirrored
-            at = (c[0] + (24 if behind else -24), c[1] - 30)
-            anchor = "bottomleft" if behind else "bottomright"
-            text.draw(surf, MARKER_NAMES.get(m.name, m.name), 44, RED, at, anchor)
+            continue
+        if scene.frozen and scene.dowel is not None:  # the gap itself, marker to dowel
+            pygame.draw.line(surf, RED, c, px(*_foot(m.xy_m, scene.dowel)), 8)
+        pygame.draw.circle(surf, RED, c, 18, 5)
+        cross(surf, c, 26, RED)
+        d = 1 if behind else -1  # towards the back's side first, then the other
+        near, far = ("left", "right") if d > 0 else ("right", "left")
+        labels.append(SceneLabel(MARKER_NAMES.get(m.name, m.name), 44, RED, (
+            ((c[0] + 24 * d, c[1] - 30), f"bottom{near}"), ((c[0] + 24 * d, c[1] + 30), f"top{near}"),
+            ((c[0] - 24 * d, c[1] - 30), f"bottom{far}"), ((c[0] - 24 * d, c[1] + 30), f"top{far}"),
+            ((c[0], c[1] - 36), "midbottom"), ((c[0], c[1] + 36), "midtop"))))
+    if scene.miss is not None and scene.wall_x_m is not None:
+        labels.append(_miss(surf, scene, px))
+    return labels
+
+
+Seg = tuple[tuple[float, float], tuple[float, float]]
+
+
+def _foot(p: tuple[float, float], seg: Seg) -> tuple[float, float]:
+    """The point of the segment's line nearest p (where a gap meets the dowel)."""
+    (ax, ay), (bx, by) = seg
+    vx, vy = bx - ax, by - ay
+    n = vx * vx + vy * vy
+    t = ((p[0] - ax) * vx + (p[1] - ay) * vy) / n if n > 0 else 0.0
+    return ax + t * vx, ay + t * vy
+
+
+def _miss(surf: pygame.Surface, scene: Scene, px: ToPx) -> SceneLabel:
+    """The hips' shortfall: a bracket from the buttocks to the wall at hip height."""
+    assert scene.miss is not None and scene.wall_x_m is not None
+    (bx, by), label = scene.miss
+    a, b = px(bx, by), px(scene.wall_x_m, by)
+    pygame.draw.line(surf, CUE, a, b, 6)
+    for x in (a[0], b[0]):
+        pygame.draw.line(surf, CUE, (x, a[1] - 22), (x, a[1] + 22), 6)
+    mid = ((a[0] + b[0]) // 2, a[1])
+    return SceneLabel(label, 48, CUE, (((mid[0], mid[1] - 28), "midbottom"),
+                                       ((mid[0], mid[1] + 28), "midtop")))
 
 
 def _wall(surf: pygame.Surface, scene: Scene, rect: pygame.Rect, px: ToPx) -> None:

@@ -3,14 +3,17 @@ state, the frame's observation and a small context; render.py only draws it.
 
 Words are for a gym member on their own and a trainer 3 m away: short instructions, one
 cue, pass/fail said in words (and drawn as a check mark or a cross), numbers with units.
-Lengths are world metres inside, shown in the configured units (in or cm).
+Lengths are world metres inside, shown in the configured units (in or cm). A miss is said
+as a number ("Hips 6 cm short of the wall") and the body in plain words ("lower back",
+never "sacrum"). Staff-only words (the simulated athlete, what to plug in) are in the
+operator menu, behind its PIN.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kiosk.app.cues import FAULT_NAMES, fault_counts, rep_cue, session_cue
+from kiosk.app.cues import FAULT_NAMES, fault_counts, main_fault, rep_cue, session_cue
 from kiosk.app.flow import FlowState, Screen, screen_key
 from kiosk.app.observe import UNCLEAR_BODY, UNCLEAR_SECOND, Observation
 from kiosk.app.operator import MENU_ITEMS, Action, MenuMode, MenuState
@@ -31,7 +34,8 @@ class VerdictView:
     passed: bool
     headline: str  # "PASS" / "FAIL"
     cue: str
-    detail: str
+    detail: str  # what happens next ("One more try at 12 in")
+    measure: str = ""  # the miss as a number ("Hips 6 cm short of the wall"), "" for none
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class ViewContext:
     max_fails: int = 2
     required_facing: str = "auto"  # image direction the athlete must face
     stance_progress: float | None = None  # 0-1 while the athlete holds still on the spot
+    operator_lines: tuple[str, ...] = ()  # staff-only lines shown in the operator menu (after the PIN)
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +79,7 @@ class ViewModel:
     kind: str
     title: str
     lines: tuple[str, ...] = ()
+    cue: str = ""  # live screens: the one instruction, drawn large (readable from 3 m)
     scene: Scene | None = None
     verdict: VerdictView | None = None
     stats: tuple[tuple[str, str], ...] = ()
@@ -99,7 +105,28 @@ def wall_text(distance_in: float, units: str) -> str:
     return length_text(distance_in * INCH_M, units, 0)
 
 
-def menu_view(menu: MenuState, units: str, sound: str) -> MenuView | None:
+def miss_text(mm: float, units: str) -> str:
+    """A shortfall said the way a member reads it: whole centimetres, or inches to the half
+    under 3 in ("6 cm", "2.5 in", "4 in"); never "0" (under one unit is "under 1 cm")."""
+    if units == "cm":
+        cm = round(mm / 10.0)
+        return "under 1 cm" if cm < 1 else f"{cm} cm"
+    inch = mm / 1000.0 / INCH_M
+    if inch < 0.5:
+        return "under 1/2 in"
+    if inch < 3.0:
+        half = round(inch * 2) / 2
+        return f"{half:g} in"
+    return f"{round(inch)} in"
+
+
+# The back landmarks in plain words (the dowel's three contacts).
+BODY_WORDS = {"head": "head", "thoracic": "upper back", "sacrum": "lower back"}
+
+
+def menu_view(menu: MenuState, units: str, sound: str, extra: tuple[str, ...] = ()) -> MenuView | None:
+    """The operator menu; `extra`: staff-only lines (e.g. no camera: why, and S for the
+    simulated athlete) shown only once the PIN is in."""
     if menu.mode is MenuMode.CLOSED:
         return None
     if menu.mode is MenuMode.PIN:
@@ -108,13 +135,13 @@ def menu_view(menu: MenuState, units: str, sound: str) -> MenuView | None:
     labels = dict(_ACTION_LABELS)
     labels[Action.TOGGLE_UNITS] = f"Units: {units} (switch to {'in' if units == 'cm' else 'cm'})"
     labels[Action.TOGGLE_MUTE] = f"Sound: {sound.removeprefix('sound ')} (mute/unmute)"
-    lines = (*(f"{key}   {labels[action]}" for key, action in MENU_ITEMS), "Esc  Close")
+    lines = (*(f"{key}   {labels[action]}" for key, action in MENU_ITEMS), *extra, "Esc  Close")
     return MenuView("Operator menu", lines, menu.message)
 
 
 def _base(ctx: ViewContext, key: str, kind: str, title: str, **kw: object) -> ViewModel:
     """A view with the status corner and, when open, the operator menu (key "<key>-menu")."""
-    menu = menu_view(ctx.menu, ctx.units, ctx.sound)
+    menu = menu_view(ctx.menu, ctx.units, ctx.sound, ctx.operator_lines)
     return ViewModel(key=f"{key}-menu" if menu is not None else key, kind=kind, title=title,
                      status=(*ctx.status, ctx.sound), menu=menu, t_s=ctx.t_s, notice=ctx.notice,
                      notice_alert=ctx.notice_alert, **kw)  # type: ignore[arg-type]
@@ -126,7 +153,11 @@ def status_view(ctx: ViewContext, key: str, title: str, lines: tuple[str, ...],
     return _base(ctx, f"status-{key}", "status", title, lines=lines, alert=alert)
 
 
-def build_view(flow: FlowState, obs: Observation | None, ctx: ViewContext) -> ViewModel:
+def build_view(flow: FlowState, obs: Observation | None, ctx: ViewContext,
+               bottom: Observation | None = None) -> ViewModel:
+    """`bottom`: the frame at the bottom of the rep whose verdict is showing (the deepest, or
+    where the back left the dowel); drawn instead of the live view while the verdict shows,
+    with the fault marked."""
     key = screen_key(flow)
     if flow.screen is Screen.ATTRACT:
         return _base(ctx, key, "attract", "HIP HINGE CHECK", lines=(
@@ -137,16 +168,22 @@ def build_view(flow: FlowState, obs: Observation | None, ctx: ViewContext) -> Vi
     if flow.screen is Screen.RESULT:
         return _result(flow, ctx, key)
     scene = None
-    if obs is not None:
-        scene = build_scene(obs, ctx.station_x_m, ctx.mirror, ctx.gap_limit_head_mm, ctx.gap_limit_back_mm,
+    frozen = bottom if flow.verdict is not None else None
+    shown = frozen if frozen is not None else obs
+    if shown is not None:
+        miss = ""
+        if frozen is not None and flow.verdict is not None and "wall_not_reached" in flow.verdict.rep.faults:
+            miss = f"{miss_text(flow.verdict.rep.min_hip_to_wall_mm, ctx.units)} short"
+        scene = build_scene(shown, ctx.station_x_m, ctx.mirror, ctx.gap_limit_head_mm, ctx.gap_limit_back_mm,
                             ctx.wall_tolerance_mm, show_wall=flow.screen is Screen.WALL,
-                            show_dowel=flow.screen is not Screen.DETECTED)
+                            show_dowel=flow.screen is not Screen.DETECTED, frozen=frozen is not None,
+                            miss_label=miss)
     if flow.screen is Screen.DETECTED:
         return _base(ctx, key, "live", "WELCOME", scene=scene, checks=_checks(obs),
-                     lines=("Step onto the floor marker", "side-on to the camera"))
+                     cue="Step onto the floor marker", lines=("Stand side-on to the camera",))
     if flow.screen is Screen.STANCE:
         return _stance(flow, obs, ctx, key, scene)
-    return _drill(flow, obs, ctx, key, scene)
+    return _drill(flow, obs, ctx, key, scene, frozen)
 
 
 def _arrow(ctx: ViewContext) -> str | None:
@@ -157,9 +194,10 @@ def _arrow(ctx: ViewContext) -> str | None:
 
 
 UNCLEAR_SHOW_S = 0.4  # a frame or two with holes is normal; say so only when it lasts
+# (the big cue, the smaller lines under it)
 _UNCLEAR_LINES = {
-    UNCLEAR_SECOND: ("Only one person in the", "station, please: others", "stand back"),
-    UNCLEAR_BODY: ("Cannot see you clearly:", "stand fully on the marker;",
+    UNCLEAR_SECOND: ("Only one person, please", "Others: stand back from the station"),
+    UNCLEAR_BODY: ("Cannot see you clearly", "Stand fully on the marker;",
                    "dark clothes and sun can hide you"),
 }
 
@@ -178,16 +216,16 @@ def _stance(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str
     progress: float | None = None
     unclear = unclear_lines(flow, obs, ctx)
     if unclear is not None:
-        lines: tuple[str, ...] = unclear
+        cue, lines = unclear[0], unclear[1:]
         key = f"{key}-unclear"  # its own screen state: a screenshot, a transition
     elif hint == "turn":
-        lines = ("Turn around: face the way", "the arrow points")
+        cue, lines = "Turn around", ("Face the way the arrow points",)
     elif hint == "hold":
-        lines = ("Hold still...",)
+        cue, lines = "Hold still...", ()
         progress = ctx.stance_progress
     else:
-        lines = ("Stand tall and still,", "arms relaxed")
-    return _base(ctx, key, "live", "GET SET", scene=scene, lines=lines, progress=progress,
+        cue, lines = "Stand tall and still", ("Arms relaxed",)
+    return _base(ctx, key, "live", "GET SET", scene=scene, cue=cue, lines=lines, progress=progress,
                  checks=_checks(obs), arrow=_arrow(ctx) if hint == "turn" else None)
 
 
@@ -201,11 +239,36 @@ def _checks(obs: Observation | None) -> tuple[tuple[str, bool | None], ...]:
             ("Standing still", still if obs.on_spot else None))
 
 
-def _verdict(flow: FlowState, ctx: ViewContext) -> VerdictView | None:
+def fault_measure(rep: RepResult, bottom: Observation | None, ctx: ViewContext) -> str:
+    """The rep's main fault as a number or a plain fact: "Hips 6 cm short of the wall",
+    "Lower back 5 cm off the dowel", "Knees bent to 64 degrees" ("" for a clean rep)."""
+    fault = main_fault(rep.faults)
+    if fault is None:
+        return ""
+    if fault == "wall_not_reached":
+        return f"Hips {miss_text(rep.min_hip_to_wall_mm, ctx.units)} short of the wall"
+    if fault == "back_rounded":
+        gaps = bottom.drill.dowel_gaps if bottom is not None else None
+        if gaps is None:
+            return "Your back came off the dowel"
+        # The back marker furthest over the limit (both share the back's limit).
+        name, gap = max((("thoracic", gaps.thoracic_mm), ("sacrum", gaps.sacrum_mm)), key=lambda kv: kv[1])
+        return f"{BODY_WORDS[name].capitalize()} {miss_text(gap, ctx.units)} off the dowel"
+    if fault == "knees_bent":
+        return f"Knees bent to {rep.max_knee_flexion_deg:.0f} degrees: bend at the hips"
+    if fault == "head_not_neutral":
+        return "Your head came out of line with your back"
+    if fault == "weight_on_toes":
+        return "Your weight went onto your toes"
+    return FAULT_NAMES.get(fault, fault).capitalize()
+
+
+def _verdict(flow: FlowState, ctx: ViewContext, bottom: Observation | None) -> VerdictView | None:
     if flow.verdict is None:
         return None
     rep = flow.verdict.rep
     cue = rep_cue(rep.faults)
+    measure = fault_measure(rep, bottom, ctx)
     detail = ""
     if rep.drill == "wall":
         if rep.passed:
@@ -214,7 +277,8 @@ def _verdict(flow: FlowState, ctx: ViewContext) -> VerdictView | None:
             detail = f"One more try at {wall_text(rep.wall_distance_in, ctx.units)}"
         else:
             detail = "That is your limit for today"
-    return VerdictView(passed=rep.passed, headline="PASS" if rep.passed else "FAIL", cue=cue, detail=detail)
+    return VerdictView(passed=rep.passed, headline="PASS" if rep.passed else "FAIL", cue=cue, detail=detail,
+                       measure=measure)
 
 
 def _fails_at(reps: tuple[RepResult, ...], distance_in: float) -> int:
@@ -227,7 +291,7 @@ def _fails_at(reps: tuple[RepResult, ...], distance_in: float) -> int:
 
 
 def _drill(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str,
-           scene: Scene | None) -> ViewModel:
+           scene: Scene | None, bottom: Observation | None) -> ViewModel:
     dowel = flow.screen is Screen.DOWEL
     n_dowel = sum(1 for r in flow.reps if r.drill == "dowel")
     clean = sum(1 for r in flow.reps if r.passed)
@@ -235,8 +299,8 @@ def _drill(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str,
         rep_no = min(n_dowel + 1, ctx.dowel_reps) if flow.verdict is None else n_dowel
         stats: tuple[tuple[str, str], ...] = (("Rep", f"{rep_no} of {ctx.dowel_reps}"),
                                               ("Clean reps", str(clean)))
-        lines: tuple[str, ...] = ("Push your hips back,", "keep the dowel touching",
-                                  "head, upper back, sacrum")
+        cue = "Push your hips back"
+        lines: tuple[str, ...] = ("Keep the dowel on your head,", "upper back and lower back")
     else:
         d = obs.drill if obs is not None else None
         wall_in = d.wall_distance_in if d is not None else 0.0
@@ -248,21 +312,45 @@ def _drill(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str,
         stats = (("Wall at", wall_text(wall_in, ctx.units)), ("Hips to wall", reading),
                  ("Wall reps", f"{len(walls)}  ({sum(r.passed for r in walls)} clean)"),
                  ("Best so far", "-" if best is None else wall_text(best, ctx.units)))
-        lines = ("Hinge back until your", "hips touch the wall", "knees soft, back flat")
+        cue = "Hips back to the wall"
+        lines = ("Knees soft, back flat",)
     unclear = unclear_lines(flow, obs, ctx)
     if unclear is not None and flow.verdict is None:
-        lines, key = unclear, f"{key}-unclear"
-    return _base(ctx, key, "live", "DOWEL DRILL" if dowel else "WALL DRILL", scene=scene, lines=lines,
-                 stats=stats, verdict=_verdict(flow, ctx))
+        cue, lines, key = unclear[0], unclear[1:], f"{key}-unclear"
+    elif flow.verdict is None and (obs is None or not (obs.drill.person or obs.unclear)):
+        # Nobody in view: the athlete stepped off (the session ends after step_away_s).
+        cue, lines = "Step back onto the marker", ("or step away to finish",)
+    verdict = _verdict(flow, ctx, bottom)
+    if verdict is not None:
+        cue = verdict.cue
+    return _base(ctx, key, "live", "DOWEL DRILL" if dowel else "WALL DRILL", scene=scene, cue=cue,
+                 lines=lines, stats=stats, verdict=verdict)
+
+
+NO_DEPTH = "not yet"  # the hinge depth when no wall was passed with good form
 
 
 def _result(flow: FlowState, ctx: ViewContext, key: str) -> ViewModel:
     s = summary(flow.reps)
     depth = s["hinge_depth_in"]
-    depth_text = wall_text(depth, ctx.units) if depth is not None else "not reached"
+    depth_text = wall_text(depth, ctx.units) if depth is not None else NO_DEPTH
     seen = fault_counts(flow.reps)
-    faults = ", ".join(f"{FAULT_NAMES.get(f, f)} x{n}" for f, n in seen[:3]) if seen else "none"
-    stats = (("Hinge depth", depth_text), ("Reps", f"{s['reps']}  ({s['passed']} clean)"),
-             ("Faults seen", faults), ("Saved", ctx.saved))
+    # One fault a line (the renderer fits each to its box), every fault seen.
+    faults = "\n".join(f"{FAULT_NAMES.get(f, f)} x{n}" for f, n in seen) if seen else "none"
+    about = ("furthest wall reached with good form" if depth is not None
+             else "no wall reached with good form yet")
+    stats = (("Hinge depth", depth_text), ("Depth note", about), ("Next wall", _next_wall(flow.reps, ctx)),
+             ("Reps", f"{s['reps']}  ({s['passed']} clean)"), ("Faults seen", faults), ("Saved", ctx.saved))
     return _base(ctx, key, "result", "YOUR RESULT", stats=stats,
                  lines=(session_cue(flow.reps), "Step away to finish"))
+
+
+def _next_wall(reps: tuple[RepResult, ...], ctx: ViewContext) -> str:
+    """How close the last missed wall was: "12 in wall: hips 6 cm short" ("" when the last
+    wall rep was not a miss of the wall)."""
+    walls = [r for r in reps if r.drill == "wall"]
+    if not walls or walls[-1].passed or "wall_not_reached" not in walls[-1].faults:
+        return ""
+    last = walls[-1].wall_distance_in
+    closest = min(r.min_hip_to_wall_mm for r in walls if r.wall_distance_in == last and not r.passed)
+    return f"{wall_text(last, ctx.units)} wall: hips {miss_text(closest, ctx.units)} short"
