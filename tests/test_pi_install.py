@@ -121,6 +121,7 @@ STUBS: dict[str, str] = {
     # getent: every group exists; the user exists once useradd has run.
     "getent": STUB + '[ "$1" = group ] && exit 0\ngrep -q useradd "$STUB_LOG"\n',
     "useradd": STUB,
+    "chown": STUB,  # the service user's group does not exist here
     # systemctl: the service counts as running once the state file says so.
     "systemctl": STUB + '[ "$1" = is-active ] && [ -e "$STUB_ACTIVE" ] && exit 0\n'
     '[ "$1" = is-active ] && exit 3\nexit 0\n',

@@ -5,14 +5,21 @@
 # Usage (as root, from a checkout of the project):  sudo hardware/pi/install.sh
 #
 # Idempotent: run it again after `git pull` to update. It never overwrites
-# /etc/hinge-kiosk/kiosk.toml, and it skips the librealsense build (~45-90 min) when the venv
-# already imports pyrealsense2 (REBUILD_LIBREALSENSE=1 forces it).
+# /etc/hinge-kiosk/kiosk.toml, keeps the operator PIN it holds, and skips the librealsense build
+# (~45-90 min) when the venv already imports pyrealsense2 built from the wanted tag.
+#
+# Env: LIBREALSENSE_TAG        librealsense version (default: build_librealsense.sh's); a tag
+#                              other than the installed one is fetched, checked out and built
+#      REBUILD_LIBREALSENSE=1  build even when the wanted tag is installed
+#      OPERATOR_PIN            the operator PIN (3-8 digits) for an unattended install; never shown
+#      CHANGE_OPERATOR_PIN=1   replace a PIN already set (otherwise it is kept)
 #
 # What it does, in order:
 #   1. runtime packages (apt)            5. udev rule for the camera (group, no autosuspend)
 #   2. service user hinge-kiosk + groups 6. /etc/hinge-kiosk/kiosk.toml from the example, and
 #   3. librealsense + pyrealsense2          the operator PIN when it has none (asked on a
-#   4. the kiosk into the venv              terminal, else random and shown once)
+#   4. the kiosk into the venv              terminal or OPERATOR_PIN, else random and
+#                                           shown once; CHANGE_OPERATOR_PIN=1 replaces it)
 #                                        7. memory cgroup on (for the unit's MemoryMax=)
 #                                        8. systemd units (kiosk, fallback notice),
 #                                           getty@tty1 off, next steps
@@ -45,6 +52,18 @@ libdrm2 libgl1-mesa-dri libgomp1 libx11-6 libasound2 alsa-utils fonts-dejavu-cor
 
 say() { printf '\n==> %s\n' "$*"; }
 reboot_needed=0
+
+# The operator PIN of an unattended install: kept in an unexported variable and taken out of
+# the environment at once, so no command this script runs (apt, pip, git, systemctl) inherits it.
+operator_pin="${OPERATOR_PIN-}"
+unset OPERATOR_PIN
+change_pin="${CHANGE_OPERATOR_PIN:-0}"
+# Bounds of kiosk/app/operator.py (hash_pin): 3 to MAX_PIN_DIGITS (8) digits. Checked before
+# anything is installed; the message never repeats the value.
+if [ -n "$operator_pin" ] && ! [[ "$operator_pin" =~ ^[0-9]{3,8}$ ]]; then
+  echo "OPERATOR_PIN must be 3-8 digits; nothing installed" >&2
+  exit 1
+fi
 
 [ "$(id -u)" = 0 ] || { echo "run as root: sudo $0" >&2; exit 1; }
 # shellcheck source=/dev/null
@@ -79,12 +98,34 @@ install -d -o "$SVC_USER" -g "$SVC_USER" -m 0700 "$STATE_DIR"
 say "3/8 librealsense (pyrealsense2) into $VENV"
 install -d -m 0755 "$PREFIX"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+BUILD_SH="$REPO_DIR/hardware/pi/build_librealsense.sh"
+# The wanted version: LIBREALSENSE_TAG, else the build script's default (one place for it).
+rs_tag="${LIBREALSENSE_TAG:-$(sed -n 's/^DEFAULT_LIBREALSENSE_TAG=//p' "$BUILD_SH")}"
+# What the build script recorded: state=building|installed, tag=, commit=.
+rs_stamp="$VENV/librealsense-build.txt"
+stamp_get() { sed -n "s/^$1=//p" "$rs_stamp" 2>/dev/null | head -n 1; }
+build=""
 if [ "$(uname -m)" != aarch64 ]; then
   echo "not aarch64: pyrealsense2 comes from Intel's PyPI wheel with the kiosk (step 4)"
-elif [ "${REBUILD_LIBREALSENSE:-0}" != 1 ] && "$VENV/bin/python" -c 'import pyrealsense2' 2>/dev/null; then
-  echo "pyrealsense2 already in $VENV, not rebuilding (REBUILD_LIBREALSENSE=1 forces it)"
+elif [ "${REBUILD_LIBREALSENSE:-0}" = 1 ]; then
+  build="REBUILD_LIBREALSENSE=1: building librealsense $rs_tag"
+elif ! "$VENV/bin/python" -c 'import pyrealsense2' 2>/dev/null; then
+  build="no pyrealsense2 in $VENV: building librealsense $rs_tag"
+elif [ ! -e "$rs_stamp" ]; then
+  # Built by an installer that did not record the version: kept, as before.
+  echo "pyrealsense2 already in $VENV (version not recorded), not rebuilding" \
+    "(REBUILD_LIBREALSENSE=1 builds $rs_tag)"
+elif [ "$(stamp_get state)" != installed ]; then
+  build="the librealsense build of an earlier run did not finish: building $rs_tag"
+elif [ "$(stamp_get tag)" != "$rs_tag" ]; then
+  build="pyrealsense2 in $VENV is librealsense $(stamp_get tag), $rs_tag wanted: building it"
 else
-  bash "$REPO_DIR/hardware/pi/build_librealsense.sh" "$VENV"
+  echo "pyrealsense2 (librealsense $rs_tag) already in $VENV, not rebuilding" \
+    "(REBUILD_LIBREALSENSE=1 forces it)"
+fi
+if [ -n "$build" ]; then
+  echo "$build"
+  LIBREALSENSE_TAG="$rs_tag" bash "$BUILD_SH" "$VENV"
 fi
 
 say "4/8 the kiosk into $VENV"
@@ -112,12 +153,22 @@ else
   install -m 0640 -g "$SVC_USER" "$REPO_DIR/hardware/pi/kiosk.toml.example" "$ETC_DIR/kiosk.toml"
   echo "wrote $ETC_DIR/kiosk.toml"
 fi
-# The operator PIN: never a published default. Set once, when kiosk.toml has none (a fresh
-# install, or an older one): asked on a terminal, else (or when left empty) a random one,
-# shown here once. Only its salted hash goes into the file (hinge-kiosk run --hash-pin).
-if grep -Eq '^[[:space:]]*pin_hash[[:space:]]*=[[:space:]]*""' "$ETC_DIR/kiosk.toml"; then
-  pin=""
-  if [ -t 0 ]; then
+# Root-owned and readable by the service's group only, also when an older install left it
+# otherwise: it holds the PIN's hash. (The unit reads it; it has no reason to write it.)
+chown "root:$SVC_USER" "$ETC_DIR/kiosk.toml"
+chmod 0640 "$ETC_DIR/kiosk.toml"
+# The operator PIN: never a published default. Only its salted hash goes into kiosk.toml
+# ([operator] pin_hash, made by the kiosk's own `hinge-kiosk run --hash-pin`). Set when
+# kiosk.toml has none (a fresh install, or an older one), or with CHANGE_OPERATOR_PIN=1:
+# OPERATOR_PIN when given, else asked twice on a terminal (hidden), else (or when left
+# empty) a random one, shown here once. A PIN already set is kept.
+pin_line='^[[:space:]]*pin_hash[[:space:]]*='
+if grep -Eq "$pin_line"'[[:space:]]*"[^"]+"' "$ETC_DIR/kiosk.toml" && [ "$change_pin" != 1 ]; then
+  echo "operator PIN already set in $ETC_DIR/kiosk.toml, kept (CHANGE_OPERATOR_PIN=1 sets a new one)"
+  [ -z "$operator_pin" ] || echo "OPERATOR_PIN not used: a PIN is already set (CHANGE_OPERATOR_PIN=1 replaces it)"
+else
+  pin="$operator_pin"
+  if [ -z "$pin" ] && [ -t 0 ]; then
     while :; do
       read -r -s -p "Operator PIN for the kiosk's menu (3-8 digits; Enter: a random one): " pin; echo
       [ -z "$pin" ] && break
@@ -132,20 +183,27 @@ if grep -Eq '^[[:space:]]*pin_hash[[:space:]]*=[[:space:]]*""' "$ETC_DIR/kiosk.t
     pin=$(printf '%06d' $(( $(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % 1000000 )))
     shown=1
   fi
+  # The PIN goes to the hasher on its standard input, never on a command line.
   hash=$(printf '%s\n' "$pin" | "$VENV/bin/hinge-kiosk" run --hash-pin \
     | sed -n 's/^pin_hash = "\(.*\)"$/\1/p') || hash=""
-  [ -n "$hash" ] || { echo "could not hash the operator PIN" >&2; exit 1; }
-  sed -i "s|^\([[:space:]]*pin_hash[[:space:]]*=[[:space:]]*\)\"\"|\1\"$hash\"|" "$ETC_DIR/kiosk.toml"
+  [[ "$hash" =~ ^[a-z0-9_]+\$[0-9]+\$[0-9a-f]+\$[0-9a-f]+$ ]] \
+    || { echo "could not hash the operator PIN" >&2; exit 1; }
+  if grep -Eq "$pin_line" "$ETC_DIR/kiosk.toml"; then
+    sed -i "s|^\([[:space:]]*pin_hash[[:space:]]*=[[:space:]]*\)\"[^\"]*\"|\1\"$hash\"|" "$ETC_DIR/kiosk.toml"
+  elif grep -Eq '^[[:space:]]*\[operator\]' "$ETC_DIR/kiosk.toml"; then
+    sed -i "/^[[:space:]]*\[operator\]/a pin_hash = \"$hash\"" "$ETC_DIR/kiosk.toml"
+  else
+    printf '\n[operator]\npin_hash = "%s"\n' "$hash" >> "$ETC_DIR/kiosk.toml"
+  fi
   if [ -n "$shown" ]; then
     echo "operator PIN: $pin  (shown only now: write it down; change it with"
-    echo "  hinge-kiosk run --hash-pin and pin_hash in $ETC_DIR/kiosk.toml)"
+    echo "  sudo CHANGE_OPERATOR_PIN=1 hardware/pi/install.sh)"
   else
     echo "operator PIN set"
   fi
   unset pin again hash
-else
-  echo "operator PIN already set in $ETC_DIR/kiosk.toml"
 fi
+unset operator_pin
 
 say "7/8 memory cgroup (for MemoryMax= in the unit)"
 # The Raspberry Pi kernel ships with the memory controller off; without it the unit's
