@@ -40,11 +40,18 @@ class Athlete:
     height_m: stature, 1.50-2.00 m. build: "slim", "average" or "heavy" (scales soft-tissue
     widths and depths). stance_width_m: distance between the feet's centre lines (z);
     None = hip-joint width, feet under the hips.
+    shirt_ease_m: a loose shirt over the trunk standing this far off the skin where it
+    hangs free (hardware/sim/clothing.py; 0 = bare trunk, typical 0.02-0.05). It is
+    rendered only: landmarks and ground truth are the body's own.
+    glute_softness: 0 = rigid buttocks; up to 1 = soft tissue flattening with hip flexion
+    and sagging with gravity (hardware/sim/soft_tissue.py); part of the body, so of the truth.
     """
 
     height_m: float = REFERENCE_HEIGHT_M
     build: str = "average"
     stance_width_m: float | None = None
+    shirt_ease_m: float = 0.0
+    glute_softness: float = 0.0
 
     def __post_init__(self) -> None:
         if not 1.50 <= self.height_m <= 2.00:
@@ -53,6 +60,10 @@ class Athlete:
             raise ValueError(f"build must be one of {', '.join(BUILDS)}, got {self.build!r}")
         if self.stance_width_m is not None and not 0.05 <= self.stance_width_m <= 0.6:
             raise ValueError(f"stance_width_m must be 0.05-0.60, got {self.stance_width_m}")
+        if not 0.0 <= self.shirt_ease_m <= 0.10:
+            raise ValueError(f"shirt_ease_m must be 0-0.10, got {self.shirt_ease_m}")
+        if not 0.0 <= self.glute_softness <= 1.0:
+            raise ValueError(f"glute_softness must be 0-1, got {self.glute_softness}")
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,12 @@ class ParametricBody:
         return solve_skeleton(self.athlete, pose).com
 
     def mesh(self, pose: Pose) -> tuple[FloatArray, IntArray]:
-        return body_mesh(self.athlete, pose)
+        verts, tris = body_mesh(self.athlete, pose)
+        if self.athlete.shirt_ease_m > 0.0:  # rendered only: landmarks use the bare body
+            from hardware.sim.clothing import clothed_mesh
+
+            return clothed_mesh(self.athlete, pose, verts, tris)
+        return verts, tris
 
     def landmarks(self, pose: Pose) -> BodyLandmarks:
         return body_landmarks(self.athlete, pose)
@@ -125,7 +130,13 @@ class ParametricBody:
         return math.degrees(math.atan2(r_up[0, 1], r_up[1, 1]) - math.atan2(r_p[0, 1], r_p[1, 1]))
 
     def describe(self) -> dict[str, Any]:
-        return {"family": PARAMETRIC, "stature_m": self.athlete.height_m, "build": self.athlete.build}
+        out: dict[str, Any] = {"family": PARAMETRIC, "stature_m": self.athlete.height_m,
+                               "build": self.athlete.build}
+        if self.athlete.shirt_ease_m > 0.0:
+            out["shirt_ease_m"] = self.athlete.shirt_ease_m
+        if self.athlete.glute_softness > 0.0:
+            out["glute_softness"] = self.athlete.glute_softness
+        return out
 
 
 BodyLike = Athlete | SimBody
@@ -136,12 +147,15 @@ def as_body(body: BodyLike) -> SimBody:
     return ParametricBody(body) if isinstance(body, Athlete) else body
 
 
-def body_from_spec(spec: str, height_m: float = 1.78, build: str = "average") -> SimBody:
-    """The body a spec names. "parametric" uses height_m and build; "mpfb:<id>" a person
-    of the MPFB population (raises ValueError for an unknown id, and
+def body_from_spec(spec: str, height_m: float = 1.78, build: str = "average", *,
+                   shirt_ease_m: float = 0.0, glute_softness: float = 0.0) -> SimBody:
+    """The body a spec names. "parametric" uses height_m, build and the shirt and glute
+    options (Athlete); "mpfb:<id>" a person of the MPFB population, who brings her own
+    clothes and tissue (the options are ignored; raises ValueError for an unknown id, and
     hardware.sim.mpfb.assets.AssetsMissingError when the assets have not been fetched)."""
     if spec == PARAMETRIC:
-        return ParametricBody(Athlete(height_m=height_m, build=build))
+        return ParametricBody(Athlete(height_m=height_m, build=build, shirt_ease_m=shirt_ease_m,
+                                      glute_softness=glute_softness))
     if spec.startswith(MPFB_PREFIX):
         from hardware.sim.population import mpfb_body
 

@@ -2,7 +2,8 @@
 
 Posing: the per-athlete primitives (parts.assembly, meshed once) move rigidly with their
 segments, one rotation and translation per contiguous block, so a mesh costs about a
-millisecond. The last few poses are cached: the source, the ground truth and the
+millisecond (soft buttocks, Athlete.glute_softness > 0, are then deformed per pose by
+soft_tissue.py). The last few poses are cached: the source, the ground truth and the
 landmarks all ask for the same pose within one frame.
 
 Surface landmarks are taken from the very mesh the camera is rendered from: extremes
@@ -21,8 +22,9 @@ import numpy as np
 import numpy.typing as npt
 
 from hardware.sim.anthropometry import Athlete, dims
-from hardware.sim.parts import assembly
+from hardware.sim.parts import Ellipsoid, assembly
 from hardware.sim.skeleton import Pose, Skeleton, solve_skeleton
+from hardware.sim.soft_tissue import soft_glute_local
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
@@ -54,6 +56,12 @@ def _posed_body(athlete: Athlete, pose: Pose) -> PosedBody:
     for seg, sl in asm.segment_slices.items():
         r, t = sk.frames[seg]
         out[sl] = asm.local_vertices[sl] @ r.T + t
+    if athlete.glute_softness > 0.0:  # soft buttocks deform with the pose (soft_tissue.py)
+        r, t = sk.frames["pelvis"]
+        for part in asm.parts:
+            if part.name.startswith("buttock_") and isinstance(part, Ellipsoid):
+                sl = asm.part_slices[part.name]
+                out[sl] = soft_glute_local(athlete, sk, part, asm.local_vertices[sl]) @ r.T + t
     out.setflags(write=False)
     return PosedBody(skeleton=sk, vertices=out)
 

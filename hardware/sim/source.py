@@ -39,7 +39,8 @@ class SimConfig:
 
     body: "parametric" (the primitive athlete of height_m and build) or "mpfb:<id>" (a
     MakeHuman person of hardware.sim.population, which sets its own stature; height_m and
-    build are then ignored)."""
+    build are then ignored). shirt_ease_m, glute_softness: the parametric athlete's loose
+    shirt and soft buttocks (hardware/sim/anthropometry.Athlete; ignored for MPFB people)."""
 
     script: str = "session"
     script_options: dict[str, Any] = field(default_factory=dict)
@@ -56,6 +57,8 @@ class SimConfig:
     max_seconds: float | None = None
     faults: tuple[Fault, ...] = ()  # injected camera faults (hardware/sim/faults.py)
     body: str = PARAMETRIC
+    shirt_ease_m: float = 0.0
+    glute_softness: float = 0.0
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
@@ -240,7 +243,8 @@ def _body(cfg: SimConfig) -> SimBody:
     from hardware.sim.mpfb.assets import AssetsMissingError
 
     if cfg.body == PARAMETRIC:
-        return body_from_spec(cfg.body, cfg.height_m, cfg.build)
+        return body_from_spec(cfg.body, cfg.height_m, cfg.build, shirt_ease_m=cfg.shirt_ease_m,
+                              glute_softness=cfg.glute_softness)
     try:
         return body_from_spec(cfg.body, cfg.height_m, cfg.build)
     except (ValueError, AssetsMissingError) as err:
