@@ -13,6 +13,8 @@
 #      REBUILD_LIBREALSENSE=1  build even when the wanted tag is installed
 #      OPERATOR_PIN            the operator PIN (3-8 digits) for an unattended install; never shown
 #      CHANGE_OPERATOR_PIN=1   replace a PIN already set (otherwise it is kept)
+#      CLUB_SYNC=1             also install psycopg (the club-sync extra); automatic when
+#                              kiosk.toml has [results] sync_to
 #
 # What it does, in order:
 #   1. runtime packages (apt)            5. udev rule for the camera (group, no autosuspend)
@@ -132,7 +134,14 @@ say "4/8 the kiosk into $VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 # A regular (not editable) install: the service must not depend on this checkout staying put.
 # --upgrade reinstalls the project from the checkout even when its version is unchanged.
-"$VENV/bin/python" -m pip install -q --upgrade "$REPO_DIR"
+# Base dependencies only: never the `sim` extra (Open3D). The `club-sync` extra (psycopg) when
+# CLUB_SYNC=1 or the kiosk.toml already syncs ([results] sync_to).
+kiosk_req="$REPO_DIR"
+if [ "${CLUB_SYNC:-0}" = 1 ] \
+  || grep -Eq '^[[:space:]]*sync_to[[:space:]]*=[[:space:]]*"[^"]+"' "$ETC_DIR/kiosk.toml" 2>/dev/null; then
+  kiosk_req="${REPO_DIR}[club-sync]"
+fi
+"$VENV/bin/python" -m pip install -q --upgrade "$kiosk_req"
 # The unit's Documentation= points here.
 install -d -m 0755 "$PREFIX/docs"
 install -m 0644 "$REPO_DIR/docs/install-pi.md" "$REPO_DIR/docs/placement.md" "$PREFIX/docs/"

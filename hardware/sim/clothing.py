@@ -137,9 +137,9 @@ def shirt_mesh(athlete: Athlete, pose: Pose) -> tuple[FloatArray, IntArray]:
 
 @lru_cache(maxsize=8)
 def _shirt_mesh(athlete: Athlete, pose: Pose) -> tuple[FloatArray, IntArray]:
-    import open3d  # the simulator's raycaster already loads it
+    from hardware.sim.raycast import require_open3d  # the simulator's raycaster already loads it
 
-    o3d: Any = open3d
+    o3d: Any = require_open3d()
 
     ease = athlete.shirt_ease_m
     d = dims(athlete)

@@ -18,6 +18,18 @@ import numpy.typing as npt
 
 from calibration.geometry import CameraPose, project
 from hardware.frame import Intrinsics
+from hardware.source import SourceError
+
+
+def require_open3d() -> Any:
+    """The open3d module, which only the simulator needs (the `sim` extra), or SourceError in
+    one line. Imported here, never at module level: ~0.6 s and ~200 MB (DESIGN.md)."""
+    try:
+        import open3d
+    except ImportError:
+        raise SourceError("the simulator needs Open3D: install the sim extra: "
+                          "pip install 'hinge-kiosk[sim]'") from None
+    return open3d
 
 
 @dataclass(frozen=True)
@@ -73,9 +85,7 @@ class Raycaster:
     """Holds the static room's depth; `render()` raycasts the body for one frame."""
 
     def __init__(self, intr: Intrinsics, pose: CameraPose, room: Room, baseline_m: float) -> None:
-        import open3d as o3d  # heavy import kept to the simulator (DESIGN: ~0.6 s, ~200 MB)
-
-        self._o3d: Any = o3d
+        self._o3d: Any = require_open3d()
         self.intr = intr
         self.pose = pose
         self._rays = camera_rays(intr, pose)

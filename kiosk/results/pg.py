@@ -89,12 +89,21 @@ def pg_message(err: BaseException) -> str:
     return text[:200]
 
 
-def connect(dsn: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> psycopg.Connection[Any]:
-    """A psycopg connection, or StoreError naming the server (no password) and the reason."""
+def require_psycopg() -> Any:
+    """The psycopg module (the optional `club-sync` extra), or StoreError in one line."""
     try:
         import psycopg
-    except ImportError as err:  # pragma: no cover - a dependency of the package
-        raise StoreError("PostgreSQL support needs psycopg: pip install 'psycopg[binary]>=3.1'") from err
+    except ImportError:
+        raise StoreError("PostgreSQL sync needs psycopg: install the club-sync extra: "
+                         "pip install 'hinge-kiosk[club-sync]'") from None
+    return psycopg
+
+
+def connect(dsn: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> psycopg.Connection[Any]:
+    """A psycopg connection, or StoreError naming the server (no password) and the reason."""
+    require_psycopg()
+    import psycopg  # typed, and loaded by now
+
     try:
         return psycopg.connect(dsn, connect_timeout=max(1, round(timeout_s)),
                                application_name="hinge-kiosk")

@@ -237,7 +237,7 @@ def sync_once(store: ResultsStore, dsn: str, *, batch: int = BATCH,
     committed before the failure stays committed and dequeued, the rest stays queued.
     check: first `PRAGMA integrity_check` the file (DamagedError: nothing is sent from a
     damaged file); the worker checks once per opened file, not every 30 s."""
-    import psycopg
+    psycopg = pg.require_psycopg()
 
     if check:
         store.check_integrity()
