@@ -32,6 +32,8 @@ from types import FrameType
 
 import pygame
 
+from kiosk.palette import BG, CUE, DIM, PANEL, TEXT, Color
+
 SIZE = (1280, 720)
 DEFAULT_UNIT = "hinge-kiosk.service"
 LOG_LINES = 3  # the kiosk's last lines shown (a traceback's last frame and its exception)
@@ -44,14 +46,9 @@ MONO_FONTS = (
     "/usr/share/fonts/TTF/DejaVuSansMono.ttf",
 )
 
-Color = tuple[int, int, int]
-# The kiosk's palette (kiosk/app/shapes.py), copied: this module imports nothing of the app.
-BG: Color = (14, 18, 24)
-PANEL: Color = (30, 36, 46)
+# The kiosk's palette (kiosk/palette.py: constants only, so nothing of the app is imported).
 INSET: Color = (20, 24, 31)
-TEXT: Color = (245, 245, 245)
-DIM: Color = (170, 178, 190)
-LABEL: Color = (255, 214, 64)
+LABEL: Color = CUE
 
 # $MONITOR_SERVICE_RESULT (systemd.exec(5)) in words.
 RESULTS = {

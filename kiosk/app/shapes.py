@@ -16,13 +16,13 @@ import numpy as np
 import pygame
 
 from kiosk.app.scene import Scene
+from kiosk.palette import BG as BG  # re-exported: the app draws with shapes.*
+from kiosk.palette import CUE as CUE
+from kiosk.palette import DIM as DIM
+from kiosk.palette import PANEL as PANEL
+from kiosk.palette import TEXT as TEXT
+from kiosk.palette import Color as Color
 
-Color = tuple[int, int, int]
-BG: Color = (14, 18, 24)
-PANEL: Color = (30, 36, 46)
-TEXT: Color = (245, 245, 245)
-DIM: Color = (170, 178, 190)
-CUE: Color = (255, 214, 64)  # instructions and cues: yellow on near-black
 GREEN: Color = (46, 204, 113)
 GREEN_DARK: Color = (18, 92, 52)
 RED: Color = (255, 77, 77)
