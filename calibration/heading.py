@@ -45,8 +45,10 @@ _LEAN_FRAC = 0.5  # facing_from_lean: points above this fraction of stature
 _MIN_LEAN = 0.25  # dx/dy of a 15 deg lean; an upright body's points give < 0.1
 
 
-def _stature_m(standing: FloatArray) -> float:
-    return float(np.percentile(standing[:, 1], 99.5))
+def body_top_m(points: npt.NDArray[np.floating]) -> float:
+    """Top of a body's points (N, 3), world +y metres: the 99.5th percentile of y, so a few
+    stray points above the head do not count."""
+    return float(np.percentile(points[:, 1], 99.5))
 
 
 def _head_centre(visible: FloatArray) -> tuple[float, float]:
@@ -62,7 +64,7 @@ def standing_head_xz(standing_world: FloatArray) -> tuple[float, float] | None:
     s = np.asarray(standing_world, dtype=np.float64)
     if len(s) < 3 * _MIN_POINTS:
         return None
-    head = s[s[:, 1] > _stature_m(s) - _HEAD_DEPTH_M]
+    head = s[s[:, 1] > body_top_m(s) - _HEAD_DEPTH_M]
     if len(head) < _MIN_POINTS:
         return None
     return _head_centre(head)
@@ -80,7 +82,7 @@ def heading_from_hinge(
     few iterations settle the slab."""
     head_s = standing_head_xz(standing_world)
     h = np.asarray(hinged_world, dtype=np.float64)
-    if head_s is None or len(h) < 3 * _MIN_POINTS or not readable_depth(standing_world, h):
+    if head_s is None or len(h) < 3 * _MIN_POINTS or not readable_depth(body_top_m(standing_world), h):
         return None
     # Shallow hinge: the head is the top; deep hinge: the back is as high, the head in
     # front: the head is where forward + up is greatest, the shoulders behind and below it.
@@ -102,14 +104,15 @@ def heading_from_hinge(
     return yaw_deg
 
 
-def readable_depth(standing_world: npt.NDArray[np.floating], hinged_world: npt.NDArray[np.floating]) -> bool:
+def readable_depth(standing_top_m: float, hinged_world: npt.NDArray[np.floating]) -> bool:
     """True when the hinged body (N, 3) is not too deep for `heading_from_hinge`: its top
-    at least MIN_TOP_FRAC of the standing body's (N, 3) top (both world frame, metres)."""
-    s = np.asarray(standing_world)
+    at least MIN_TOP_FRAC of the standing body's top (`body_top_m` of the standing points;
+    world frame, metres). The standing top is passed in so a caller checking many hinged
+    frames against one standing body works it out once."""
     h = np.asarray(hinged_world)
-    if len(s) == 0 or len(h) == 0:
+    if len(h) == 0:
         return False
-    return float(np.percentile(h[:, 1], 99.5)) >= MIN_TOP_FRAC * _stature_m(s)
+    return body_top_m(h) >= MIN_TOP_FRAC * standing_top_m
 
 
 def facing_from_lean(standing_world: FloatArray, hinged_world: FloatArray, pose: CameraPose) -> Facing | None:
@@ -122,7 +125,7 @@ def facing_from_lean(standing_world: FloatArray, hinged_world: FloatArray, pose:
     h = np.asarray(hinged_world, dtype=np.float64)
     if len(s) < 3 * _MIN_POINTS or len(h) < 3 * _MIN_POINTS:
         return None
-    upper = h[h[:, 1] > _LEAN_FRAC * _stature_m(s)]
+    upper = h[h[:, 1] > _LEAN_FRAC * body_top_m(s)]
     if len(upper) < 3 * _MIN_POINTS or float(np.ptp(upper[:, 1])) < 0.1:
         return None
     y = upper[:, 1] - upper[:, 1].mean()

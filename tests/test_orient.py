@@ -17,7 +17,7 @@ import pytest
 
 from calibration.calibrate import calibrate
 from calibration.geometry import CameraPose, deproject
-from calibration.heading import MIN_TOP_FRAC, heading_from_hinge, readable_depth
+from calibration.heading import MIN_TOP_FRAC, body_top_m, heading_from_hinge, readable_depth
 from calibration.model import Calibration
 from hardware.frame import DepthFrame
 from hardware.sim.camera import Placement
@@ -113,7 +113,7 @@ def test_a_dropped_head_at_the_bottom_does_not_turn_the_heading(side: str) -> No
                   if b.person and len(b.points) > 500)
     deepest, standing = bodies[seen[0][1]].points, bodies[seen[-1][1]].points
     assert seen[0][0] < MIN_TOP_FRAC * seen[-1][0]
-    assert not readable_depth(standing, deepest)
+    assert not readable_depth(body_top_m(standing), deepest)
     assert heading_from_hinge(standing.astype(np.float64), deepest.astype(np.float64)) is None
 
 

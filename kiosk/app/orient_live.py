@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from calibration.heading import orient_from_hinge, readable_depth, with_heading
+from calibration.heading import body_top_m, orient_from_hinge, readable_depth, with_heading
 from calibration.model import Calibration
 from kiosk.core import DrillFrame, Landmarks, Profile
 from kiosk.core.landmarks import find_landmarks
@@ -79,6 +79,7 @@ class HeadingLearner:
         self.done = False
         self.outcome: HeadingOutcome | None = None  # the deciding outcome, once done
         self._standing: Points | None = None
+        self._standing_top_m: float | None = None  # body_top_m of _standing, when needed
         # (trunk deg, body) of the rep in progress, deepest first.
         self._hinged: list[tuple[float, Points]] = []
 
@@ -97,17 +98,23 @@ class HeadingLearner:
             return outcome
         trunk = frame.trunk_angle_deg
         if frame.phase is Phase.HINGE:
-            if (
-                trunk >= self.hinge_trunk_deg
-                and self._standing is not None
-                and readable_depth(self._standing, body)
+            if trunk >= self.hinge_trunk_deg and self._standing is not None and readable_depth(
+                self._standing_top(), body
             ):
                 self._hinged.append((trunk, body))
                 self._hinged.sort(key=lambda th: -th[0])
                 del self._hinged[DEEPEST:]
         elif frame.phase in (Phase.READY, Phase.SETTLING) and trunk <= UPRIGHT_TRUNK_DEG:
-            self._standing = body
+            self._standing, self._standing_top_m = body, None
         return outcome
+
+    def _standing_top(self) -> float:
+        """The stored standing body's top, worked out once per standing body (not per
+        hinged frame: this runs on the loop's thread while a rep is in progress)."""
+        assert self._standing is not None
+        if self._standing_top_m is None:
+            self._standing_top_m = body_top_m(self._standing)
+        return self._standing_top_m
 
     def _measure(self) -> HeadingOutcome:
         """The heading from the stored standing body and the rep's deepest bodies."""
@@ -147,7 +154,7 @@ class HeadingLearner:
 
     def _finish(self, outcome: HeadingOutcome, logged: bool = False) -> HeadingOutcome:
         self.done, self.outcome = True, outcome
-        self._standing, self._hinged = None, []
+        self._standing, self._standing_top_m, self._hinged = None, None, []
         if not logged:
             log.info("%s", outcome.note)
         return outcome
