@@ -34,12 +34,14 @@ from typing import Any
 import pyrealsense2 as rs
 
 from hardware.frame import DepthFrame, Intrinsics
+from hardware.resume_search import find_resume_ns
 from hardware.rs_frames import FilterChain, FilterConfig, depth_frame_from_rs, intrinsics_from_rs
 from hardware.source import SourceBase, SourceError, SourceState, SourceStatus
 
 RECORDING_SUFFIXES = (".db3", ".bag")
 MAX_RESUMES = 256  # seeks past damage in one playback before it gives up (complete=False)
 MAX_SKIP_RUNS_KEPT = 20  # skip runs listed in the report (the count covers all of them)
+PROBE_TIMEOUT_S = 5.0  # one probe run that neither yields a frame nor stops counts as failed
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ class RecordingSource(SourceBase):
         self._filters = FilterChain(filters or FilterConfig.off())
         self._queue: queue.Queue[tuple[int | None, DepthFrame | Exception]] = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
+        self._discard = threading.Event()  # a probe run is being stopped: drop its frames
         self._sensor: Any = None
         self._playback: Any = None
         self._intr: Intrinsics | None = None
@@ -206,6 +209,8 @@ class RecordingSource(SourceBase):
         # Runs on the SDK's playback thread. Copy out and block until taken (no drops). In
         # non-real-time playback the callback runs inside the read of this frame's message,
         # so the device's position is this frame's file time.
+        if self._discard.is_set():
+            return
         playback = self._playback
         pos: int | None = None
         with contextlib.suppress(RuntimeError):
@@ -215,7 +220,7 @@ class RecordingSource(SourceBase):
             item = depth_frame_from_rs(self._filters.process(frame), self._depth_scale_m)
         except Exception as err:  # an odd frame must not kill the SDK thread
             item = err
-        while not self._stop.is_set():
+        while not (self._stop.is_set() or self._discard.is_set()):
             try:
                 self._queue.put((pos, item), timeout=0.1)
                 return
@@ -333,19 +338,61 @@ class RecordingSource(SourceBase):
         return self._duration_ns - self._last_ns <= 3 * self._frame_interval_ns()
 
     def _next_seek_ns(self) -> int | None:
-        """Where to resume after the playback stopped short: one frame past the bad one, then
-        further (1, 2, ... 8 frames, then doubling) while resumes keep failing before a frame
-        arrives. None when that lies past the recording's end."""
+        """Where to resume after the playback stopped short. With the .db3 index: one frame
+        past the bad one, then further (1, 2, ... 8 frames, then doubling) while resumes keep
+        failing before a frame arrives. Without it: the earliest file time the playback
+        itself shows to yield a frame (resume_search.py). None when nothing readable follows."""
+        if self._index is None:
+            unit_ns = 0.5 * min(self._recent_ns, default=self._frame_ns)
+            after_ns = self._last_ns if self._last_ns is not None else -1
+            return find_resume_ns(after_ns, unit_ns, self._duration_ns, self._probe_ns)
         a = self._attempts
         step = a + 1 if a < 8 else 2 ** (a - 4)
-        if self._index is not None:
-            first_unread = bisect.bisect_right(self._index, self._last_ns) if self._last_ns is not None else 0
-            j = first_unread + step
-            return self._index[j] if j < len(self._index) else None
-        dt = self._frame_interval_ns()
-        base = self._last_ns if self._last_ns is not None else -dt
-        target = base + (step + 0.5) * dt
-        return int(target) if target <= self._duration_ns else None
+        first_unread = bisect.bisect_right(self._index, self._last_ns) if self._last_ns is not None else 0
+        j = first_unread + step
+        return self._index[j] if j < len(self._index) else None
+
+    def _restart_at(self, target_ns: int) -> None:
+        """Seek to a file time and start a new run there (RuntimeError from the SDK)."""
+        with contextlib.suppress(RuntimeError):  # the SDK stopped it at the failure
+            self._sensor.stop()
+        with contextlib.suppress(RuntimeError):
+            self._sensor.close()
+        self._playback.seek(datetime.timedelta(microseconds=target_ns // 1000))
+        self._start_run()
+
+    def _probe_ns(self, target_ns: int) -> int | None:
+        """File time of the first frame a run from `target_ns` yields (None when it stops
+        on damage first); the run is stopped again and what it delivered dropped."""
+        pos: int | None = None
+        try:
+            self._restart_at(target_ns)
+        except RuntimeError:
+            return None
+        deadline = time.monotonic() + PROBE_TIMEOUT_S
+        while time.monotonic() < deadline and not self._stop.is_set():
+            try:
+                got, _ = self._queue.get(timeout=0.02)
+            except queue.Empty:
+                if self._finished():
+                    break
+                continue
+            pos = got if got is not None else target_ns
+            break
+        self._discard.set()
+        try:
+            self._drain()
+            with contextlib.suppress(RuntimeError):
+                self._sensor.stop()
+            self._drain()
+        finally:
+            self._discard.clear()
+        return pos
+
+    def _drain(self) -> None:
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
 
     def _unread_to_end(self) -> int:
         if self._index is not None:
@@ -370,12 +417,7 @@ class RecordingSource(SourceBase):
             self._last_ns = self._index[-1] if self._index is not None else self._duration_ns
             return False
         try:
-            with contextlib.suppress(RuntimeError):  # the SDK stopped it at the failure
-                self._sensor.stop()
-            with contextlib.suppress(RuntimeError):
-                self._sensor.close()
-            self._playback.seek(datetime.timedelta(microseconds=target // 1000))
-            self._start_run()
+            self._restart_at(target)
         except RuntimeError as err:
             self._gave_up = True
             self._message = f"could not seek past a damaged frame: {err}"
