@@ -30,6 +30,7 @@ from calibration.describe import describe_validation_error
 from calibration.errors import CalibrationError
 from calibration.model import Calibration
 from calibration.store import load
+from calibration.validate import check as placement_problems
 from hardware.frame import DepthFrame
 from hardware.playback import PlaybackReport, RecordingSource
 from hardware.rs_frames import FilterConfig
@@ -102,8 +103,11 @@ def analyze_frames(
     Beyond DESIGN.md's contract (keys added, none changed): each `per_frame` entry says
     whether a second person was in the station (`second_person`); `incomplete_reps` lists
     reps the athlete never stood up from (the stream ended or they left mid-rep: no
-    verdict, not in `reps` or `summary`); `warnings` says in plain words what makes the
-    result less certain (a second person in view, unreadable frames); `skipped_frames`
+    verdict, not in `reps` or `summary`); `facing_decided` is False when the hinge never
+    decided the facing (then `facing` says "right" by the contract); `placement_problems`
+    lists calibrate's placement advice; `warnings` says in plain words what makes the
+    result less certain (placement, an undecided facing, a second person in view,
+    unreadable frames); `skipped_frames`
     counts the recording's frames that could not be read (they have no `per_frame` entry;
     0 here, set by `analyze_recording`)."""
     analyzer = FrameAnalyzer(cal, profile)
@@ -123,11 +127,13 @@ def analyze_frames(
         "recording": recording,
         "fps": round(fps, 3),
         "facing": cal.facing if cal.facing != "auto" else "right",
+        "facing_decided": cal.facing != "auto",
+        "placement_problems": placement_problems(cal),
         "per_frame": per_frame,
         "reps": [r.to_json() for r in analyzer.reps],
         "incomplete_reps": [_incomplete_json(r) for r in analyzer.incomplete],
         "summary": analyzer.summary(),
-        "warnings": _warnings(per_frame),
+        "warnings": setup_warnings(cal) + _warnings(per_frame),
         "skipped_frames": 0,
     }
 
@@ -138,6 +144,20 @@ def _incomplete_json(rep: RepResult) -> dict[str, Any]:
     for key in ("index", "faults", "passed"):
         doc.pop(key)
     return doc
+
+
+def setup_warnings(cal: Calibration) -> list[str]:
+    """Plain-word warnings about the set-up behind the numbers, one line each: calibrate's
+    placement advice (a camera too high, too far or tilted measures less well: the same
+    words `calibrate` prints) and a facing the athlete's hinge never decided (the contract
+    reports it as "right", which may be wrong)."""
+    out = [f"camera placement: {p}" for p in placement_problems(cal)]
+    if cal.facing == "auto":
+        out.append(
+            "the facing was not decided (no readable hinge in the recording) and is reported as "
+            "'right'; run again with --facing left or --facing right"
+        )
+    return out
 
 
 def _warnings(per_frame: list[dict[str, Any]]) -> list[str]:
