@@ -30,6 +30,8 @@ from kiosk.app.loop import (
     NO_CAMERA_MEMBER,
     NO_CAMERA_TITLE,
     SIM_MENU_LINE,
+    SOURCE_STOPPED_TITLE,
+    SOURCE_UNOPENED_TITLE,
     KioskLoop,
     LoopParts,
 )
@@ -317,6 +319,17 @@ def test_cli_a_source_that_cannot_be_opened_logs_why(tmp_path: Path) -> None:
                      f"open .db3 file '{bad}': Failed to setup storage. Error: Error when processing SQL "
                      "statement. SQLite error (26): file is not a database); record it again"], res.stderr
     assert [p.name for p in (tmp_path / "shots").iterdir()] == ["000-status-source-error.png"]
+
+
+def test_a_source_that_never_opened_is_not_said_to_have_stopped(
+    display: KeyedRenderer, tmp_path: Path
+) -> None:
+    bad = tmp_path / "take.db3"
+    bad.write_bytes(b"not a recording")
+    loop, parts = make_loop(display, tmp_path, "walk_in_stand", {}, spec=str(bad))
+    assert loop.run(max_frames=3) == 0
+    shown = [t.view for t in parts.transitions if t.key == "status-source-error"]
+    assert shown and shown[0].title == SOURCE_UNOPENED_TITLE != SOURCE_STOPPED_TITLE
 
 
 def test_cli_without_a_camera_says_so(tmp_path: Path) -> None:

@@ -43,6 +43,8 @@ NO_CAMERA_TITLE = "Camera not connected"
 NO_CAMERA_MEMBER = "Please tell a member of staff"
 SIM_MENU_LINE = "S   Run the simulated athlete (no camera)"
 ERROR_TITLE = "Something went wrong - the kiosk is restarting"
+SOURCE_STOPPED_TITLE = "The camera source stopped"
+SOURCE_UNOPENED_TITLE = "The camera source could not be opened"
 ERROR_HOLD_S = 3.0
 MAX_ERRORS_PER_MIN = 3
 RETRY_CAMERA_S = 3.0
@@ -89,6 +91,7 @@ class KioskLoop:
         self.error_times: list[float] = []
         self.last_frame_s = 0.0
         self.ready_sent = False
+        self.source_opened = False  # the last source asked for did open (the error title says which)
         self.shots = Screenshots(parts.screenshot_dir, parts.display.save,
                                  max_files=parts.cfg.screenshots.max_files)
         f = parts.profile.faults
@@ -116,11 +119,13 @@ class KioskLoop:
         self._close()
         self.spec = spec
         cal = keep or (None if force_calibration else self.p.sources.stored_calibration(spec))
+        self.source_opened = False
         try:
             self.src = self.p.sources.open(spec, for_calibration=cal is None)
         except SourceError as err:
             self._source_failed(err, now_s)
             return
+        self.source_opened = True
         if cal is None:
             self.calib = Calibrating(spec, self.p.cfg.station.calibration_frames)
             self._set_mode(Mode.CALIBRATING)
@@ -218,7 +223,8 @@ class KioskLoop:
             return status_view(ctx, "error", ERROR_TITLE, (self.message,))
         if self.mode is Mode.CAL_FAILED:
             return status_view(ctx, "calibration-failed", FAILED_TITLE, (self.message,))
-        return status_view(ctx, "source-error", "The camera source stopped", (self.message,))
+        title = SOURCE_STOPPED_TITLE if self.source_opened else SOURCE_UNOPENED_TITLE
+        return status_view(ctx, "source-error", title, (self.message,))
 
     # --- the loop ------------------------------------------------------------------------
 
