@@ -87,7 +87,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             res = record_live(out, args.seconds, serial=args.serial, progress=bar)
     finally:
         bar.close()
-    print(f"wrote {res.path} ({res.frames} frames)")
+    print(f"wrote {res.path} ({res.frames} frame{'' if res.frames == 1 else 's'})")
     if res.truth_path is not None:
         print(f"ground truth: {res.truth_path}")
     return 0

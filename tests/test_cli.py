@@ -85,7 +85,7 @@ def test_calibrate_skipping_past_a_short_recording_says_so(tmp_path: Path) -> No
     # (and, through `python -m kiosk.cli`, as a traceback).
     rec = hinge("record", "--source", "sim", "--script", "walk_in_stand", "--seconds", "0.02", "one.db3",
                 cwd=tmp_path)
-    assert rec.returncode == 0 and "(1 frames)" in rec.stdout, rec.stderr
+    assert rec.returncode == 0 and "(1 frame)" in rec.stdout, rec.stderr
     res = hinge("calibrate", "--source", "one.db3", "--skip", "90", "--out", "cal.json", cwd=tmp_path)
     assert res.returncode == 2 and res.stdout == "", res.stderr
     assert res.stderr == ("hinge-kiosk: error: one.db3 has only 1 frame and --skip 90 skips it: use "
