@@ -70,6 +70,10 @@ class Case:
     fps: int = 30
     drop_frac: float = 0.0  # share of frames the camera drops (seeded), after rendering
     wall_start_in: float | None = None  # the script's first wall (None: its default)
+    # Confounds of the parametric body (hardware/sim/soft_tissue.py, clothing.py): soft
+    # glutes that flatten in the hinge, a loose shirt. The validation family has its own.
+    glute_softness: float = 0.0
+    shirt_ease_m: float = 0.0
 
     @property
     def family(self) -> str:
@@ -81,6 +85,8 @@ class Case:
         rate = "" if self.fps == 30 else f" {self.fps}fps"
         drop = f" drop{self.drop_frac:g}" if self.drop_frac > 0 else ""
         drop += "" if self.wall_start_in is None else f" w{self.wall_start_in:g}"
+        drop += f" glutes{self.glute_softness:g}" if self.glute_softness > 0 else ""
+        drop += f" shirt{self.shirt_ease_m * 1000:g}mm" if self.shirt_ease_m > 0 else ""
         return (
             f"{self.script}{who} {self.height_m:.2f}m {self.build} {self.camera} {self.distance_m:.2f}m "
             f"h{self.camera_height_m:.2f} p{self.pitch:g} {self.side} obl{self.oblique_deg:g}"
@@ -121,6 +127,8 @@ class Case:
             seed=self.seed,
             fps=self.fps,
             body=self.body,
+            glute_softness=self.glute_softness,
+            shirt_ease_m=self.shirt_ease_m,
         )
 
 
@@ -201,4 +209,25 @@ def full_matrix() -> tuple[Case, ...]:
         Case("dowel_reps", 1.55, "slim", "D455", 1.5, 1.2, side="left", oblique_deg=0.0, seed=90, reps=2),
         Case("head_down", 1.55, "average", "D435", 1.5, 1.1, side="right", oblique_deg=20.0, seed=91, reps=2),
     ]
-    return tuple(cases)
+    return tuple(cases) + confound_matrix()
+
+
+def confound_matrix() -> tuple[Case, ...]:
+    """Soft glutes (softness 1: they flatten and pull toward the thigh in the hinge) on the
+    scripts the back rule separates: a neutral back must stay neutral while the buttocks
+    change shape, and lumbar flexion must still be caught. Part of the tuning family."""
+    specs = (
+        ("dowel_reps", 1.70, "heavy", "D435", 2.25, 1.0, "right", 0.0),
+        ("dowel_reps", 1.85, "average", "D455", 2.5, 0.85, "left", 20.0),
+        ("wall_pass", 1.62, "average", "D455", 2.0, 1.1, "left", 10.0),
+        ("head_down", 1.78, "slim", "D435", 2.25, 1.0, "right", 30.0),
+        ("rounded_lumbar", 1.75, "heavy", "D455", 2.25, 1.0, "left", 0.0),
+        ("rounded_lumbar", 1.60, "average", "D435", 2.0, 0.85, "right", 20.0),
+        ("rounded_back", 1.90, "average", "D435", 2.5, 1.2, "left", 10.0),
+        ("squat_pattern", 1.68, "heavy", "D455", 2.25, 1.0, "right", 0.0),
+    )
+    return tuple(
+        Case(script, h, build, cam, dist, cam_h, side=side, oblique_deg=obl, seed=200 + i, reps=2,
+             glute_softness=1.0)
+        for i, (script, h, build, cam, dist, cam_h, side, obl) in enumerate(specs)
+    )
