@@ -51,12 +51,20 @@ def open_source(
     realtime: bool = False,
     sim: SimConfig | None = None,
     serial: str | None = None,
+    mode: tuple[int, int, int] = (848, 480, 30),
 ) -> FrameSource:
-    """A started-later source for `spec`. Raises SourceError with one line on a bad spec."""
+    """A started-later source for `spec`; `mode` is a live camera's (width, height, fps).
+    Raises SourceError with one line on a bad spec. Module-level and with picklable
+    arguments, so a capture process (hardware/capture_process.py) can call it too."""
     if spec == "live":
-        from hardware.live import LiveSource
+        try:
+            from hardware.live import LiveSource
+        except ImportError as err:  # aarch64 without the librealsense build
+            hint = "run hardware/pi/build_librealsense.sh"
+            raise SourceError(f"no RealSense support ({err}): {hint}") from None
 
-        return LiveSource(serial=serial, filters=filters)
+        width, height, fps = mode
+        return LiveSource(serial=serial, width=width, height=height, fps=fps, filters=filters)
     if spec == "sim":
         from hardware.sim.source import SimulatedSource
 

@@ -54,6 +54,9 @@ class CameraSection(_Section):
     width: int = Field(default=848, ge=424, le=848)
     height: int = Field(default=480, ge=240, le=480)
     fps: int = Field(default=30, ge=6, le=90)
+    # Capture and the SDK filters in a process of their own (hardware/capture_process.py):
+    # the filters hold the GIL for ~4 ms a frame. auto: for a live camera only.
+    capture_process: Literal["auto", "on", "off"] = "auto"
 
     @model_validator(mode="after")
     def _resolution(self) -> CameraSection:

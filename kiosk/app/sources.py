@@ -23,11 +23,12 @@ from calibration.errors import CalibrationError
 from calibration.model import Calibration
 from calibration.store import load, save
 from calibration.validate import check
+from hardware.capture_process import CaptureProcess
 from hardware.frame import DepthFrame
 from hardware.rs_frames import FilterConfig
 from hardware.sim.camera import Placement
 from hardware.sim.source import SimConfig
-from hardware.source import FrameSource, SourceError
+from hardware.source import FrameSource
 from kiosk.analysis import MEASURE_FILTERS
 from kiosk.app.config import KioskConfig, path_or_none
 from kiosk.cmd_calibrate import default_calibration_path
@@ -58,20 +59,17 @@ class KioskSources:
     def open(self, spec: str, for_calibration: bool = False) -> FrameSource:
         """A started source: raw frames for calibration, else through MEASURE_FILTERS.
         Raises SourceError (one line) when it cannot start."""
-        filters = FilterConfig.off() if for_calibration else MEASURE_FILTERS
         cam = self.cfg.camera
+        filters = FilterConfig.off() if for_calibration else MEASURE_FILTERS
+        realtime = self.realtime and not for_calibration
+        sim = self.sim or sim_config(self.cfg)
+        mode = (cam.width, cam.height, cam.fps)
         src: FrameSource
-        if spec == "live":
-            try:
-                from hardware.live import LiveSource
-            except ImportError as err:  # aarch64 without the librealsense build
-                hint = "run hardware/pi/build_librealsense.sh"
-                raise SourceError(f"no RealSense support ({err}): {hint}") from None
-            src = LiveSource(serial=cam.serial or None, width=cam.width, height=cam.height, fps=cam.fps,
-                             filters=filters)
+        if cam.capture_process == "on" or (cam.capture_process == "auto" and spec == "live"):
+            src = CaptureProcess(open_source, spec=spec, filters=filters, realtime=realtime, sim=sim,
+                                 serial=cam.serial or None, mode=mode)
         else:
-            src = open_source(spec, filters=filters, realtime=self.realtime and not for_calibration,
-                              sim=self.sim or sim_config(self.cfg))
+            src = open_source(spec, filters, realtime, sim, cam.serial or None, mode)
         src.start()
         return src
 

@@ -1,0 +1,137 @@
+"""The capture process (hardware/capture_process.py): a source run in a child process,
+frames handed over through shared memory. Real paths: recordings written by the SDK's
+recorder, read by the SDK's playback in the child; a real SIGKILL; real POSIX shared memory."""
+
+from __future__ import annotations
+
+import os
+import signal
+from multiprocessing.shared_memory import SharedMemory
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from hardware.capture_process import CaptureProcess
+from hardware.playback import RecordingSource
+from hardware.source import FrameSource, SourceError, SourceState
+from kiosk.sources import open_source
+
+try:
+    from test_recording_damage import _record
+except ImportError:  # tests/ imported as a package
+    from tests.test_recording_damage import _record
+
+
+Recorded = tuple[Path, list[npt.NDArray[np.uint16]]]
+
+
+@pytest.fixture(scope="module")
+def rec20(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+    path = tmp_path_factory.mktemp("capture") / "rec20.db3"
+    return path, _record(path, 20, seed=3)
+
+
+def test_every_frame_arrives_bit_exact_and_in_order_then_the_end(rec20: Recorded) -> None:
+    path, depths = rec20
+    with CaptureProcess(open_source, spec=str(path)) as src:
+        assert src.child_pid is not None and src.child_pid != os.getpid()
+        got = []
+        while (f := src.read(5.0)) is not None:
+            got.append(f)
+        assert src.status.state is SourceState.ENDED
+        assert src.status.message == "end of recording after 20 frames"
+    with RecordingSource(path) as direct:
+        first = direct.read(5.0)
+    assert first is not None
+    assert [f.index for f in got] == list(range(20))
+    assert all((f.depth == d).all() for f, d in zip(got, depths, strict=True))
+    assert got[0].timestamp_s == first.timestamp_s and got[0].intrinsics == first.intrinsics
+    assert got[0].depth_scale_m == first.depth_scale_m
+
+
+def test_a_source_that_cannot_start_raises_the_childs_one_line_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "take.db3"
+    bad.write_bytes(b"not a recording")
+    with pytest.raises(SourceError) as in_process:
+        open_source(str(bad)).start()
+    with pytest.raises(SourceError) as child:
+        CaptureProcess(open_source, spec=str(bad)).start()
+    assert str(child.value) == str(in_process.value) and "\n" not in str(child.value)
+
+
+def test_a_killed_child_is_restarted_and_nothing_raises(rec20: Recorded) -> None:
+    path, _ = rec20
+    src = CaptureProcess(open_source, spec=str(path), realtime=True)
+    src.start()
+    try:
+        assert src.read(5.0) is not None
+        first_pid, first_shm = src.child_pid, src.shared_memory_name
+        assert first_pid is not None and first_shm is not None
+        os.kill(first_pid, signal.SIGKILL)
+        frames_after = [src.read(2.0) for _ in range(8)]
+        assert src.restarts == 1 and src.child_pid not in (None, first_pid)
+        assert any(f is not None for f in frames_after)  # the recording plays again
+        with pytest.raises(FileNotFoundError):  # the dead child's ring was released
+            SharedMemory(name=first_shm)
+    finally:
+        src.close()
+
+
+def test_close_releases_the_shared_memory_and_the_child(rec20: Recorded) -> None:
+    path, _ = rec20
+    src = CaptureProcess(open_source, spec=str(path), realtime=True)
+    src.start()
+    name, pid = src.shared_memory_name, src.child_pid
+    assert name is not None and pid is not None and src.read(5.0) is not None
+    src.close()
+    with pytest.raises(FileNotFoundError):
+        SharedMemory(name=name)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert src.read(0.1) is None and src.status.state is SourceState.STOPPED
+
+
+def test_the_kiosk_loop_judges_a_rep_through_the_capture_process(tmp_path: Path) -> None:
+    """The loop with `camera.capture_process = "on"`: the simulated athlete rendered and
+    filtered in the child, the same screens and verdict as in one process."""
+    from hardware.sim.source import SimConfig
+    from kiosk.app.config import CameraSection, KioskConfig, SimSection
+    from kiosk.app.flow import FlowConfig
+    from kiosk.app.sources import KioskSources
+
+    try:
+        from test_kiosk_app import SHORT, KeyedRenderer, check_verdicts, is_subsequence, make_loop, screens
+    except ImportError:
+        from tests.test_kiosk_app import (
+            SHORT,
+            KeyedRenderer,
+            check_verdicts,
+            is_subsequence,
+            make_loop,
+            screens,
+        )
+
+    options = {**SHORT, "reps": 1, "absent_s": 2.0}
+    cfg = KioskConfig(flow=FlowConfig(result_empty_s=1.0, result_min_s=1.0), sim=SimSection(loop=False),
+                      camera=CameraSection(capture_process="on"))
+    opened: list[type] = []
+
+    class Spy(KioskSources):
+        def open(self, spec: str, for_calibration: bool = False) -> FrameSource:
+            src = super().open(spec, for_calibration)
+            opened.append(type(src))
+            return src
+
+    sources = Spy(cfg, sim=SimConfig(script="squat_pattern", script_options=options), realtime=False)
+    display = KeyedRenderer()
+    try:
+        loop, parts = make_loop(display, tmp_path, "squat_pattern", options, sources=sources)
+        assert loop.run(max_frames=15 + round(30 * 12.5)) == 0
+    finally:
+        display.close()
+    got = screens(parts)
+    assert is_subsequence(["attract", "detected", "stance", "dowel", "result"], got), got
+    assert check_verdicts(parts) == [False], got  # the scripted squat rep fails, as in one process
+    assert opened and set(opened) == {CaptureProcess}  # calibration frames and the drill's
