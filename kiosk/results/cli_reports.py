@@ -1,12 +1,18 @@
-"""`hinge-kiosk results report` and `results team-report`: printable report pages.
+"""`hinge-kiosk results report` and `results team-report`: printable reports.
 
-    results report ATHLETE_ID --out FILE.png|FILE.pdf     one athlete (report_athlete.py)
-    results team-report TEAM --out FILE.png|FILE.pdf      a team's ranking (report_team.py)
+    results report ATHLETE_ID --out FILE.pdf|FILE.png     one athlete (report_athlete.py)
+    results team-report TEAM --out FILE.pdf|FILE.png      a team (report_team.py)
+        [--units in|cm] [--target LO-HI] [--config kiosk.toml] [--db PATH|postgresql://...]
 
-A PDF when FILE ends in .pdf, else a PNG; written atomically, mode 0600 (names and
-results). Both take `--db PATH` and fail as the other `results` commands do: one line on
-stderr, exit code 2; they only read the database, never create it. pygame draws the page
-off-screen: no display is needed.
+A PDF (real text, several pages) when FILE ends in .pdf; else PNG pages (page 1 at FILE,
+page n at FILE's stem + `-n`). Written atomically, mode 0600 (names and results). They need
+matplotlib, the optional `reports` extra: without it, one line naming the extra, exit 2.
+`--db postgresql://...` reads the club server's merged view of every station (pg.py).
+
+Units: `--units`, else `[display] units` of the kiosk's config (`--config FILE`, else
+/etc/hinge-kiosk/kiosk.toml when it exists), else inches. The wall step and the knee limit
+come from the config's profile (`[station] profile`, else the built-in one). `--target
+LO-HI` (in those units) is the coach's target band for hinge depth.
 """
 
 from __future__ import annotations
@@ -15,52 +21,119 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.results import roster
-from kiosk.results.cli_results import _leaf, _open, clean
+from kiosk.results.cli_results import _leaf, _open_view, clean
 from kiosk.results.model import StoreError
 
 if TYPE_CHECKING:
     from kiosk.results.cli_results import SubParsers
+    from kiosk.results.report_athlete import ReportSettings
+    from kiosk.results.report_data import UnitName
 
 
 def _check_out(out: Path) -> None:
     if out.suffix.lower() not in (".png", ".pdf"):
-        raise StoreError(f"{out}: the report is written as .png or .pdf; name the file so")
+        raise StoreError(f"{out}: the report is written as .pdf or .png; name the file so")
     if not out.parent.is_dir():
         raise StoreError(f"{out.parent} is not a directory")
 
 
+def club_units(args: argparse.Namespace) -> UnitName:
+    """--units, else the config's [display] units (module docstring); StoreError for a bad config."""
+    if getattr(args, "units", None):
+        return "cm" if args.units == "cm" else "in"
+    from kiosk.app.config import ConfigError, load_config
+
+    try:
+        cfg, _ = load_config(getattr(args, "config", None))
+    except ConfigError as err:
+        raise StoreError(str(err)) from None
+    return cfg.display.units
+
+
+def settings_of(args: argparse.Namespace) -> ReportSettings:
+    """The report's units, wall step, knee limit and target band from the options and config."""
+    from kiosk.app.config import ConfigError, load_config, path_or_none
+    from kiosk.core.profile_loader import ProfileError, load_profile
+    from kiosk.results.report_athlete import ReportSettings
+    from kiosk.results.report_data import Units
+
+    units = Units(club_units(args))
+    try:
+        cfg, _ = load_config(getattr(args, "config", None))
+        profile = load_profile(path_or_none(cfg.station.profile))
+    except (ConfigError, ProfileError) as err:
+        raise StoreError(" ".join(str(err).split())) from None
+    target = None
+    if args.target:
+        try:
+            lo, hi = (float(x) for x in args.target.replace(" ", "").split("-", 1))
+        except ValueError:
+            raise StoreError(f"--target {args.target!r}: give LO-HI in {units.name}, e.g. 12-16") from None
+        if not 0 <= lo < hi <= 1000:
+            raise StoreError(f"--target {args.target!r}: LO must be below HI, both positive")
+        target = (units.to_in(lo), units.to_in(hi))
+    return ReportSettings(units, profile.drill.step_in, profile.faults.max_knee_flexion_deg, target)
+
+
+def _wrote(files: list[Path]) -> str:
+    return ", ".join(str(f) for f in files)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    from kiosk.results.report_athlete import athlete_report  # pygame: only when drawing
+    from kiosk.results.report_athlete import athlete_report
+    from kiosk.results.report_draw import require_matplotlib
 
     _check_out(args.out)
-    with _open(args) as store:
-        out = athlete_report(store, args.athlete, args.out)
-    print(f"wrote {out} (athlete {clean(args.athlete)})")
+    require_matplotlib()  # before the database: the missing extra is the first thing said
+    settings = settings_of(args)
+    with _open_view(args, check="full") as store:
+        files = athlete_report(store, args.athlete, args.out, settings)
+    print(f"wrote {_wrote(files)} (athlete {clean(args.athlete)})")
     return 0
 
 
 def cmd_team_report(args: argparse.Namespace) -> int:
+    from kiosk.results.report_data import team_athletes
+    from kiosk.results.report_draw import require_matplotlib
     from kiosk.results.report_team import team_report
 
     _check_out(args.out)
-    with _open(args) as store:
-        athletes = roster.athletes(store, team=args.team)  # "rowing" finds "Rowing"
+    require_matplotlib()
+    settings = settings_of(args)
+    with _open_view(args, check="full") as store:
+        athletes = team_athletes(store, args.team)  # "rowing" finds "Rowing"
         if not athletes:
             raise StoreError(f"no athletes in team {args.team!r} on the roster")
         team = athletes[0].team  # the roster's spelling on the page
-        out = team_report(store, team, args.out)
-    print(f"wrote {out} (team {clean(team)})")
+        files = team_report(store, team, args.out, settings)
+    print(f"wrote {_wrote(files)} (team {clean(team)})")
     return 0
+
+
+def add_units(p: argparse.ArgumentParser) -> None:
+    """--units and --config (where the club's units come from), for reports and the export."""
+    p.add_argument("--units", choices=("in", "cm"), default=None,
+                   help="lengths in inches or centimetres (default: [display] units of the config)")
+    p.add_argument("--config", type=Path, default=None, metavar="kiosk.toml",
+                   help="the kiosk's config to take units (and the profile) from "
+                        "(default: /etc/hinge-kiosk/kiosk.toml when it exists)")
 
 
 def register(sub: SubParsers) -> None:
     """Add `report` and `team-report` under `results` (sub: its subparsers)."""
     p = _leaf(sub, "report", cmd_report,
-              "one athlete's report page: best rep's side view, hinge-depth trend, latest reps")
+              "one athlete's report (PDF or PNG pages): side view of the deepest rep, hinge depth, knee "
+              "and trunk by session with the target band, change since the last session, every rep")
     p.add_argument("athlete", metavar="ATHLETE_ID")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.png|FILE.pdf")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.pdf|FILE.png")
+    add_units(p)
+    p.add_argument("--target", default=None, metavar="LO-HI",
+                   help="target band for hinge depth in the report's units (default: the next wall step)")
     p = _leaf(sub, "team-report", cmd_team_report,
-              "a team's report page: ranking by hinge depth, athletes who need a coach's eye")
+              "a team's report (PDF or PNG pages): averages and spread, ranking by hinge depth, who "
+              "needs a coach's eye, faults, knee and trunk")
     p.add_argument("team", metavar="TEAM")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.png|FILE.pdf")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.pdf|FILE.png")
+    add_units(p)
+    p.add_argument("--target", default=None, metavar="LO-HI",
+                   help="target band for hinge depth in the report's units, drawn on the chart")

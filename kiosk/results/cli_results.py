@@ -168,9 +168,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from kiosk.results.cli_reports import club_units
+
+    units = club_units(args)  # --units, else the config's [display] units
     with _open_view(args, check="full") as store:
         # export_csv reads only sessions() and reps(), which the server's view has too.
-        res = export.export_csv(cast(ResultsStore, store), args.dir, athlete_id=args.athlete, team=args.team)
+        res = export.export_csv(cast(ResultsStore, store), args.dir, athlete_id=args.athlete, team=args.team,
+                                units=units)
     print(f"wrote {res.sessions_csv} ({res.sessions} sessions) and {res.reps_csv} ({res.reps} reps)")
     return 0
 
@@ -271,6 +275,9 @@ def register(sub: SubParsers) -> None:
     p.add_argument("dir", type=Path, metavar="DIR")
     p.add_argument("--athlete", default=None, metavar="ID")
     p.add_argument("--team", default=None)
+    from kiosk.results.cli_reports import add_units  # here: cli_reports imports this module
+
+    add_units(p)
     p = _leaf(rs, "delete-athlete", cmd_delete_athlete, "delete an athlete and all their results")
     p.add_argument("id", metavar="ID")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")

@@ -16,6 +16,11 @@ run as a formula by a spreadsheet; it is written with a leading apostrophe
 text in a numeric column (a file altered behind the kiosk's back) is guarded like any text.
 `unguard` undoes it.
 
+Units: wall distances and hinge depth are inches (`hinge_depth_in`, `wall_distance_in`), or
+centimetres with `units="cm"` (the club's `[display] units`): then those columns are named
+`hinge_depth_cm` and `wall_distance_cm` and hold centimetres (1 decimal). Hips-to-wall stays
+`min_hip_to_wall_mm` either way (the measurement's own unit).
+
 Files are written atomically (temporary + rename) with mode 0600 into a directory created
 0700 if missing: exports carry athletes' names.
 """
@@ -48,9 +53,27 @@ REP_COLUMNS = (
 # Columns whose cells are numbers (or empty), for readers of the files.
 NUMERIC = frozenset({
     "reps", "passed", "hinge_depth_in", "rep", "wall_distance_in", "min_hip_to_wall_mm",
-    "max_knee_flexion_deg", "max_trunk_angle_deg", "start_s", "bottom_s", "end_s",
+    "max_knee_flexion_deg", "max_trunk_angle_deg", "start_s", "bottom_s", "end_s", "hinge_depth_cm",
+    "wall_distance_cm",
 })
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+IN_COLUMNS = ("hinge_depth_in", "wall_distance_in")  # named and valued in the export's units
+CM_PER_IN = 2.54
+
+
+def in_units(columns: Sequence[str], units: str) -> tuple[str, ...]:
+    """The columns with the inch ones renamed for `units` ("in" or "cm")."""
+    return tuple(c[:-3] + "_cm" if units == "cm" and c in IN_COLUMNS else c for c in columns)
+
+
+def _convert(rec: dict[str, Cell], units: str) -> dict[str, Cell]:
+    if units != "cm":
+        return rec
+    out = dict(rec)
+    for c in IN_COLUMNS:
+        v = out.pop(c, None)
+        out[c[:-3] + "_cm"] = round(v * CM_PER_IN, 1) if isinstance(v, int | float) else v
+    return out
 
 
 def guard(text: str) -> str:
@@ -130,16 +153,17 @@ class Exported:
 
 
 def export_csv(store: ResultsStore, out_dir: Path, athlete_id: str | None = None,
-               team: str | None = None) -> Exported:
-    """Write sessions.csv and reps.csv (oldest session first) into out_dir, replacing any."""
+               team: str | None = None, units: str = "in") -> Exported:
+    """Write sessions.csv and reps.csv (oldest session first) into out_dir, replacing any;
+    lengths in `units` ("in" or "cm", module docstring)."""
     sessions = list(reversed(store.sessions(athlete_id=athlete_id, team=team)))
-    srecs = [session_record(s) for s in sessions]
-    rrecs = [rep_record(s, r) for s in sessions for r in store.reps(s.id)]
+    srecs = [_convert(session_record(s), units) for s in sessions]
+    rrecs = [_convert(rep_record(s, r), units) for s in sessions for r in store.reps(s.id)]
     try:
         paths.ensure_private_dir(out_dir)
         s_path, r_path = out_dir / "sessions.csv", out_dir / "reps.csv"
-        paths.write_private(s_path, to_csv(SESSION_COLUMNS, srecs))
-        paths.write_private(r_path, to_csv(REP_COLUMNS, rrecs))
+        paths.write_private(s_path, to_csv(in_units(SESSION_COLUMNS, units), srecs))
+        paths.write_private(r_path, to_csv(in_units(REP_COLUMNS, units), rrecs))
     except OSError as err:
         where = err.filename if err.filename is not None else out_dir
         raise StoreError(f"cannot write the export: {where}: {err.strerror or err}") from err

@@ -254,6 +254,15 @@ class PgResults:
         rows = self._rows("SELECT data FROM silhouettes WHERE session_id = %s", (session_id,))
         return bytes(rows[0]["data"]) if rows else None
 
+    def kept_silhouette(self, session_id: str) -> tuple[str | None, float, bytes] | None:
+        """(rep_id, mm_per_px, PNG data) of the session's kept silhouette (as a station's)."""
+        rows = self._rows("SELECT rep_id, mm_per_px, data FROM silhouettes WHERE session_id = %s",
+                          (session_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        return (None if r["rep_id"] is None else str(r["rep_id"])), float(r["mm_per_px"]), bytes(r["data"])
+
     # --- writes ---------------------------------------------------------------------------------
 
     def delete_athlete(self, athlete_id: str) -> Deleted:

@@ -1,233 +1,229 @@
-"""One athlete's report page: who, hinge depth, the best rep's side view, the trend, the reps.
+"""One athlete's report: an overview page, then the latest session's reps and every session.
 
-`athlete_report(store, athlete_id, out)` writes one A4 page (1240 x 1754 px; a PDF when
-`out` ends in .pdf) with:
-- a header: name, id, team, position; the latest session's date and station;
-- three numbers: best hinge depth (and when), the latest session's depth, its reps passed;
-- the side view (report_side.py) of the best session's best rep: the session with the
-  deepest hinge among those with a stored silhouette (the latest of equals), its silhouette
-  being the rep the kiosk kept (silhouette.py), with the wall and dowel drawn;
-- the hinge-depth trend: one point per session with reps, oldest left, evenly spaced with
-  the date under it (the last 12 sessions); a session with no passed wall rep is a hollow
-  mark on the axis labelled "none";
-- the latest session's rep table: the verdict in force, "(coach)" when a coach overrode
-  the kiosk, and below it each override's coach, date, the kiosk's verdict and the reason.
-Every number is from the verdicts in force (verdicts.py through report_draw.SessionReps: a
-coach's override counts), the same as `results show`, `list` and the CSV export print.
+`athlete_report(store, athlete_id, out, settings)` writes a PDF (real text, one A4 page per
+part; `out` ending in .pdf) or PNG pages, from a station's file or the club server's merged
+view. Lengths are in the club's units (ReportSettings.units). Page 1:
+- header: name, id, team, position; the latest session's date, time (UTC) and station;
+- cards: best hinge depth (and when), latest hinge depth, the change since the previous
+  session that had a depth, the latest session's reps passed, the target band;
+- the side view (report_side.py) of the best session's kept rep: the deepest session with a
+  stored silhouette (the latest of equals);
+- hinge depth by session (the last 12, evenly spaced, date and time under each) with the
+  target band shaded; a session with no passed wall rep is a hollow mark labelled "none";
+- knee flexion and trunk angle by session (mean of the wall reps' peaks, and the highest),
+  with the profile's knee limit;
+- the recent sessions: date and time, station, reps passed, depth, change, knee, trunk.
+Page 2 (and more when needed): the latest session's reps (verdict in force, "(coach)" when a
+coach overrode the kiosk, each override's coach, time, the kiosk's verdict and reason), a
+chart of its reps, and every session in a table. Every number is from the verdicts in force.
 """
 
 from __future__ import annotations
 
 import math
-import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-import pygame
-
-from kiosk.app.shapes import Color, Text
+from kiosk.results import report_data as data
 from kiosk.results import report_draw as rd
+from kiosk.results import report_side as side
 from kiosk.results.model import RepRow, StoreError
-from kiosk.results.report_side import draw_side_view, side_geometry
+from kiosk.results.pg import Results
+from kiosk.results.report_data import SessionStats, Units
+from kiosk.results.report_pages import (
+    RECENT_ROWS,
+    SESSION_HEADERS,
+    SESSION_WIDTHS_IN,
+    athlete_detail_pages,
+    session_rows,
+    trend_labels,
+)
 from kiosk.results.silhouette import decode
-from kiosk.results.store import ResultsStore
 
-SIDE_RECT = pygame.Rect(rd.MARGIN, 360, 560, 560)
-TREND_RECT = pygame.Rect(660, 360, 520, 560)
-DOT: Color = (28, 78, 160)  # trend points: the tests find them by this colour
-LINE: Color = (130, 165, 220)
 MAX_TREND = 12
-REP_COLUMNS = (("rep", 60), ("drill", 90), ("wall in", 100), ("hips-wall mm", 160), ("knee deg", 120),
-               ("trunk deg", 120), ("faults", 300), ("verdict", 170))
 
-
-def athlete_history(store: ResultsStore, athlete_id: str) -> list[rd.SessionReps]:
-    """The athlete's sessions with at least one rep, oldest first, with their reps."""
-    out = [rd.SessionReps(s, store.reps(s.id)) for s in reversed(store.sessions(athlete_id=athlete_id))]
-    return [h for h in out if h.reps]
+athlete_history = data.history  # kept names: tests and other readers use them
+athlete_numbers = data.numbers
 
 
 @dataclass(frozen=True)
-class StoredSilhouette:
-    session: rd.SessionReps
+class ReportSettings:
+    """What the club set: units (kiosk.toml [display]), the wall step and knee limit (the
+    profile), and a coach's target band in inches (--target), if any."""
+
+    units: Units = Units("in")  # noqa: RUF009 - frozen, so one shared default is safe
+    step_in: float = 2.0
+    knee_limit_deg: float = 35.0
+    target_in: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class KeptSilhouette:
+    stats: SessionStats
     rep: RepRow | None  # the rep it was taken at (None: not recorded)
-    gray: npt.NDArray[np.uint8]
-    mm_per_px: float
+    rec: tuple[str | None, float, bytes]
 
 
-def best_silhouette(store: ResultsStore, hist: list[rd.SessionReps]) -> StoredSilhouette | None:
-    """The silhouette of the deepest session that has one (module docstring)."""
-    best: tuple[float, rd.SessionReps, sqlite3.Row] | None = None
+def best_silhouette(store: Results, hist: list[SessionStats]) -> KeptSilhouette | None:
+    """The kept silhouette of the deepest session that has one (the latest of equals)."""
+    best: tuple[float, SessionStats, tuple[str | None, float, bytes]] | None = None
     for h in hist:  # oldest first: a later session of equal depth wins
-        r = store.conn.execute("SELECT rep_id, mm_per_px, data FROM silhouettes WHERE session_id = ?",
-                               (h.session.id,)).fetchone()
+        rec = store.kept_silhouette(h.session.id)
         key = h.depth_in if h.depth_in is not None else -math.inf
-        if r is not None and (best is None or key >= best[0]):
-            best = (key, h, r)
+        if rec is not None and (best is None or key >= best[0]):
+            best = (key, h, rec)
     if best is None:
         return None
-    _, h, r = best
-    rep = next((x for x in h.reps if x.id == r["rep_id"]), None)
-    return StoredSilhouette(h, rep, decode(bytes(r["data"])), float(r["mm_per_px"]))
+    _, h, rec = best
+    return KeptSilhouette(h, next((r for r in h.reps if r.id == rec[0]), None), rec)
 
 
-@dataclass(frozen=True)
-class AthleteNumbers:
-    """The page's three numbers, from the verdicts in force (verdicts.py)."""
-
-    best_in: float | None  # the deepest session's hinge depth
-    best_utc: str | None  # when (the latest of equals)
-    latest_in: float | None  # the latest session's hinge depth
-    latest_passed: int
-    latest_reps: int
-
-
-def athlete_numbers(hist: list[rd.SessionReps]) -> AthleteNumbers:
-    """Best and latest hinge depth and the latest session's reps passed of `hist`
-    (athlete_history: oldest first)."""
-    best = max((h for h in hist if h.depth_in is not None), key=lambda h: h.depth_in or 0.0, default=None)
-    latest = hist[-1].totals if hist else None
-    return AthleteNumbers(best.depth_in if best else None, best.session.started_utc if best else None,
-                          latest.hinge_depth_in if latest else None, latest.passed if latest else 0,
-                          latest.reps if latest else 0)
-
-
-def _label(utc: str) -> str:
-    return datetime.strptime(utc[:10], "%Y-%m-%d").strftime("%d %b").lstrip("0")
-
-
-def draw_trend(surf: pygame.Surface, text: Text, rect: pygame.Rect, hist: list[rd.SessionReps]) -> int:
-    """Hinge depth (in) per session; returns the number of points drawn (sessions with a depth)."""
-    pygame.draw.rect(surf, rd.STRIPE, rect, border_radius=10)
-    hist = hist[-MAX_TREND:]
-    plot = pygame.Rect(rect.x + 70, rect.y + 30, rect.width - 100, rect.height - 120)
-    depths = [h.depth_in for h in hist]
-    top = max([12.0, *(d + 2.0 for d in depths if d is not None)])
-    step = 2 if top <= 24 else 4
-    top = math.ceil(top / step) * step
-    for v in range(0, int(top) + 1, step):
-        y = round(plot.bottom - v / top * plot.height)
-        pygame.draw.line(surf, rd.RULE if v else rd.MUTED, (plot.x, y), (plot.right, y), 1 if v else 2)
-        text.draw(surf, f"{v}", 24, rd.MUTED, (plot.x - 10, y), "midright")
-    text.draw(surf, "in", 24, rd.MUTED, (plot.x - 10, plot.y - 18), "midright")
-    if not hist:
-        text.draw(surf, "no sessions yet", 30, rd.MUTED, plot.center, "center")
-        return 0
-    n = len(hist)
-    xs = [round(plot.centerx if n == 1 else plot.x + 20 + i * (plot.width - 40) / (n - 1)) for i in range(n)]
-    every = max(1, math.ceil(n / max(1, plot.width // 70)))
-    for i, h in enumerate(hist):
-        if i % every == 0 or i == n - 1:
-            text.draw(surf, _label(h.session.started_utc), 22, rd.MUTED, (xs[i], plot.bottom + 10), "midtop")
-    years = sorted({h.session.started_utc[:4] for h in hist})
-    text.draw(surf, "session date, " + "-".join(dict.fromkeys([years[0], years[-1]])), 24, rd.MUTED,
-              (plot.centerx, plot.bottom + 44), "midtop")
-    pts = [(xs[i], round(plot.bottom - d / top * plot.height)) for i, d in enumerate(depths) if d is not None]
-    if len(pts) > 1:
-        pygame.draw.lines(surf, LINE, False, pts, 4)
-    for i, d in enumerate(depths):
-        if d is None:
-            pygame.draw.circle(surf, rd.MUTED, (xs[i], plot.bottom), 8, 3)
-            text.draw(surf, "none", 22, rd.MUTED, (xs[i], plot.bottom - 12), "midbottom")
-    for (x, y), d in zip(pts, [d for d in depths if d is not None], strict=True):
-        pygame.draw.circle(surf, DOT, (x, y), 9)
-        text.draw(surf, f"{d:.0f}", 24, rd.INK, (x, y - 14), "midbottom")
-    return len(pts)
-
-
-def _stats(surf: pygame.Surface, text: Text, y: int, items: list[tuple[str, str, str]]) -> int:
-    w = (rd.PAGE_SIZE[0] - 2 * rd.MARGIN - 2 * 20) // 3
-    for i, (label, value, note) in enumerate(items):
-        r = pygame.Rect(rd.MARGIN + i * (w + 20), y, w, 120)
-        pygame.draw.rect(surf, rd.STRIPE, r, border_radius=10)
-        text.draw(surf, label, 26, rd.MUTED, (r.x + 18, r.y + 14))
-        v = text.draw(surf, value, 60, rd.INK, (r.x + 18, r.y + 44))
-        text.draw(surf, note, 26, rd.MUTED, (v.right + 12, v.bottom - 8), "bottomleft")
-    return y + 120
-
-
-def athlete_report(store: ResultsStore, athlete_id: str, out: Path) -> Path:
-    """Write the athlete's report page to `out` (0600); StoreError for an unknown athlete."""
+def athlete_report(store: Results, athlete_id: str, out: Path,
+                   settings: ReportSettings = ReportSettings()) -> list[Path]:
+    """Write the athlete's report to `out` (0600); StoreError for an unknown athlete."""
+    rd.require_matplotlib()
     name = store.athlete_name(athlete_id)
     sessions = store.sessions(athlete_id=athlete_id)
     if name is None and not sessions:
         raise StoreError(f"no athlete with id {athlete_id!r}")
-    hist = athlete_history(store, athlete_id)
-    latest = hist[-1] if hist else None
-    surf, text = rd.new_page()
+    hist = data.history(store, athlete_id)
     s0 = sessions[0] if sessions else None
     who = ", ".join(x for x in (f"id {athlete_id}", s0.team if s0 else "", s0.position if s0 else "") if x)
-    right = [f"latest session {rd.date(latest.session.started_utc)}" if latest else "no sessions",
-             f"station {latest.session.station_id}" if latest else "",
-             f"printed {datetime.now().strftime('%Y-%m-%d')}"]
-    y = rd.header(surf, text, rd.fit(text, name or athlete_id, 64, 760), rd.fit(text, who, 34, 760), right)
-    nums = athlete_numbers(hist)
-    _stats(surf, text, y + 8, [
-        ("Best hinge depth", "none" if nums.best_in is None else f"{nums.best_in:.0f} in",
-         rd.date(nums.best_utc) if nums.best_utc else ""),
-        ("Latest hinge depth", "none" if nums.latest_in is None else f"{nums.latest_in:.0f} in",
-         rd.date(latest.session.started_utc) if latest else ""),
+    first = rd.Page()
+    pages = [first, *athlete_detail_pages(name or athlete_id, who, hist, settings.units)]
+    _overview(first, store, name or athlete_id, who, hist, settings)
+    u = settings.units.name
+    note = (f"Hinge depth: the furthest wall distance ({u} behind the heels) passed with good form, "
+            "coach overrides included. Times are UTC.")
+    for i, p in enumerate(pages, start=1):
+        p.footer(note, i, len(pages))
+    return rd.save(pages, out, f"Hip hinge report: {name or athlete_id}")
+
+
+def _overview(page: rd.Page, store: Results, name: str, who: str, hist: list[SessionStats],
+              st: ReportSettings) -> None:
+    u = st.units
+    latest = hist[-1] if hist else None
+    right = ([f"latest session {data.when(latest.session.started_utc)} UTC",
+              f"station {latest.session.station_id}"] if latest else ["no sessions yet"]) + [rd.printed()]
+    y = page.header(name, who, right)
+    nums = data.numbers(hist)
+    band = data.target_band(nums.best_in, st.step_in, st.target_in)
+    change = "-" if nums.change_in is None else u.length(nums.change_in, sign=True)
+    y = page.cards(y + 0.1, [
+        ("Best hinge depth", "none" if nums.best_in is None else u.length(nums.best_in),
+         data.when(nums.best_utc) if nums.best_utc else "no passed wall rep yet"),
+        ("Latest hinge depth", "none" if nums.latest_in is None else u.length(nums.latest_in),
+         data.when(latest.session.started_utc) if latest else ""),
+        ("Since last session", change,
+         f"vs {data.when(nums.previous_utc)}" if nums.previous_utc else "needs two sessions with a depth"),
         ("Latest session", f"{nums.latest_passed}/{nums.latest_reps}" if latest else "-", "reps passed"),
+        ("Target", "-" if band is None else f"{u.length(band[0])[:-3]}-{u.length(band[1])}",
+         "" if band is None else band[2]),
     ])
-    text.draw(surf, "Deepest rep, side view", 40, rd.INK, (SIDE_RECT.x, SIDE_RECT.y - 50))
-    text.draw(surf, "Hinge depth by session", 40, rd.INK, (TREND_RECT.x, SIDE_RECT.y - 50))
-    _side_panel(surf, text, best_silhouette(store, hist))
-    draw_trend(surf, text, TREND_RECT, hist)
-    y = SIDE_RECT.bottom + 30
-    _rep_table(surf, text, y, latest)
-    text.draw(surf, "Hinge depth: the furthest wall distance (inches behind the heels) passed with good "
-              "form, coach overrides included.", 24, rd.MUTED, (rd.MARGIN, rd.PAGE_SIZE[1] - 40),
-              "bottomleft")
-    return rd.save_page(surf, out)
+    rows = session_rows(list(reversed(hist))[:RECENT_ROWS], u)
+    spare = 0.2 * (RECENT_ROWS - max(1, len(rows)))  # fewer sessions: taller charts, no blank
+    y += 0.35
+    ax = page.axes(rd.MARGIN_IN, y, 3.35, 3.45 + spare / 2)
+    _side_panel(ax, store, hist, u)
+    ax = page.axes(4.5, y + 0.05, 3.22, 3.3 + spare / 2)
+    draw_depth_trend(ax, hist[-MAX_TREND:], u, band)
+    y += 4.3 + spare / 2
+    knee_ax = page.axes(0.95, y, 2.9, 1.45 + spare / 2)
+    trunk_ax = page.axes(4.82, y, 2.9, 1.45 + spare / 2)
+    draw_angle_trend(knee_ax, hist[-MAX_TREND:], "knee", st.knee_limit_deg)
+    draw_angle_trend(trunk_ax, hist[-MAX_TREND:], "trunk", None)
+    y += 1.9 + spare / 2
+    more = "; every session on page 3 onwards" if len(hist) > RECENT_ROWS else ""
+    y = page.section(y, "Recent sessions", f"newest first, the last {RECENT_ROWS}{more}; change: hinge depth "
+                     "since the previous session that had one; knee, trunk: mean of the wall reps' peaks")
+    page.table(y, SESSION_HEADERS, SESSION_WIDTHS_IN, rows or [["no sessions yet"] + [""] * 7],
+               right=(2, 3, 4, 5, 6, 7), row_h_in=0.2)
 
 
-def _side_panel(surf: pygame.Surface, text: Text, sil: StoredSilhouette | None) -> None:
+def _side_panel(ax: object, store: Results, hist: list[SessionStats], u: Units) -> None:
+    from matplotlib.axes import Axes
+
+    assert isinstance(ax, Axes)
+    ax.set_title("Deepest rep, side view", pad=6)
+    sil = best_silhouette(store, hist)
     if sil is None:
-        pygame.draw.rect(surf, rd.STRIPE, SIDE_RECT, border_radius=10)
-        text.draw(surf, "no silhouette saved", 30, rd.MUTED, SIDE_RECT.center, "center")
+        ax.set_facecolor(rd.STRIPE)
+        ax.text(0.5, 0.5, "no silhouette saved", ha="center", va="center", color=rd.MUTED,
+                transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
         return
+    _, mm_per_px, png = sil.rec
+    gray = decode(png)
     rep = sil.rep
     h2w = rep.min_hip_to_wall_mm if rep is not None and rep.drill == "wall" else None
-    geo = side_geometry(sil.gray, sil.mm_per_px, h2w)
-    draw_side_view(surf, text, SIDE_RECT, sil.gray, sil.mm_per_px, geo, h2w)
-    note = rd.date(sil.session.session.started_utc)
+    side.draw_side_view(ax, gray, mm_per_px, side.side_geometry(gray, mm_per_px, h2w), h2w, u)
+    note = data.when(sil.stats.session.started_utc) + " UTC"
     if rep is not None:
         note += (f", rep {rep.index}, {rep.drill}"
-                 + (f" {rep.wall_distance_in:.0f} in" if rep.drill == "wall" else "")
+                 + (f" {u.length(rep.wall_distance_in)}" if rep.drill == "wall" else "")
                  + f", {'PASS' if rep.verdict_passed else 'FAIL'}")
-    text.draw(surf, note, 24, rd.MUTED, (SIDE_RECT.x + 14, SIDE_RECT.y + 12))
+    ax.set_xlabel(note + "\n" + ax.get_xlabel(), fontsize=8, color=rd.INK)
 
 
-def _rep_table(surf: pygame.Surface, text: Text, y: int, latest: rd.SessionReps | None) -> int:
-    if latest is None:
-        y = rd.section(surf, text, "Reps", y)
-        text.draw(surf, "no reps recorded", 28, rd.MUTED, (rd.MARGIN, y + 10))
-        return y + 50
-    s = latest.session
-    y = rd.section(surf, text, "Reps of the latest session", y,
-                   f"{rd.date(s.started_utc)} {s.started_utc[11:16]} UTC, station {s.station_id}")
-    rows: list[list[rd.Cell]] = []
-    for r in latest.reps:
-        wall = r.drill == "wall"
-        rows.append([str(r.index), r.drill, rd.fmt(r.wall_distance_in) if wall else "-",
-                     rd.fmt(r.min_hip_to_wall_mm) if wall else "-", rd.fmt(r.max_knee_flexion_deg),
-                     rd.fmt(r.max_trunk_angle_deg), rd.fault_words(rd.faults_in_force(r)) or "-",
-                     (r.verdict_passed, r.override is not None)])
-    y = rd.table(surf, text, rd.MARGIN, y, [c for c, _ in REP_COLUMNS], [w for _, w in REP_COLUMNS], rows,
-                 right=(0, 2, 3, 4, 5), max_rows=14)
-    text.draw(surf, "hips-wall: buttocks to the wall at the deepest point (negative: past the wall); knee: "
-              "flexion, 0 = straight; trunk: from vertical.", 24, rd.MUTED, (rd.MARGIN, y + 8))
-    y += 30
-    for r in [r for r in latest.reps if r.override is not None][:4]:
-        o = r.override
-        assert o is not None
-        kiosk = "PASS" if r.passed else "FAIL: " + (rd.fault_words(r.faults) or "-")
-        line = (f"Rep {r.index}: {'PASS' if o.passed else 'FAIL'} set by {o.coach} on "
-                f"{rd.date(o.created_utc)} (kiosk: {kiosk}). Reason: {o.reason}")
-        line = rd.fit(text, line, 26, rd.PAGE_SIZE[0] - 2 * rd.MARGIN)
-        text.draw(surf, line, 26, rd.INK, (rd.MARGIN, y + 10))
-        y += 34
-    return y
+def draw_depth_trend(ax: object, hist: list[SessionStats], u: Units,
+                     band: tuple[float, float, str] | None) -> int:
+    """Hinge depth per session in the club's units with the target band; returns the number
+    of points with a depth."""
+    from matplotlib.axes import Axes
+
+    assert isinstance(ax, Axes)
+    rd.style(ax, "Hinge depth by session", f"hinge depth ({u.name})")
+    xs = list(range(len(hist)))
+    pts = [(x, u.from_in(h.depth_in)) for x, h in zip(xs, hist, strict=True) if h.depth_in is not None]
+    top = max([u.from_in(12.0), *(y * 1.15 for _, y in pts)])
+    if band is not None:
+        lo, hi = u.from_in(band[0]), u.from_in(band[1])
+        ax.axhspan(lo, hi, color=rd.BAND, alpha=0.25, linewidth=0, label=f"{band[2]} {lo:.0f}-{hi:.0f}")
+        top = max(top, hi * 1.1)
+    if pts:
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "-o", color=rd.ACCENT, markersize=6,
+                markerfacecolor=rd.ACCENT, linewidth=2, label="hinge depth", zorder=3)
+        for x, yv in pts:
+            ax.annotate(f"{yv:.0f}", (x, yv), textcoords="offset points", xytext=(0, 6), ha="center",
+                        fontsize=8, color=rd.INK)
+    for x, h in zip(xs, hist, strict=True):
+        if h.depth_in is None:
+            ax.plot([x], [0], "o", markerfacecolor="white", markeredgecolor=rd.MUTED, markersize=6, zorder=3)
+            ax.annotate("none", (x, 0), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7,
+                        color=rd.MUTED)
+    ax.set_ylim(0, top)
+    trend_labels(ax, hist)
+    if not hist:
+        ax.text(0.5, 0.5, "no sessions yet", ha="center", va="center", color=rd.MUTED, transform=ax.transAxes)
+    if band is not None or pts:
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
+    return len(pts)
+
+
+def draw_angle_trend(ax: object, hist: list[SessionStats], which: str, limit_deg: float | None) -> None:
+    """Knee flexion or trunk angle per session: the mean of the wall reps' peaks (line) and
+    the highest peak (x), with the profile's limit when given."""
+    from matplotlib.axes import Axes
+
+    assert isinstance(ax, Axes)
+    title = "Knee flexion by session" if which == "knee" else "Trunk angle by session"
+    rd.style(ax, title, "degrees")
+    mean = [(i, h.knee_deg if which == "knee" else h.trunk_deg) for i, h in enumerate(hist)]
+    peak = [(i, h.knee_max_deg if which == "knee" else h.trunk_max_deg) for i, h in enumerate(hist)]
+    m = [(i, v) for i, v in mean if v is not None]
+    p = [(i, v) for i, v in peak if v is not None]
+    if m:
+        ax.plot([a for a, _ in m], [b for _, b in m], "-o", color=rd.ACCENT, markersize=4,
+                label="mean of reps")
+    if p:
+        ax.plot([a for a, _ in p], [b for _, b in p], "x", color=rd.MUTED, markersize=5, label="highest rep")
+    top = max([10.0, *(v * 1.2 for _, v in p)])
+    if limit_deg is not None:
+        ax.axhline(limit_deg, color=rd.FAIL_INK, linestyle="--", linewidth=1, label=f"limit {limit_deg:.0f}")
+        top = max(top, limit_deg * 1.2)
+    ax.set_ylim(0, top)
+    trend_labels(ax, hist, times=False)
+    if m or p:
+        ax.legend(loc="lower left", fontsize=6.5, frameon=False, ncol=3)

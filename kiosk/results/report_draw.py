@@ -1,170 +1,245 @@
-"""Shared pieces of the printed reports: the page, its palette, tables, saving as PNG or PDF,
-and the verdicts in force (a coach's override wins over the kiosk's verdict).
+"""Shared pieces of the printed reports, drawn with matplotlib: the A4 page, header, sections,
+cards, tables, and saving as a multi-page PDF (real, searchable text) or PNG pages.
 
-Pages are A4 portrait at 150 dpi (1240 x 1754 px), dark ink on white for printing. Text is
-pygame's default font through the kiosk's `Text` cache; PASS and FAIL carry a check mark or
-a cross as well as a colour, as on the kiosk's screens.
+matplotlib is the optional `reports` extra (too big for the kiosk's install budget);
+`require_matplotlib()` turns its absence into one StoreError line naming the extra. Text is
+DejaVu Sans (matplotlib's own font) embedded as TrueType (`pdf.fonttype = 42`), so a PDF's
+words can be searched, copied and read by pdftotext. Positions are in inches from the
+page's top-left corner; the figure is A4 portrait. PASS and FAIL carry a check mark or a
+cross as well as a colour, as on the kiosk's screens.
 """
 
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pygame
+from kiosk.results import paths
+from kiosk.results.model import StoreError
 
-from kiosk.app.shapes import GREEN, RED, Color, Text, check_mark, cross
-from kiosk.report import FAULT_WORDS
-from kiosk.results import paths, pdf, verdicts
-from kiosk.results.model import RepRow, SessionRow
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-PAGE_SIZE = (1240, 1754)
-MARGIN = 60
-PAPER: Color = (255, 255, 255)
-INK: Color = (22, 26, 32)
-MUTED: Color = (96, 104, 116)
-RULE: Color = (200, 205, 212)
-STRIPE: Color = (243, 245, 248)
-PASS_INK: Color = (18, 120, 62)
-FAIL_INK: Color = (196, 36, 36)
-ACCENT: Color = (28, 78, 160)
-
-
-def fault_words(faults: Sequence[str]) -> str:
-    """Faults in the words of the kiosk's rep table (kiosk.report.FAULT_WORDS)."""
-    return ", ".join(FAULT_WORDS.get(f, f) for f in faults)
-
-
-def faults_in_force(rep: RepRow) -> tuple[str, ...]:
-    """The rep's faults as judged last: the coach's override's, else the kiosk's."""
-    return rep.faults_in_force
+PAGE_IN = (8.27, 11.69)  # A4 portrait
+MARGIN_IN = 0.55
+PNG_DPI = 150
+INK = "#161a20"
+MUTED = "#606874"
+RULE = "#c8cdd4"
+STRIPE = "#f3f5f8"
+ACCENT = "#1c4ea0"
+LIGHT = "#82a5dc"
+PASS_INK = "#12783e"
+FAIL_INK = "#c42424"
+BAND = "#f5b041"  # target bands
+NEEDS_EXTRA = "reports need matplotlib, which is not installed: pip install 'hinge-kiosk[reports]'"
+Cell = str | tuple[bool, bool]  # text, or (passed, set by a coach) for a verdict
 
 
-def depth_in_force(reps: Sequence[RepRow]) -> float | None:
-    """Hinge depth from the verdicts in force (verdicts.hinge_depth_in, the one rule)."""
-    return verdicts.hinge_depth_in(reps)
+def require_matplotlib() -> None:
+    """Load matplotlib (off-screen, real-text PDF fonts) or raise StoreError naming the extra."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise StoreError(NEEDS_EXTRA) from None
+    matplotlib.use("Agg", force=True)
+    matplotlib.rcParams.update({
+        "pdf.fonttype": 42, "ps.fonttype": 42, "font.family": "DejaVu Sans", "font.size": 8.5,
+        "axes.edgecolor": RULE, "axes.labelcolor": MUTED, "xtick.color": MUTED, "ytick.color": MUTED,
+        "axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 10,
+        "axes.titleweight": "bold", "axes.titlecolor": INK, "axes.titlelocation": "left",
+        "svg.fonttype": "none", "pdf.compression": 6,
+    })
 
 
-@dataclass(frozen=True)
-class SessionReps:
-    """A session and its reps with the verdicts in force: what the reports draw from."""
+class Page:
+    """One A4 page: a matplotlib Figure with helpers placed in inches from the top left."""
 
-    session: SessionRow
-    reps: list[RepRow]
+    def __init__(self) -> None:
+        from matplotlib.figure import Figure
 
-    @property
-    def totals(self) -> verdicts.Totals:
-        """reps, passed, hinge depth, faults: verdicts.totals, as list/show/export print them."""
-        return verdicts.totals(self.reps)
+        self.fig: Figure = Figure(figsize=PAGE_IN)
+        self.fig.patch.set_facecolor("white")
 
-    @property
-    def depth_in(self) -> float | None:
-        return self.totals.hinge_depth_in
+    def _y(self, y_in: float) -> float:
+        return 1.0 - y_in / PAGE_IN[1]
+
+    def _x(self, x_in: float) -> float:
+        return x_in / PAGE_IN[0]
+
+    def text(self, x_in: float, y_in: float, s: str, size: float = 8.5, color: str = INK,
+             ha: str = "left", va: str = "top", weight: str = "normal") -> None:
+        self.fig.text(self._x(x_in), self._y(y_in), s, fontsize=size, color=color, ha=ha, va=va,
+                      fontweight=weight)
+
+    def rect(self, x_in: float, y_in: float, w_in: float, h_in: float, color: str) -> None:
+        from matplotlib.patches import Rectangle
+
+        self.fig.add_artist(Rectangle((self._x(x_in), self._y(y_in + h_in)), w_in / PAGE_IN[0],
+                                      h_in / PAGE_IN[1], transform=self.fig.transFigure, color=color,
+                                      zorder=0, linewidth=0))
+
+    def rule(self, y_in: float, color: str = INK, width: float = 1.2) -> None:
+        from matplotlib.lines import Line2D
+
+        self.fig.add_artist(Line2D([self._x(MARGIN_IN), self._x(PAGE_IN[0] - MARGIN_IN)],
+                                   [self._y(y_in)] * 2, color=color, linewidth=width,
+                                   transform=self.fig.transFigure))
+
+    def axes(self, x_in: float, y_in: float, w_in: float, h_in: float) -> Axes:
+        """Axes whose frame is the box (x, y, w, h) in inches from the top left."""
+        return self.fig.add_axes((self._x(x_in), self._y(y_in + h_in), w_in / PAGE_IN[0], h_in / PAGE_IN[1]))
+
+    def header(self, title: str, subtitle: str, right: Sequence[str]) -> float:
+        """Title band; returns the y (inches) below it."""
+        room = PAGE_IN[0] - 2 * MARGIN_IN - max((width_in(r, 9) for r in right), default=0.0) - 0.25
+        self.text(MARGIN_IN, MARGIN_IN, clip(title, 20, room, bold=True), 20, weight="bold")
+        self.text(MARGIN_IN, MARGIN_IN + 0.42, clip(subtitle, 11, room), 11, MUTED)
+        for i, line in enumerate(right):
+            self.text(PAGE_IN[0] - MARGIN_IN, MARGIN_IN + 0.02 + 0.19 * i, line, 9, MUTED, ha="right")
+        self.rule(MARGIN_IN + 0.72)
+        return MARGIN_IN + 0.87
+
+    def section(self, y_in: float, title: str, note: str = "") -> float:
+        """A section title (and a muted note under it, wrapped); returns the y below it."""
+        self.text(MARGIN_IN, y_in, title, 12, weight="bold")
+        y = y_in + 0.3
+        if note:
+            y = self.para(MARGIN_IN, y - 0.05, note, 8, PAGE_IN[0] - 2 * MARGIN_IN, MUTED) + 0.06
+        return y
+
+    def para(self, x_in: float, y_in: float, s: str, size: float, width: float, color: str = INK) -> float:
+        """s wrapped to `width` inches from (x, y); returns the y below it."""
+        for line in wrap(s, size, width):
+            self.text(x_in, y_in, line, size, color)
+            y_in += size * 1.35 / 72.0
+        return y_in
+
+    def cards(self, y_in: float, items: Sequence[tuple[str, str, str]], h_in: float = 0.82) -> float:
+        """A row of number cards (label, value, note); returns the y below them."""
+        gap = 0.12
+        w = (PAGE_IN[0] - 2 * MARGIN_IN - gap * (len(items) - 1)) / len(items)
+        for i, (label, value, note) in enumerate(items):
+            x = MARGIN_IN + i * (w + gap)
+            self.rect(x, y_in, w, h_in, STRIPE)
+            self.text(x + 0.1, y_in + 0.08, clip(label, 8, w - 0.15), 8, MUTED)
+            self.text(x + 0.1, y_in + 0.26, value, 17, INK, weight="bold")
+            self.text(x + 0.1, y_in + h_in - 0.08, clip(note, 7.5, w - 0.15), 7.5, MUTED, va="bottom")
+        return y_in + h_in
+
+    def footer(self, note: str, page: int, pages: int) -> None:
+        y = PAGE_IN[1] - MARGIN_IN + 0.1
+        self.text(MARGIN_IN, y, note, 7, MUTED, va="bottom")
+        self.text(PAGE_IN[0] - MARGIN_IN, y, f"page {page} of {pages}", 7, MUTED, ha="right", va="bottom")
+
+    def table(self, y_in: float, headers: Sequence[str], widths_in: Sequence[float],
+              rows: Sequence[Sequence[Cell]], right: Sequence[int] = (), row_h_in: float = 0.22,
+              size: float = 8.5) -> float:
+        """Columns of `widths_in` from the left margin; text cut to fit; returns the y below."""
+        xs = [MARGIN_IN + sum(widths_in[:i]) for i in range(len(widths_in))]
+        total = sum(widths_in)
+
+        def put(i: int, y: float, s: str, color: str, sz: float) -> None:
+            s = clip(s, sz, widths_in[i] - 0.1)
+            if i in right:
+                self.text(xs[i] + widths_in[i] - 0.06, y, s, sz, color, ha="right", va="center")
+            else:
+                self.text(xs[i] + 0.05, y, s, sz, color, va="center")
+
+        for i, h in enumerate(headers):
+            put(i, y_in + row_h_in / 2, h, MUTED, size - 0.5)
+        y = y_in + row_h_in
+        self.rule(y, RULE, 0.8)
+        for n, row in enumerate(rows):
+            if n % 2:
+                self.rect(MARGIN_IN, y, total, row_h_in, STRIPE)
+            for i, cell in enumerate(row):
+                if isinstance(cell, tuple):
+                    passed, coach = cell
+                    word = ("\u2713 PASS" if passed else "\u2717 FAIL") + (" (coach)" if coach else "")
+                    put(i, y + row_h_in / 2, word, PASS_INK if passed else FAIL_INK, size)
+                else:
+                    put(i, y + row_h_in / 2, cell, INK, size)
+            y += row_h_in
+        self.rule(y, RULE, 0.8)
+        return y
 
 
-def date(utc: str | None) -> str:
-    """`2024-05-01` of a stored UTC time; '-' for none."""
-    return "-" if not utc else utc[:10]
+def width_in(s: str, size_pt: float, bold: bool = False) -> float:
+    """The printed width of s in DejaVu Sans at size_pt (matplotlib's text layout)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    if not s:
+        return 0.0
+    prop = FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal")
+    return float(TextPath((0, 0), s, size=size_pt, prop=prop).get_extents().x1) / 72.0
 
 
-def fmt(x: float | None, digits: int = 0) -> str:
-    return "-" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
-
-
-def new_page() -> tuple[pygame.Surface, Text]:
-    pygame.font.init()
-    surf = pygame.Surface(PAGE_SIZE)
-    surf.fill(PAPER)
-    return surf, Text()
-
-
-def header(surf: pygame.Surface, text: Text, title: str, subtitle: str, right: Sequence[str]) -> int:
-    """Title band at the top of the page; returns the y below it."""
-    text.draw(surf, title, 64, INK, (MARGIN, MARGIN))
-    text.draw(surf, subtitle, 34, MUTED, (MARGIN, MARGIN + 56))
-    for i, line in enumerate(right):
-        text.draw(surf, line, 28, MUTED, (PAGE_SIZE[0] - MARGIN, MARGIN + 6 + 30 * i), "topright")
-    y = MARGIN + 104
-    pygame.draw.line(surf, INK, (MARGIN, y), (PAGE_SIZE[0] - MARGIN, y), 3)
-    return y + 20
-
-
-def section(surf: pygame.Surface, text: Text, title: str, y: int, note: str = "") -> int:
-    """A section title (and a muted note beside it); returns the y below it."""
-    r = text.draw(surf, title, 40, INK, (MARGIN, y))
-    if note:
-        text.draw(surf, note, 26, MUTED, (r.right + 16, r.bottom - 4), "bottomleft")
-    return r.bottom + 10
-
-
-def verdict_cell(surf: pygame.Surface, text: Text, passed: bool, coach: bool, x: int, cy: int) -> None:
-    """PASS with a check mark or FAIL with a cross; '(coach)' when a coach set it."""
-    (check_mark if passed else cross)(surf, (x + 12, cy), 22, GREEN if passed else RED)
-    r = text.draw(surf, "PASS" if passed else "FAIL", 28, PASS_INK if passed else FAIL_INK,
-                  (x + 30, cy), "midleft")
-    if coach:
-        text.draw(surf, "(coach)", 26, INK, (r.right + 6, cy), "midleft")
-
-
-Cell = str | tuple[bool, bool]  # text, or (passed, by a coach) for a verdict
-
-
-def table(surf: pygame.Surface, text: Text, x: int, y: int, headers: Sequence[str],
-          widths: Sequence[int], rows: Sequence[Sequence[Cell]], right: Sequence[int] = (),
-          row_h: int = 36, max_rows: int | None = None) -> int:
-    """Columns of `widths` px from x; returns the y below the table. Text cells are cut to fit
-    their column; rows beyond max_rows are summarised in one line."""
-    total = sum(widths)
-    for i, (h, w) in enumerate(zip(headers, widths, strict=True)):
-        cx = x + sum(widths[:i])
-        at = (cx + w - 8, y + row_h // 2) if i in right else (cx + 6, y + row_h // 2)
-        text.draw(surf, h, 26, MUTED, at, "midright" if i in right else "midleft")
-    y += row_h
-    pygame.draw.line(surf, RULE, (x, y), (x + total, y), 2)
-    shown = rows if max_rows is None or len(rows) <= max_rows else rows[: max_rows - 1]
-    for n, row in enumerate(shown):
-        if n % 2:
-            pygame.draw.rect(surf, STRIPE, (x, y, total, row_h))
-        cy = y + row_h // 2
-        for i, (cell, w) in enumerate(zip(row, widths, strict=True)):
-            cx = x + sum(widths[:i])
-            if isinstance(cell, tuple):
-                verdict_cell(surf, text, cell[0], cell[1], cx + 4, cy)
-                continue
-            s = fit(text, cell, 28, w - 12)
-            text.draw(surf, s, 28, INK, (cx + w - 8, cy) if i in right else (cx + 6, cy),
-                      "midright" if i in right else "midleft")
-        y += row_h
-    if len(shown) < len(rows):
-        text.draw(surf, f"... and {len(rows) - len(shown)} more (hinge-kiosk results show)", 26, MUTED,
-                  (x + 6, y + row_h // 2), "midleft")
-        y += row_h
-    pygame.draw.line(surf, RULE, (x, y), (x + total, y), 2)
-    return y
-
-
-def fit(text: Text, s: str, size: int, width_px: int) -> str:
-    """s cut with an ellipsis to fit width_px; control characters shown as '?'."""
+def clip(s: str, size_pt: float, width: float, bold: bool = False) -> str:
+    """s without control characters, cut with an ellipsis to fit `width` inches."""
     s = "".join("?" if ord(ch) < 32 or 127 <= ord(ch) < 160 else ch for ch in s)
-    font = text.font(size)
-    if font.size(s)[0] <= width_px:
+    if width_in(s, size_pt, bold) <= width:
         return s
-    while s and font.size(s + "…")[0] > width_px:
-        s = s[:-1]
-    return s + "…"
+    lo, hi = 0, len(s)  # the longest prefix that fits with the ellipsis
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if width_in(s[:mid] + "\u2026", size_pt, bold) <= width else (lo, mid - 1)
+    return s[:lo] + "\u2026"
 
 
-def save_page(surf: pygame.Surface, out: Path) -> Path:
-    """Write the page to `out` (0600, atomically): a PDF when it ends in .pdf, else a PNG."""
+def wrap(s: str, size_pt: float, width: float) -> list[str]:
+    """s broken into lines at spaces, each fitting `width` inches."""
+    lines: list[str] = []
+    for word in s.split():
+        if lines and width_in(lines[-1] + " " + word, size_pt) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(clip(word, size_pt, width))
+    return lines
+
+
+def style(ax: Axes, title: str, ylabel: str = "") -> None:
+    ax.set_title(title, pad=6)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.grid(axis="y", color=RULE, linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def empty(ax: Axes, message: str) -> None:
+    """A chart with nothing to plot says so in its middle."""
+    ax.text(0.5, 0.5, message, ha="center", va="center", color=MUTED, transform=ax.transAxes)
+    ax.set_yticks([])
+
+
+def printed() -> str:
+    return f"printed {datetime.now().strftime('%Y-%m-%d %H:%M')}"
+
+
+def save(pages: Sequence[Page], out: Path, title: str) -> list[Path]:
+    """Write the pages (0600, atomically): one PDF when `out` ends in .pdf; else PNGs, the
+    first page at `out` and page n at `out`'s stem + `-n`. Returns the files written."""
     out = Path(out)
     if out.suffix.lower() == ".pdf":
-        data = pdf.image_pdf(surf.get_width(), surf.get_height(), pygame.image.tobytes(surf, "RGB"))
-    else:
+        from matplotlib.backends.backend_pdf import PdfPages
+
         buf = io.BytesIO()
-        pygame.image.save(surf, buf, "report.png")
-        data = buf.getvalue()
-    paths.write_private(out, data)
-    return out
+        meta: dict[str, Any] = {"Title": title, "Creator": "hinge-kiosk", "Subject": "hip hinge screening"}
+        with PdfPages(buf, metadata=meta) as pdf:
+            for p in pages:
+                pdf.savefig(p.fig)
+        paths.write_private(out, buf.getvalue())
+        return [out]
+    written = []
+    for i, p in enumerate(pages, start=1):
+        target = out if i == 1 else out.with_name(f"{out.stem}-{i}{out.suffix}")
+        buf = io.BytesIO()
+        p.fig.savefig(buf, format="png", dpi=PNG_DPI)
+        paths.write_private(target, buf.getvalue())
+        written.append(target)
+    return written

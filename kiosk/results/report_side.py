@@ -16,19 +16,25 @@ and the rep's `min_hip_to_wall_mm`; the wall and dowel are reconstructed from th
   back is the dowel, extended over the contour points within 60 mm of it (sacrum to head).
   An approximation of the kiosk's live dowel (kiosk/core/back.py), which fits landmarks
   rather than the hull: a rounded back shows as a gap under this line at the lumbar spine.
+
+`draw_side_view` draws them with matplotlib in millimetres (floor at 0, x forward).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pygame
 
-from kiosk.app.shapes import WALL, WOOD, Text
+from kiosk.results.report_data import Units
+from kiosk.results.report_draw import BAND as HATCH
 from kiosk.results.report_draw import INK, MUTED, RULE, STRIPE
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 HIP_MIN_M = 0.30
 BAND = (0.25, 0.9)
@@ -117,67 +123,51 @@ def side_geometry(gray: npt.NDArray[np.uint8], mm_per_px: float,
     return SideGeometry(buttocks, wall, _dowel(occ, mm_per_px))
 
 
-def layout(rect: pygame.Rect, width_px: int, height_px: int,
-           wall_col: float | None) -> tuple[float, float, float]:
-    """(scale, x0, y0): silhouette pixel (col, row) -> page (x0 + col * scale, y0 + row * scale).
-    Leaves room behind the athlete for the wall and puts the floor near the panel's bottom."""
-    left = min(-8.0, (wall_col if wall_col is not None else 0.0) - 14.0)
-    span_x, span_y = width_px - left + 4.0, height_px + 12.0
-    scale = min((rect.width - 24) / span_x, (rect.height - 60) / span_y)
-    x0 = rect.x + 12 + (rect.width - 24 - span_x * scale) / 2 - left * scale
-    y0 = rect.bottom - 44 - height_px * scale
-    return scale, x0, y0
+WALL = "#eb9628"  # the kiosk's wall colour (kiosk.app.shapes.WALL), as on its screens
+WOOD = "#dea964"
+BODY = "#5b8fd6"
 
 
-def body_surface(gray: npt.NDArray[np.uint8]) -> pygame.Surface:
-    """The silhouette in blues (nearer the camera lighter), empty cells transparent."""
-    shade = gray.astype(np.float64)[..., None] / 255.0
-    rgb = np.round(np.array([40, 80, 140]) + shade * np.array([100, 110, 100])).astype(np.uint8)
-    rgb[gray == 0] = (255, 0, 255)
-    img = pygame.surfarray.make_surface(np.ascontiguousarray(rgb.transpose(1, 0, 2)))
-    img.set_colorkey((255, 0, 255))
-    return img
-
-
-def draw_side_view(surf: pygame.Surface, text: Text, rect: pygame.Rect, gray: npt.NDArray[np.uint8],
-                   mm_per_px: float, geo: SideGeometry, hip_to_wall_mm: float | None) -> None:
-    """Panel: floor, wall (hatched behind its line), silhouette, dowel, hips-to-wall gap."""
-    pygame.draw.rect(surf, STRIPE, rect, border_radius=10)
+def draw_side_view(ax: Axes, gray: npt.NDArray[np.uint8], mm_per_px: float, geo: SideGeometry,
+                   hip_to_wall_mm: float | None, units: Units) -> None:
+    """The silhouette (nearer the camera darker), floor, wall (hatched behind it), dowel, and
+    the hips-to-wall gap in the club's units, on `ax` in millimetres."""
     h, w = gray.shape
-    scale, x0, y0 = layout(rect, w, h, geo.wall_col)
-
-    def px(c: float, r: float) -> tuple[int, int]:
-        return round(x0 + c * scale), round(y0 + r * scale)
-
-    floor_y = px(0, h)[1]
+    shade = np.where(gray > 0, 0.35 + 0.65 * (1.0 - gray / 255.0), np.nan)
+    left = min(0.0, (geo.wall_col if geo.wall_col is not None else 0.0) - 12.0) * mm_per_px
+    ax.set_facecolor(STRIPE)
+    ax.imshow(np.ma.masked_invalid(shade), cmap="Blues", vmin=0.0, vmax=1.2, interpolation="nearest",
+              extent=(0.0, w * mm_per_px, 0.0, h * mm_per_px), zorder=2)
+    ax.axhline(0.0, color=RULE, linewidth=2.0, zorder=1)
     if geo.wall_col is not None:
-        wx = px(geo.wall_col, 0)[0]
-        top = px(0, max(0.0, h - 1700.0 / mm_per_px))[1]
-        slab = pygame.Surface((max(1, wx - rect.x - 4), floor_y - top), pygame.SRCALPHA)
-        for k in range(-slab.get_height(), slab.get_width(), 22):
-            pygame.draw.line(slab, (*WALL, 90), (k, slab.get_height()), (k + slab.get_height(), 0), 3)
-        surf.blit(slab, (rect.x + 4, top))
-        pygame.draw.line(surf, WALL, (wx, top), (wx, floor_y), 6)
-        text.draw(surf, "wall", 28, INK, (wx - 8, top + 4), "topright")
-    pygame.draw.line(surf, RULE, (rect.x + 8, floor_y), (rect.right - 8, floor_y), 4)
-    surf.blit(pygame.transform.scale(body_surface(gray), (round(w * scale), round(h * scale))), px(0, 0))
+        wx = geo.wall_col * mm_per_px
+        ax.axvspan(left, wx, ymax=1700.0 / (h * mm_per_px + 120.0), facecolor="none", edgecolor=HATCH,
+                   hatch="///", linewidth=0.0, alpha=0.5, zorder=1)
+        ax.plot([wx, wx], [0.0, 1700.0], color=WALL, linewidth=3.0, zorder=3)
+        ax.text(wx - 20.0, 1450.0, "wall", ha="right", va="top", color=INK, fontsize=9, zorder=4,
+                rotation=90)
     if geo.dowel_px is not None:
-        a, b = px(*geo.dowel_px[0]), px(*geo.dowel_px[1])
-        pygame.draw.line(surf, (70, 45, 20), a, b, 12)
-        pygame.draw.line(surf, WOOD, a, b, 7)
-        mid = ((a[0] + b[0]) // 2 - 14, (a[1] + b[1]) // 2 - 14)  # above and behind the back
-        text.draw(surf, "dowel", 28, INK, mid, "bottomright")
+        (c0, r0), (c1, r1) = geo.dowel_px
+        xs, ys = [c0 * mm_per_px, c1 * mm_per_px], [(h - r0) * mm_per_px, (h - r1) * mm_per_px]
+        ax.plot(xs, ys, color="#46301a", linewidth=5.0, solid_capstyle="round", zorder=4)
+        ax.plot(xs, ys, color=WOOD, linewidth=3.0, solid_capstyle="round", zorder=5)
+        ax.text(min(xs) + 40.0, max(ys) + 60.0, "dowel", color=INK, fontsize=9, zorder=6)
     if geo.buttocks_px is not None and geo.wall_col is not None and hip_to_wall_mm is not None:
-        bx, by = px(*geo.buttocks_px)
-        wx = px(geo.wall_col, 0)[0]
-        pygame.draw.line(surf, INK, (min(bx, wx), by), (max(bx, wx), by), 2)
-        pygame.draw.circle(surf, INK, (bx, by), 6)
-        words = (f"hips {hip_to_wall_mm:.0f} mm short of the wall" if hip_to_wall_mm >= 0
-                 else f"hips {-hip_to_wall_mm:.0f} mm past the wall")
-        text.draw(surf, words + " (dot: buttocks)", 26, INK, (rect.x + 14, rect.bottom - 18), "midleft")
-    bar = round(500.0 / mm_per_px * scale)  # a 50 cm scale bar
-    bx0, by0 = rect.right - 24 - bar, rect.y + 44  # top right: clear of the floor and captions
-    pygame.draw.line(surf, MUTED, (bx0, by0), (bx0 + bar, by0), 3)
-    for x in (bx0, bx0 + bar):
-        pygame.draw.line(surf, MUTED, (x, by0 - 7), (x, by0), 3)
-    text.draw(surf, "50 cm", 24, MUTED, (bx0 + bar // 2, by0 - 6), "midbottom")
+        bx, by = geo.buttocks_px[0] * mm_per_px, (h - geo.buttocks_px[1]) * mm_per_px
+        wx = geo.wall_col * mm_per_px
+        ax.plot([min(bx, wx), max(bx, wx)], [by, by], color=INK, linewidth=1.0, zorder=6)
+        ax.plot([bx], [by], "o", color=INK, markersize=4, zorder=6)
+        words = (f"hips {units.gap(hip_to_wall_mm)} short of the wall" if hip_to_wall_mm >= 0
+                 else f"hips {units.gap(-hip_to_wall_mm)} past the wall")
+        ax.set_xlabel(words + " (dot: buttocks)", color=INK, fontsize=8.5)
+    ax.set_xlim(left, w * mm_per_px + 40.0)
+    ax.set_ylim(-40.0, h * mm_per_px + 120.0)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_visible(False)
+    bar_mm = 500.0  # a 50 cm scale bar, top right
+    x1, y1 = w * mm_per_px, h * mm_per_px + 60.0
+    ax.plot([x1 - bar_mm, x1], [y1, y1], color=MUTED, linewidth=1.5)
+    ax.text(x1 - bar_mm / 2, y1 + 15.0, "50 cm", ha="center", va="bottom", color=MUTED, fontsize=7.5)

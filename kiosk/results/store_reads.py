@@ -125,6 +125,14 @@ class StoreReads:
         r = self.conn.execute("SELECT data FROM silhouettes WHERE session_id = ?", (session_id,)).fetchone()
         return None if r is None or not isinstance(r[0], bytes) else bytes(r[0])
 
+    def kept_silhouette(self, session_id: str) -> tuple[str | None, float, bytes] | None:
+        """(rep_id, mm_per_px, PNG data) of the silhouette the kiosk kept for the session."""
+        r = self.conn.execute("SELECT rep_id, mm_per_px, data FROM silhouettes WHERE session_id = ?",
+                              (session_id,)).fetchone()
+        if r is None or not isinstance(r["data"], bytes):
+            return None
+        return (None if r["rep_id"] is None else str(r["rep_id"])), float(r["mm_per_px"]), bytes(r["data"])
+
     def integrity_check(self) -> str:
         """'ok' or SQLite's first problem."""
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
