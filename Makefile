@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.setup-stamp
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test lint bench calibration-report accuracy soak clean
+.PHONY: setup demo test lint bench bench-pi calibration-report accuracy soak clean
 
 $(STAMP): pyproject.toml hardware/setup_host.sh
 	bash hardware/setup_host.sh
@@ -42,6 +42,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m kiosk.bench --out docs/performance.md
 	$(PY) -m kiosk.bench_loop --out docs/performance-kiosk.md
+
+## The kiosk loop held to one Raspberry Pi 4 / Pi 5 core's CPU share (cgroup v1 CFS quota; needs root),
+## beside the unthrottled run: frames held and dropped, frame-to-cue latency -> docs/performance-pi.md
+bench-pi: $(STAMP)
+	$(PY) -m kiosk.bench_pi --profile --out docs/performance-pi.md
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,118 @@
+"""kiosk/bench_pi.py's parts: the cgroup quota helper and the replayed camera's clock.
+No timing is asserted: the camera runs on a fake clock; the cgroup test checks files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hardware.frame import DepthFrame, Intrinsics
+from hardware.source import SourceState
+from kiosk.bench_pi import CGROUP_CPU, CpuQuota, ReplayCamera, cgroup_cpu_writable
+
+INTR = Intrinsics(width=4, height=2, fx=1.0, fy=1.0, ppx=2.0, ppy=1.0)
+
+
+def _frames(n: int, period_s: float = 1 / 30) -> list[DepthFrame]:
+    depth = np.zeros((2, 4), np.uint16)
+    return [DepthFrame(depth=depth, depth_scale_m=0.001, intrinsics=INTR,
+                       timestamp_s=10.0 + i * period_s, index=i) for i in range(n)]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t_s = 100.0
+
+    def now(self) -> float:
+        return self.t_s
+
+    def sleep(self, dt_s: float) -> None:
+        self.t_s += dt_s
+
+
+def test_a_fast_reader_gets_every_frame_at_its_arrival() -> None:
+    clock = FakeClock()
+    cam = ReplayCamera(_frames(5), INTR, now=clock.now, sleep=clock.sleep)
+    got = [cam.read(1.0) for _ in range(5)]
+    assert [f.index for f in got if f is not None] == [0, 1, 2, 3, 4]
+    assert (cam.delivered, cam.dropped) == (5, 0)
+    assert clock.t_s == pytest.approx(100.0 + 4 / 30)  # waited for each frame, never ahead of the camera
+    assert cam.read(1.0) is None and cam.status.state is SourceState.ENDED
+
+
+def test_a_slow_reader_gets_the_newest_frame_and_the_rest_are_dropped() -> None:
+    clock = FakeClock()
+    cam = ReplayCamera(_frames(10), INTR, now=clock.now, sleep=clock.sleep)
+    first = cam.read(1.0)
+    clock.t_s += 0.1  # a 100 ms iteration: frames 1-3 have arrived meanwhile
+    second = cam.read(1.0)
+    assert first is not None and second is not None
+    assert (first.index, second.index) == (0, 3)
+    assert (cam.delivered, cam.dropped) == (2, 2)
+    assert cam.last_arrival_s == pytest.approx(100.0 + 3 / 30)  # latency counts from the arrival
+
+
+def test_the_filters_run_on_the_readers_frame_only() -> None:
+    clock = FakeClock()
+    seen: list[int] = []
+
+    def process(f: DepthFrame) -> DepthFrame:
+        seen.append(f.index)
+        return f
+
+    cam = ReplayCamera(_frames(10), INTR, process, now=clock.now, sleep=clock.sleep)
+    cam.read(1.0)
+    clock.t_s += 0.2
+    cam.read(1.0)
+    assert seen == [0, 6]
+
+
+def test_a_quota_under_the_kernels_minimum_is_refused() -> None:
+    with pytest.raises(ValueError, match="1000 us"):
+        CpuQuota("never-made", 0.05, 10_000)
+
+
+needs_cgroup = pytest.mark.skipif(
+    not cgroup_cpu_writable() or os.geteuid() != 0, reason="cgroup v1 cpu controller not writable here"
+)
+
+
+def _cpu_cgroup(pid: int) -> str:
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "cpu" in controllers.split(","):
+            return path
+    return ""
+
+
+@needs_cgroup
+def test_the_quota_group_holds_the_process_and_is_removed_after() -> None:
+    name = f"hinge-test-{uuid.uuid4().hex[:8]}"
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with CpuQuota(name, 1 / 6.5, 10_000) as quota:
+            assert (quota.path / "cpu.cfs_period_us").read_text().strip() == "10000"
+            assert (quota.path / "cpu.cfs_quota_us").read_text().strip() == "1538"
+            quota.add_process(proc.pid)
+            assert _cpu_cgroup(proc.pid) == f"/{name}"
+            assert set(quota.stats()) >= {"nr_periods", "nr_throttled", "throttled_time"}
+        assert not (CGROUP_CPU / name).exists()
+        assert _cpu_cgroup(proc.pid) == "/"  # back in the root group, still running
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@needs_cgroup
+def test_the_group_is_removed_when_the_body_fails() -> None:
+    name = f"hinge-test-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(RuntimeError), CpuQuota(name, 0.5, 10_000):
+        raise RuntimeError("the benchmark failed")
+    assert not (CGROUP_CPU / name).exists()
