@@ -1,36 +1,33 @@
-"""Printed reports: the athlete page (silhouette with wall and dowel, trend, rep table) and the
-team page (ranking, needs a coach's eye), as PNG and PDF, checked by size and by content
-found in the pixels (colours the report modules name)."""
+"""Printed reports (issue 15): multi-page PDFs with real text and matplotlib charts, checked by
+the words pdftotext finds against numbers worked out here from the data the test inserts;
+PNG pages; the club's units in reports and the CSV export; one line without matplotlib."""
 
 from __future__ import annotations
 
+import csv
 import math
 import os
+import shutil
 import stat
 import subprocess
 import sys
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pygame
 import pytest
 from core_synth import Pose, body_samples
 
-from kiosk.app.shapes import WALL
 from kiosk.cli import main
 from kiosk.core.drill import RepResult
-from kiosk.results import report_athlete, report_draw, report_team
-from kiosk.results.pdf import image_pdf
-from kiosk.results.report_side import layout, side_geometry
+from kiosk.results import report_athlete, report_team
+from kiosk.results.report_side import side_geometry
 from kiosk.results.silhouette import Silhouette, decode, encode
 from kiosk.results.store import ResultsStore
 
 TEAM = "Rowing"
+LAST_A1 = "2024-05-02T17:45"  # A1's latest session: an afternoon, so the time shows
 H2W_MM = 45.0  # the best rep's hips-to-wall: far enough from the buttocks to tell the wall apart
-
-
 def rep(i: int, wall_in: float, faults: tuple[str, ...] = (), h2w_mm: float = -3.0) -> RepResult:
     return RepResult(index=i, start_s=2.0 * i, bottom_s=2.0 * i + 0.8, end_s=2.0 * i + 1.6,
                      wall_distance_in=wall_in, min_hip_to_wall_mm=h2w_mm, max_knee_flexion_deg=12.0 + i,
@@ -45,13 +42,15 @@ def hinge_points(trunk_deg: float = 60.0) -> tuple[np.ndarray, float]:
 
 def add_session(store: ResultsStore, aid: str, day: str, reps: list[RepResult],
                 sil: Silhouette | None = None) -> str:
-    sid = store.start_session(aid, started_utc=f"{day}T09:00:00.000Z")
+    """A finished session started at `day` (a date: 09:00 UTC; or 'YYYY-MM-DDTHH:MM')."""
+    start = day if "T" in day else f"{day}T09:00"
+    sid = store.start_session(aid, started_utc=f"{start}:00.000Z")
     ids = [store.save_rep(sid, r) for r in reps]
     if sil is not None:  # the kiosk keeps the best rep's: here the deepest passed one
         best = max((r for r in reps if r.passed), key=lambda r: r.wall_distance_in)
         store.save_silhouette(sid, ids[reps.index(best)], sil.png, width_px=sil.width_px,
                               height_px=sil.height_px, mm_per_px=sil.mm_per_px)
-    store.save_session(sid, ended_utc=f"{day}T09:10:00.000Z")
+    store.save_session(sid, ended_utc=f"{start[:10]}T23:10:00.000Z")
     return sid
 
 
@@ -72,7 +71,7 @@ def build_store(path: Path, sil: Silhouette) -> ResultsStore:
                       "VALUES (?, ?, ?, ?, 'x')", (aid, name, team, pos))
     for day, top in (("2024-03-01", 8), ("2024-03-15", 10), ("2024-04-01", 10)):
         add_session(s, "A1", day, [rep(0, 6), rep(1, top), rep(2, top + 2, ("wall_not_reached",), 40.0)], sil)
-    last = add_session(s, "A1", "2024-05-02", [rep(0, 6), rep(1, 8), rep(2, 10, ("back_rounded",)),
+    last = add_session(s, "A1", LAST_A1, [rep(0, 6), rep(1, 8), rep(2, 10, ("back_rounded",)),
                                                rep(3, 12, h2w_mm=H2W_MM),
                                                rep(4, 14, ("knees_bent",), 30.0)], sil)
     s.override_rep(s.reps(last)[2].id, True, (), "K. Smith", "glare on the back")
@@ -98,29 +97,20 @@ def store(tmp_path: Path, sil: Silhouette) -> Iterator[ResultsStore]:
     s.close()
 
 
-def load(path: Path) -> np.ndarray:
-    """(W, H, 3) pixels of a written PNG, loaded by pygame (so a valid PNG)."""
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    img = pygame.image.load(str(path))
-    assert img.get_size() == report_draw.PAGE_SIZE
-    return pygame.surfarray.array3d(img)
+def pdf_text(path: Path) -> str:
+    """The PDF's text as pdftotext reads it (so real text, not a picture), whitespace folded."""
+    assert path.read_bytes()[:5] == b"%PDF-"
+    res = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True)
+    return " ".join(res.stdout.split())
 
 
-def colour_mask(px: np.ndarray, rect: pygame.Rect, colour: tuple[int, int, int]) -> np.ndarray:
-    sub = px[rect.x:rect.right, rect.y:rect.bottom]
-    return np.all(sub == np.array(colour), axis=2)
+def pdf_pages(path: Path) -> int:
+    res = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(next(ln.split()[1] for ln in res.stdout.splitlines() if ln.startswith("Pages:")))
 
 
-def runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) of runs of True."""
-    out, start = [], None
-    for i, f in enumerate([*flags.tolist(), False]):
-        if f and start is None:
-            start = i
-        elif not f and start is not None:
-            out.append((start, i))
-            start = None
-    return out
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None,
+                                   reason="poppler-utils (pdftotext, pdfinfo) not installed")
 
 
 def test_side_geometry_finds_the_buttocks_and_places_the_wall_and_dowel() -> None:
@@ -139,24 +129,55 @@ def test_side_geometry_finds_the_buttocks_and_places_the_wall_and_dowel() -> Non
     assert min(c0, c1) <= geo.buttocks_px[0] + 3  # it reaches back to the sacrum
 
 
-def test_athlete_report_png_shows_silhouette_wall_trend_and_is_private(store: ResultsStore, sil: Silhouette,
-                                                                       tmp_path: Path) -> None:
-    out = report_athlete.athlete_report(store, "A1", tmp_path / "a1.png")
+def test_athlete_pdf_has_real_text_pages_and_the_numbers(store: ResultsStore, tmp_path: Path) -> None:
+    # What the test built (build_store): A1's depths by session 8, 10, 10, 12 in (the latest
+    # at 17:45 UTC, with a coach's PASS on rep 2), the latest session's knee peaks 12..16 deg.
+    depths = [8.0, 10.0, 10.0, 12.0]
+    change = depths[-1] - depths[-2]
+    knee_latest = sum(12.0 + i for i in range(5)) / 5
+    (out,) = report_athlete.athlete_report(store, "A1", tmp_path / "a1.pdf")
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    assert 20_000 < out.stat().st_size < 1_500_000
-    px = load(out)
-    side = report_athlete.SIDE_RECT
-    panel = px[side.x:side.right, side.y:side.bottom]
-    body = (panel[..., 2] > 150) & (panel[..., 0] < 150)
-    assert body.sum() > 5000  # the silhouette is there, in blues
-    gray = decode(sil.png)
-    geo = side_geometry(gray, sil.mm_per_px, H2W_MM)  # the best rep: 12 in, 45 mm short of the wall
-    assert geo.wall_col is not None
-    scale, x0, _ = layout(side, gray.shape[1], gray.shape[0], geo.wall_col)
-    wall_cols = np.flatnonzero(colour_mask(px, side, WALL).sum(axis=1) > 100) + side.x
-    assert len(wall_cols) and abs(wall_cols.mean() - (x0 + geo.wall_col * scale)) <= 3
-    dots = colour_mask(px, report_athlete.TREND_RECT, report_athlete.DOT)
-    assert len(runs(dots.any(axis=1))) == 4  # one point per session
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils not installed")
+    text = pdf_text(out)
+    assert pdf_pages(out) == 2
+    assert "Jane Doe" in text and "id A1, Rowing, Bow" in text
+    assert f"Since last session {change:+.0f} in" in text
+    assert f"{max(depths):.0f} in" in text and "vs 2024-04-01 09:00" in text
+    assert "2024-05-02 17:45" in text  # session times, not only dates
+    assert f"Target {max(depths):.0f}-{max(depths) + 2:.0f} in next wall step" in " ".join(text.split())
+    assert "Knee flexion by session" in text and "Trunk angle by session" in text and "limit 35" in text
+    row = f"2024-05-02 17:45 kiosk-1 4/5 12 in {change:+.0f} in {knee_latest:.0f} 52 1 rep"
+    assert row in text
+    assert "PASS set by K. Smith" in text and "glare on the back" in text  # the override, who and why
+    assert "hips 1.8 in short of the wall" in text  # 45 mm of the kept rep, in inches
+
+
+def test_athlete_report_in_centimetres(store: ResultsStore, tmp_path: Path) -> None:
+    (out,) = report_athlete.athlete_report(store, "A1", tmp_path / "a1.pdf", report_athlete.ReportSettings(
+        units=report_athlete.data.Units("cm"), target_in=(12 / 2.54, 16 / 2.54)))
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils not installed")
+    text = pdf_text(out)
+    assert f"Best hinge depth {12 * 2.54:.0f} cm" in text  # 12 in = 30.5 cm
+    assert f"Since last session {2 * 2.54:+.0f} cm" in text
+    assert "Target 12-16 cm target (coach)" in text
+    assert "hinge depth (cm)" in text and "hips 4.5 cm short of the wall" in text
+    assert " in " not in text.replace("passed with good form", "")  # no inch left anywhere
+
+
+def test_png_pages_and_the_silhouette(store: ResultsStore, tmp_path: Path) -> None:
+    files = report_athlete.athlete_report(store, "A1", tmp_path / "a1.png")
+    assert files == [tmp_path / "a1.png", tmp_path / "a1-2.png"]
+    for f in files:
+        assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and stat.S_IMODE(f.stat().st_mode) == 0o600
+    import matplotlib.image as mpimg
+
+    px = mpimg.imread(files[0])
+    assert px.shape[:2] == (int(11.69 * 150), int(8.27 * 150))  # A4 at 150 dpi
+    side = px[480:1150, 80:620, :3]  # the side view's panel (page 1, left)
+    blue = (side[..., 2] > 0.7) & (side[..., 0] < 0.6)
+    assert blue.sum() > 5000  # the silhouette is drawn
 
 
 def test_athlete_report_with_one_session_and_none_passed(tmp_path: Path, sil: Silhouette) -> None:
@@ -164,58 +185,91 @@ def test_athlete_report_with_one_session_and_none_passed(tmp_path: Path, sil: Si
         with s.transaction() as c:
             c.execute("INSERT INTO athletes (id, name, team, imported_utc) VALUES ('B1', 'Bo', 'T', 'x')")
         add_session(s, "B1", "2024-05-02", [rep(0, 6, ("knees_bent",)), rep(1, 6, ("knees_bent",))])
-        px = load(report_athlete.athlete_report(s, "B1", tmp_path / "b1.png"))
-        assert not colour_mask(px, report_athlete.TREND_RECT, report_athlete.DOT).any()  # no depth: no dot
-        with s.transaction() as c:
-            c.execute("INSERT INTO athletes (id, name, team, imported_utc) VALUES ('B2', 'Bea', 'T', 'x')")
-        add_session(s, "B2", "2024-05-02", [rep(0, 6), rep(1, 8)], sil)
-        px = load(report_athlete.athlete_report(s, "B2", tmp_path / "b2.png"))
-        assert len(runs(colour_mask(px, report_athlete.TREND_RECT, report_athlete.DOT).any(axis=1))) == 1
+        hist = report_athlete.athlete_history(s, "B1")
+        nums = report_athlete.athlete_numbers(hist)
+        assert nums.best_in is None and nums.change_in is None
+        assert (nums.latest_passed, nums.latest_reps) == (0, 2)
+        (out,) = report_athlete.athlete_report(s, "B1", tmp_path / "b1.pdf")
+        if shutil.which("pdftotext") is not None:
+            text = pdf_text(out)
+            assert "Best hinge depth none" in text and "no silhouette saved" in text
+            assert "Since last session - needs 2 sessions" in text
 
 
-def test_team_ranking_and_needs_attention(store: ResultsStore, tmp_path: Path) -> None:
+def test_team_ranking_spread_and_needs_attention(store: ResultsStore, tmp_path: Path) -> None:
     ranked = report_team.team_ranking(store, TEAM)
-    assert [(r.athlete_id, r.best_in, r.latest_in, r.sessions) for r in ranked] == [
-        ("A2", 14.0, 10.0, 2), ("A1", 12.0, 12.0, 4), ("A3", 8.0, 8.0, 1)]
+    assert [(r.athlete_id, r.best_in, r.latest_in, r.sessions, r.change_in) for r in ranked] == [
+        ("A2", 14.0, 10.0, 2, -4.0), ("A1", 12.0, 12.0, 4, 2.0), ("A3", 8.0, 8.0, 1, None)]
     # A3: back rounded in 2 of 4 reps (and faults in half). A2's latest has 2 of 3 faulted
     # once the coach failed rep 0: half or more.
     attention = report_team.needs_attention(store, TEAM)
     assert [a.athlete_id for a in attention] == ["A3", "A2"]  # by name
     assert attention[0].reasons == ("faults in 2 of 4 reps", "back rounded in 2 reps")
-    px = load(report_team.team_report(store, TEAM, tmp_path / "team.png"))
-    bars = colour_mask(px, pygame.Rect(0, 0, *report_draw.PAGE_SIZE), report_team.BAR)
-    rows = runs(bars.any(axis=0))
-    widths = [int(bars[:, a].sum()) for a, _ in rows]
-    assert len(widths) == 3 and widths[0] > widths[1] > widths[2]
-    assert widths[1] / widths[0] == pytest.approx(12 / 14, abs=0.02)
+    best = [14.0, 12.0, 8.0]
+    mean = sum(best) / 3
+    sd = math.sqrt(sum((b - mean) ** 2 for b in best) / 2)
+    (out,) = report_team.team_report(store, TEAM, tmp_path / "team.pdf")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils not installed")
+    text = pdf_text(out)
+    assert pdf_pages(out) == 2
+    assert f"best hinge depth 3 {mean:.1f} in {sd:.1f} in 12.0 in 8 in 14 in" in text
+    assert "change since last session 2 -1.0 in" in text  # A2 -4, A1 +2
+    for i, (name, b) in enumerate((("Sam Lee", 14), ("Jane Doe", 12), ("Alex Kim", 8)), start=1):
+        assert f"{i} {name}" in text and f"{b} in" in text
+    assert "Sol Ray" not in text  # another team
+    assert "Needs a coach's eye" in text and "Alex Kim (A3)" in text and "back rounded in 2 reps" in text
+    assert "2024-05-02 17:45" in text and "Hinge depth over time" in text
 
 
-def test_pdf_is_one_page_with_the_image() -> None:
-    data = image_pdf(2, 1, bytes([255, 0, 0, 0, 0, 255]))
-    assert data.startswith(b"%PDF-1.") and data.rstrip().endswith(b"%%EOF")
-    assert data.count(b"/Type /Page ") == 1 and b"/Count 1" in data and b"/FlateDecode" in data
-    xref = int(data.split(b"startxref\n")[1].split(b"\n")[0])
-    assert data[xref:xref + 4] == b"xref"
-    offsets = [int(line[:10]) for line in data[xref:].split(b"\n")[3:8]]
-    assert [data[o:].split(b"\n")[0] for o in offsets] == [f"{i} 0 obj".encode() for i in range(1, 6)]
-    image = data.split(b"stream\n")[1].split(b"\nendstream")[0]
-    assert zlib.decompress(image) == bytes([255, 0, 0, 0, 0, 255])
-    with pytest.raises(ValueError):
-        image_pdf(2, 2, b"\x00" * 3)
-
-
-def test_cli_writes_png_and_pdf_reports(store: ResultsStore, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+@needs_poppler
+def test_cli_reports_units_from_the_config_and_target(store: ResultsStore, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
     db = str(store.path)
-    assert main(["results", "report", "A1", "--out", str(tmp_path / "a1.pdf"), "--db", db]) == 0
-    pdf = (tmp_path / "a1.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page ") == 1
-    assert stat.S_IMODE((tmp_path / "a1.pdf").stat().st_mode) == 0o600
-    assert main(["results", "team-report", TEAM, "--out", str(tmp_path / "t.png"), "--db", db]) == 0
-    load(tmp_path / "t.png")
-    assert main(["results", "report", "NOPE", "--out", str(tmp_path / "x.png"), "--db", db]) == 2
-    assert "no athlete" in capsys.readouterr().err
-    assert not (tmp_path / "x.png").exists()
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text('[display]\nunits = "cm"\n')
+    out = tmp_path / "a1.pdf"
+    assert main(["results", "report", "A1", "--out", str(out), "--db", db, "--config", str(cfg),
+                 "--target", "30-40"]) == 0
+    assert capsys.readouterr().out == f"wrote {out} (athlete A1)\n"
+    text = pdf_text(out)
+    assert "Target 30-40 cm target (coach)" in text and f"{12 * 2.54:.0f} cm" in text
+    assert main(["results", "team-report", "rowing", "--out", str(tmp_path / "t.pdf"), "--db", db,
+                 "--units", "in"]) == 0  # --units wins over any config
+    assert "Team Rowing" in pdf_text(tmp_path / "t.pdf") and "11.3 in" in pdf_text(tmp_path / "t.pdf")
+    assert main(["results", "report", "A1", "--out", str(tmp_path / "x.pdf"), "--db", db,
+                 "--target", "16-12"]) == 2
+    assert main(["results", "report", "NOPE", "--out", str(tmp_path / "x.pdf"), "--db", db]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "LO must be below HI" in err[0] and "no athlete" in err[1]
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_csv_export_in_the_clubs_units(store: ResultsStore, tmp_path: Path) -> None:
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text('[display]\nunits = "cm"\n')
+    assert main(["results", "export", str(tmp_path / "cm"), "--db", str(store.path), "--config", str(cfg),
+                 "--athlete", "A1"]) == 0
+    with open(tmp_path / "cm" / "sessions.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert "hinge_depth_cm" in rows[0] and "hinge_depth_in" not in rows[0]
+    assert [float(r["hinge_depth_cm"]) for r in rows] == [round(d * 2.54, 1) for d in (8, 10, 10, 12)]
+    with open(tmp_path / "cm" / "reps.csv", encoding="utf-8-sig", newline="") as f:
+        reps = list(csv.DictReader(f))
+    assert float(reps[0]["wall_distance_cm"]) == round(6 * 2.54, 1) and "min_hip_to_wall_mm" in reps[0]
+    assert main(["results", "export", str(tmp_path / "in"), "--db", str(store.path), "--units", "in"]) == 0
+    header = (tmp_path / "in" / "sessions.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "hinge_depth_in" in header.split(",")
+
+
+def test_without_matplotlib_one_line_names_the_extra(store: ResultsStore, tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['matplotlib'] = None; from kiosk.cli import main; "
+            f"sys.exit(main(['results', 'report', 'A1', '--out', {str(tmp_path / 'a.pdf')!r}, "
+            f"'--db', {str(store.path)!r}]))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.count("\n") == 1 and "pip install 'hinge-kiosk[reports]'" in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "a.pdf").exists()
 
 
 def test_report_commands_print_their_line_and_no_pygame_banner(store: ResultsStore, tmp_path: Path) -> None:
@@ -224,7 +278,8 @@ def test_report_commands_print_their_line_and_no_pygame_banner(store: ResultsSto
     env = {k: v for k, v in os.environ.items() if k != "PYGAME_HIDE_SUPPORT_PROMPT"}
     db = str(store.path)
     a1, team = tmp_path / "a1.png", tmp_path / "t.pdf"
-    for args, line in ((("report", "A1", "--out", str(a1)), f"wrote {a1} (athlete A1)"),
+    a1_pages = f"wrote {a1}, {tmp_path / 'a1-2.png'} (athlete A1)"
+    for args, line in ((("report", "A1", "--out", str(a1)), a1_pages),
                        # The team as the coach types it: the page and the line carry the roster's spelling.
                        (("team-report", "rowing", "--out", str(team)), f"wrote {team} (team {TEAM})")):
         res = subprocess.run([sys.executable, "-m", "kiosk.cli", "results", *args, "--db", db], env=env,
@@ -233,10 +288,11 @@ def test_report_commands_print_their_line_and_no_pygame_banner(store: ResultsSto
         assert res.stdout == line + "\n" and res.stderr == "", (res.stdout, res.stderr)
 
 
-if __name__ == "__main__":  # python tests/test_results_reports.py OUTDIR: sample pages to look at
+if __name__ == "__main__":  # python tests/test_results_reports.py OUTDIR: sample reports to look at
     import tempfile
 
     outdir = Path(sys.argv[1])
     with tempfile.TemporaryDirectory() as tmp, build_store(Path(tmp) / "r.sqlite3", make_silhouette()) as st:
-        report_athlete.athlete_report(st, "A1", outdir / "report-athlete.png")
-        report_team.team_report(st, TEAM, outdir / "report-team.png")
+        for suffix in (".pdf", ".png"):
+            report_athlete.athlete_report(st, "A1", outdir / f"report-athlete{suffix}")
+            report_team.team_report(st, TEAM, outdir / f"report-team{suffix}")

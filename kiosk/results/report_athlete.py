@@ -116,7 +116,7 @@ def _overview(page: rd.Page, store: Results, name: str, who: str, hist: list[Ses
         ("Latest hinge depth", "none" if nums.latest_in is None else u.length(nums.latest_in),
          data.when(latest.session.started_utc) if latest else ""),
         ("Since last session", change,
-         f"vs {data.when(nums.previous_utc)}" if nums.previous_utc else "needs two sessions with a depth"),
+         f"vs {data.when(nums.previous_utc)}" if nums.previous_utc else "needs 2 sessions"),
         ("Latest session", f"{nums.latest_passed}/{nums.latest_reps}" if latest else "-", "reps passed"),
         ("Target", "-" if band is None else f"{u.length(band[0])[:-3]}-{u.length(band[1])}",
          "" if band is None else band[2]),
