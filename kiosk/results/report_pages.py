@@ -64,7 +64,7 @@ def athlete_detail_pages(name: str, who: str, hist: list[SessionStats], u: Units
     if not hist:
         return []
     page = rd.Page()
-    y = page.header(name, who + ": latest session and every session", [rd.printed()])
+    y = page.header(name, who + ": the latest session", [rd.printed()])
     latest = hist[-1]
     s = latest.session
     y = page.section(y, "Reps of the latest session",
