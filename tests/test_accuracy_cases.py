@@ -26,4 +26,5 @@ def test_the_tuning_family_has_soft_glutes_on_neutral_and_lumbar_scripts() -> No
 
 def test_a_plain_case_reaches_the_simulator_without_confounds() -> None:
     plain = [c for c in full_matrix() if c not in confound_matrix()]
-    assert plain and all(c.sim_config().glute_softness == 0 and c.sim_config().shirt_ease_m == 0 for c in plain)
+    configs = [c.sim_config() for c in plain]
+    assert configs and all(cfg.glute_softness == 0 and cfg.shirt_ease_m == 0 for cfg in configs)
