@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.setup-stamp
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test lint bench bench-pi calibration-report accuracy soak clean
+.PHONY: setup demo test lint bench bench-pi calibration-report accuracy soak clean install-proof
 
 $(STAMP): pyproject.toml hardware/setup_host.sh
 	bash hardware/setup_host.sh
@@ -64,3 +64,11 @@ accuracy: $(STAMP)
 ## fps over time -> docs/soak.md (CI runs a 2-minute variant: tests/test_soak.py)
 soak: $(STAMP)
 	$(PY) -m kiosk.soak --minutes 30 --out docs/soak.md
+
+## The Pi installer proved as far as it goes off a Pi: hardware/pi/install.sh in a fresh Debian
+## bookworm chroot (debootstrap; as root, x86_64, network to a Debian mirror and PyPI), with
+## LIBREALSENSE_FROM_PYPI=1 (PyPI's pyrealsense2 instead of the Pi's build), then checks the
+## venv, the enabled unit, `systemd-analyze verify`, a second run. ~2-3 min here; not in
+## `make test`. Results: docs/install-pi.md, "What has run where".
+install-proof:
+	bash hardware/pi/install_proof.sh

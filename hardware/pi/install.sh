@@ -15,6 +15,11 @@
 #      CHANGE_OPERATOR_PIN=1   replace a PIN already set (otherwise it is kept)
 #      CLUB_SYNC=1             also install psycopg (the club-sync extra); automatic when
 #                              kiosk.toml has [results] sync_to
+#      LIBREALSENSE_FROM_PYPI=1  TEST/PROOF ONLY, x86_64 only, never on a Pi: pyrealsense2 from
+#                              Intel's PyPI wheel at LIBREALSENSE_TAG's version instead of the
+#                              librealsense build (hardware/pi/install_proof.sh, `make
+#                              install-proof`). Refused on aarch64: Intel has no wheel for
+#                              bookworm's Python 3.11 there.
 #
 # What it does, in order:
 #   1. runtime packages (apt)            5. udev rule for the camera (group, no autosuspend)
@@ -67,6 +72,20 @@ if [ -n "$operator_pin" ] && ! [[ "$operator_pin" =~ ^[0-9]{3,8}$ ]]; then
   exit 1
 fi
 
+# The test/proof switch (see Env above), checked before anything is installed. Intel's aarch64
+# wheels of 2.59.1 are for Python 3.9, 3.10 and 3.12 only; bookworm's python3 is 3.11.
+from_pypi="${LIBREALSENSE_FROM_PYPI:-0}"
+case "$from_pypi" in
+  0) ;;
+  1)
+    if [ "$(uname -m)" = aarch64 ]; then
+      echo "LIBREALSENSE_FROM_PYPI=1 is a test switch for x86_64: Intel publishes no pyrealsense2" \
+        "wheel for aarch64 Python 3.11 (bookworm); unset it to build librealsense; nothing installed" >&2
+      exit 1
+    fi ;;
+  *) echo "LIBREALSENSE_FROM_PYPI must be 0 or 1; nothing installed" >&2; exit 1 ;;
+esac
+
 [ "$(id -u)" = 0 ] || { echo "run as root: sudo $0" >&2; exit 1; }
 # shellcheck source=/dev/null
 . "$ROOT/etc/os-release"
@@ -74,6 +93,17 @@ fi
   || echo "warning: written for Raspberry Pi OS bookworm, this is ${PRETTY_NAME:-unknown}" >&2
 [ "$(uname -m)" = aarch64 ] \
   || echo "warning: not aarch64 ($(uname -m)); a 64-bit OS is required on the Pi" >&2
+
+# A booted system (a Pi) runs systemd and udev; a chroot or an image being built (pi-gen,
+# hardware/pi/install_proof.sh) does not: there `systemctl is-system-running` says "offline" and
+# `udevadm control`, `systemctl daemon-reload` and `--now` fail ("System has not been booted with
+# systemd"). Offline, the files are installed and the unit enabled for the first boot, and
+# nothing is reloaded, triggered, stopped or started.
+booted=1
+if [ "$(systemctl is-system-running 2>/dev/null || true)" = offline ]; then
+  booted=0
+  echo "systemd is not running here (a chroot or an image build): installing for the next boot"
+fi
 
 say "1/8 runtime packages"
 export DEBIAN_FRONTEND=noninteractive
@@ -107,8 +137,16 @@ rs_tag="${LIBREALSENSE_TAG:-$(sed -n 's/^DEFAULT_LIBREALSENSE_TAG=//p' "$BUILD_S
 rs_stamp="$VENV/librealsense-build.txt"
 stamp_get() { sed -n "s/^$1=//p" "$rs_stamp" 2>/dev/null | head -n 1; }
 build=""
-if [ "$(uname -m)" != aarch64 ]; then
-  echo "not aarch64: pyrealsense2 comes from Intel's PyPI wheel with the kiosk (step 4)"
+if [ "$from_pypi" = 1 ]; then
+  # v2.59.1 -> pyrealsense2==2.59.1.* (Intel's wheels add a build number).
+  [[ "$rs_tag" =~ ^v([0-9]+\.[0-9]+\.[0-9]+)$ ]] \
+    || { echo "LIBREALSENSE_FROM_PYPI=1 needs a tag vX.Y.Z, not $rs_tag" >&2; exit 1; }
+  echo "LIBREALSENSE_FROM_PYPI=1 (test/proof install, not a Pi): pyrealsense2 ${BASH_REMATCH[1]} from PyPI," \
+    "librealsense not built"
+  "$VENV/bin/python" -m pip install -q "pyrealsense2==${BASH_REMATCH[1]}.*"
+elif [ "$(uname -m)" != aarch64 ]; then
+  echo "not aarch64: pyrealsense2 comes from Intel's PyPI wheel with the kiosk (step 4)" \
+    "(LIBREALSENSE_FROM_PYPI=1 pins it to librealsense $rs_tag)"
 elif [ "${REBUILD_LIBREALSENSE:-0}" = 1 ]; then
   build="REBUILD_LIBREALSENSE=1: building librealsense $rs_tag"
 elif ! "$VENV/bin/python" -c 'import pyrealsense2' 2>/dev/null; then
@@ -148,9 +186,13 @@ install -m 0644 "$REPO_DIR/docs/install-pi.md" "$REPO_DIR/docs/placement.md" "$P
 
 say "5/8 udev rule for the RealSense"
 install -m 0644 "$REPO_DIR/hardware/udev/99-realsense.rules" "$ROOT/etc/udev/rules.d/99-realsense.rules"
-udevadm control --reload
-# Apply to a camera that is already plugged in (group plugdev, autosuspend off).
-udevadm trigger --subsystem-match=usb --action=change
+if [ "$booted" = 1 ]; then
+  udevadm control --reload
+  # Apply to a camera that is already plugged in (group plugdev, autosuspend off).
+  udevadm trigger --subsystem-match=usb --action=change
+else
+  echo "udev is not running: the rule applies from the next boot"
+fi
 
 say "6/8 configuration in $ETC_DIR"
 install -d -m 0755 "$ETC_DIR"
@@ -250,18 +292,22 @@ if [ "${systemd_version:-0}" -ge 254 ]; then
 else
   rm -f "$dropin_dir/restart-mode-direct.conf"
 fi
-systemctl daemon-reload
+[ "$booted" = 0 ] || systemctl daemon-reload
 # The kiosk owns tty1 and the screen: no login prompt on it. Another console stays on
 # Ctrl+Alt+F2 (when the kiosk is stopped) and over ssh. Run from tty1 itself, stopping the
 # getty now would pull the terminal out from under this script: then only at the next boot.
-if [ "$(tty 2>/dev/null || true)" = /dev/tty1 ]; then
+if [ "$booted" = 0 ]; then
+  systemctl disable getty@tty1.service
+elif [ "$(tty 2>/dev/null || true)" = /dev/tty1 ]; then
   systemctl disable getty@tty1.service
   reboot_needed=1
 else
   systemctl disable --now getty@tty1.service
 fi
 systemctl enable "$UNIT"
-if systemctl is-active --quiet "$UNIT"; then
+if [ "$booted" = 0 ]; then
+  echo "enabled $UNIT: it starts at the first boot"
+elif systemctl is-active --quiet "$UNIT"; then
   # An update: run the new code now.
   systemctl restart "$UNIT"
   echo "restarted $UNIT"
