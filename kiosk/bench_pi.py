@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from kiosk.bench_loop import ensure_recording, write_report
 
-    rec = ensure_recording(args.recording)
+    rec, load_start = ensure_recording(args.recording), os.getloadavg()
     runs = []
     for target in targets:
         print(f"bench_pi: {target.name} (ratio {target.ratio:g}) ...", flush=True)
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_pi: {pi4.name}, profiled ...", flush=True)
         profiled = Target(pi4.name + "-profiled", pi4.ratio, True)
         prof = run_target(profiled, rec, args.max_seconds, args.cpu, profile=True)
-    write_report(markdown(runs, prof, PERIOD_US, os.getloadavg()), args.out)
+    write_report(markdown(runs, prof, PERIOD_US, os.getloadavg(), load_start), args.out)
     return 0
 
 
