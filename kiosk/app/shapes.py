@@ -36,12 +36,18 @@ ToPx = Callable[[float, float], tuple[int, int]]
 _CELL_M = 0.015  # silhouette raster: about the depth's point spacing at 2.4 m
 
 
+TEXT_CACHE_MAX = 400  # rendered lines and fitted texts kept; a full cache starts again
+
+
 class Text:
     """Font and rendered-text cache (pygame's default font; sizes in pixels)."""
 
     def __init__(self) -> None:
         self._fonts: dict[int, pygame.font.Font] = {}
         self._cache: dict[tuple[str, int, Color], pygame.Surface] = {}
+        # fit() measures and wraps with font.size(): ~30 calls a frame, the same texts in
+        # the same boxes frame after frame, so its answers are kept (TEXT_CACHE_MAX entries).
+        self._fits: dict[tuple[str, int, int, int, int | None], tuple[int, list[str]]] = {}
 
     def font(self, size: int) -> pygame.font.Font:
         if size not in self._fonts:
@@ -51,7 +57,7 @@ class Text:
     def render(self, text: str, size: int, color: Color) -> pygame.Surface:
         key = (text, size, color)
         if key not in self._cache:
-            if len(self._cache) > 400:
+            if len(self._cache) > TEXT_CACHE_MAX:
                 self._cache.clear()
             self._cache[key] = self.font(size).render(text, True, color)
         return self._cache[key]
@@ -66,6 +72,16 @@ class Text:
         forced breaks) wraps inside width_px x height_px, and its lines. When even min_size
         does not fit, the lines that fit, the last cut short with "...": text never
         overflows its box (an empty list when not one line fits)."""
+        key = (text, size, width_px, height_px, min_size)
+        if key not in self._fits:
+            if len(self._fits) > TEXT_CACHE_MAX:
+                self._fits.clear()
+            self._fits[key] = self._fit(text, size, width_px, height_px, min_size)
+        s, lines = self._fits[key]
+        return s, list(lines)
+
+    def _fit(self, text: str, size: int, width_px: int, height_px: int,
+             min_size: int | None) -> tuple[int, list[str]]:
         lo = size if min_size is None else min(size, min_size)
         paras = text.split("\n")
         s = size
