@@ -27,6 +27,7 @@ from kiosk.app.flow import FlowConfig
 from kiosk.app.loop import (
     ERROR_TITLE,
     NO_CAMERA_LINE,
+    NO_CAMERA_LINE_LEAN,
     NO_CAMERA_MEMBER,
     NO_CAMERA_TITLE,
     SIM_MENU_LINE,
@@ -319,6 +320,28 @@ def test_cli_a_source_that_cannot_be_opened_logs_why(tmp_path: Path) -> None:
                      f"open .db3 file '{bad}': Failed to setup storage. Error: Error when processing SQL "
                      "statement. SQLite error (26): file is not a database); record it again"], res.stderr
     assert [p.name for p in (tmp_path / "shots").iterdir()] == ["000-status-source-error.png"]
+
+
+def test_a_lean_install_without_the_simulator_offers_no_s(
+    display: KeyedRenderer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The Pi's install has no Open3D: S would only answer "the simulator needs Open3D".
+    import kiosk.app.loop as loop_mod
+
+    monkeypatch.setattr(loop_mod, "simulator_available", lambda: False)
+    cfg = KioskConfig(sim=SimSection(loop=False))
+    sources = NoCamera(cfg, sim=SimConfig(script="walk_in_stand", max_seconds=1.0), realtime=False)
+    display.queued = ["menu", *"2580", "enter", "s"]
+    loop, parts = make_loop(display, tmp_path, "walk_in_stand", {}, spec="live", sources=sources)
+    assert loop.run(max_frames=10) == 0
+    out = capsys.readouterr().out
+    assert NO_CAMERA_LINE_LEAN in out and NO_CAMERA_LINE not in out
+    menu = loop.step(parts.clock.now_s()).menu
+    assert menu is not None and menu.title == "Operator menu" and SIM_MENU_LINE not in menu.lines
+    assert "status-calibrating" not in screens(parts)  # S started nothing
 
 
 def test_a_source_that_never_opened_is_not_said_to_have_stopped(

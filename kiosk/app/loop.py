@@ -14,6 +14,7 @@ screen is the steady state); the watchdog is ticked every iteration.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -37,8 +38,16 @@ from kiosk.core import Profile
 
 log = logging.getLogger(__name__)
 
+
+def simulator_available() -> bool:
+    """The simulated athlete can run here: Open3D (the `sim` extra) is installed."""
+    return importlib.util.find_spec("open3d") is not None
+
+
 # The console/journal line is for staff; the screen says only what a gym member can act on.
 NO_CAMERA_LINE = "No camera found - operator menu (Tab, then the PIN): S runs the simulated athlete"
+# A kiosk installed without the simulator (the Pi's lean install: no Open3D) offers no S.
+NO_CAMERA_LINE_LEAN = "No camera found - check the USB 3 cable; the operator menu (Tab, then PIN) says why"
 NO_CAMERA_TITLE = "Camera not connected"
 NO_CAMERA_MEMBER = "Please tell a member of staff"
 SIM_MENU_LINE = "S   Run the simulated athlete (no camera)"
@@ -138,7 +147,7 @@ class KioskLoop:
     def _source_failed(self, err: Exception, now_s: float) -> None:
         if self.spec == "live":
             if self.mode is not Mode.NO_CAMERA:  # once, not at every retry
-                print(NO_CAMERA_LINE, flush=True)
+                print(NO_CAMERA_LINE if simulator_available() else NO_CAMERA_LINE_LEAN, flush=True)
             self.retry_at_s = now_s + RETRY_CAMERA_S
             self._set_mode(Mode.NO_CAMERA, str(err))
         else:
@@ -204,7 +213,7 @@ class KioskLoop:
         sync = (f"club sync: {self.p.sync_status()}",) if self.p.sync_status is not None else ()
         notice, alert = self.checkin.notice(now_s)
         staff: tuple[str, ...] = ()
-        if self.mode is Mode.NO_CAMERA:
+        if self.mode is Mode.NO_CAMERA and simulator_available():
             staff = (SIM_MENU_LINE,)
         return ViewContext(t_s=now_s, units=self.units, status=(cam, self.cal_note, *sync), menu=self.menu,
                            sound=self.p.audio.status, notice=notice, notice_alert=alert, operator_lines=staff)
@@ -262,7 +271,8 @@ class KioskLoop:
         for key in keys:
             if key == "quit":
                 return 0
-            if self.menu.mode is MenuMode.OPEN and key in ("s", "S") and self.mode is Mode.NO_CAMERA:
+            if (self.menu.mode is MenuMode.OPEN and key in ("s", "S") and self.mode is Mode.NO_CAMERA
+                    and simulator_available()):
                 self.menu = replace(self.menu, mode=MenuMode.CLOSED, message="")  # staff only: behind the PIN
                 log.info("operator: simulated athlete (no camera)")
                 self._open("sim", now_s)
