@@ -154,3 +154,16 @@ def test_docs_say_what_ran_where() -> None:
     assert "make install-proof" in section and "LIBREALSENSE_FROM_PYPI=1" in section
     assert "systemd-analyze verify" in section
     assert "not run on a real pi" in section.lower()
+
+
+def test_reports_and_club_sync_extras_are_installed_only_when_asked(scratch: dict[str, Path]) -> None:  # noqa: F811
+    res = install(scratch, "x86_64", LIBREALSENSE_FROM_PYPI="1", REPORTS="1", CLUB_SYNC="1")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"python -m pip install -q --upgrade {REPO}[club-sync,reports]" in logged(scratch)
+
+
+def test_the_lean_install_has_no_extras(scratch: dict[str, Path]) -> None:  # noqa: F811
+    res = install(scratch, "x86_64", LIBREALSENSE_FROM_PYPI="1")
+    assert res.returncode == 0, res.stdout + res.stderr
+    pips = [c for c in logged(scratch) if c.startswith("python -m pip install -q --upgrade /")]
+    assert pips == [f"python -m pip install -q --upgrade {REPO}"]

@@ -15,6 +15,8 @@
 #      CHANGE_OPERATOR_PIN=1   replace a PIN already set (otherwise it is kept)
 #      CLUB_SYNC=1             also install psycopg (the club-sync extra); automatic when
 #                              kiosk.toml has [results] sync_to
+#      REPORTS=1               also install matplotlib (the reports extra, ~105 MB) so
+#                              `hinge-kiosk results report` prints PDFs on the box itself
 #      LIBREALSENSE_FROM_PYPI=1  TEST/PROOF ONLY, x86_64 only, never on a Pi: pyrealsense2 from
 #                              Intel's PyPI wheel at LIBREALSENSE_TAG's version instead of the
 #                              librealsense build (hardware/pi/install_proof.sh, `make
@@ -173,12 +175,17 @@ say "4/8 the kiosk into $VENV"
 # A regular (not editable) install: the service must not depend on this checkout staying put.
 # --upgrade reinstalls the project from the checkout even when its version is unchanged.
 # Base dependencies only: never the `sim` extra (Open3D). The `club-sync` extra (psycopg) when
-# CLUB_SYNC=1 or the kiosk.toml already syncs ([results] sync_to).
-kiosk_req="$REPO_DIR"
+# CLUB_SYNC=1 or the kiosk.toml already syncs ([results] sync_to); the `reports` extra
+# (matplotlib: over the 350 MB budget, so only when asked) when REPORTS=1.
+extras=""
 if [ "${CLUB_SYNC:-0}" = 1 ] \
   || grep -Eq '^[[:space:]]*sync_to[[:space:]]*=[[:space:]]*"[^"]+"' "$ETC_DIR/kiosk.toml" 2>/dev/null; then
-  kiosk_req="${REPO_DIR}[club-sync]"
+  extras="club-sync"
 fi
+if [ "${REPORTS:-0}" = 1 ]; then
+  extras="${extras:+$extras,}reports"
+fi
+kiosk_req="$REPO_DIR${extras:+[$extras]}"
 "$VENV/bin/python" -m pip install -q --upgrade "$kiosk_req"
 # The unit's Documentation= points here.
 install -d -m 0755 "$PREFIX/docs"
