@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Runtime libraries the wheels link against: pyrealsense2 (libusb, libudev), Open3D (GL, EGL,
 # X11, OpenMP), plus python venv support, systemd-analyze and shellcheck for the checks, and the
-# PostgreSQL server that tests/test_results_sync.py starts on loopback.
-DEB_PACKAGES="python3 python3-venv python3-pip libusb-1.0-0 libudev1 libgl1 libegl1 libgomp1 libx11-6 systemd shellcheck postgresql"
+# PostgreSQL server that tests/test_results_sync.py starts on loopback, poppler-utils (the report
+# tests read the PDFs' text with pdftotext) and tzdata (reports print the club's local time).
+DEB_PACKAGES="python3 python3-venv python3-pip libusb-1.0-0 libudev1 libgl1 libegl1 libgomp1 libx11-6 systemd shellcheck postgresql poppler-utils tzdata"
 
 missing=""
 for p in $DEB_PACKAGES; do

@@ -11,6 +11,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,6 +91,20 @@ def sil() -> Silhouette:
     return make_silhouette()
 
 
+def _set_zone(monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def utc_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Reports print local times; these tests read them in UTC unless a test sets a zone."""
+    _set_zone(monkeypatch, "UTC")
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 @pytest.fixture
 def store(tmp_path: Path, sil: Silhouette) -> Iterator[ResultsStore]:
     s = build_store(tmp_path / "results.sqlite3", sil)
@@ -127,6 +142,19 @@ def test_side_geometry_finds_the_buttocks_and_places_the_wall_and_dowel() -> Non
     tilt_deg = math.degrees(math.atan2(abs(c1 - c0), abs(r1 - r0)))  # from vertical
     assert 50 < tilt_deg < 75  # along a 60 degree trunk, not the thighs or the arms
     assert min(c0, c1) <= geo.buttocks_px[0] + 3  # it reaches back to the sacrum
+
+
+@needs_poppler
+def test_times_are_the_clubs_local_time_and_say_so(
+    store: ResultsStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A1's latest session started 17:45 UTC (build_store): 12:45 in Chicago on 2 May (CDT).
+    _set_zone(monkeypatch, "America/Chicago")
+    (out,) = report_athlete.athlete_report(store, "A1", tmp_path / "a1.pdf")
+    text = pdf_text(out)
+    assert "latest session 2024-05-02 12:45 CDT" in text and "Times are local" in text
+    assert "2024-04-01 04:00" in text  # the earlier sessions too (09:00 UTC)
+    assert "17:45" not in text and "UTC" not in text
 
 
 def test_athlete_pdf_has_real_text_pages_and_the_numbers(store: ResultsStore, tmp_path: Path) -> None:

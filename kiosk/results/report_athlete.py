@@ -3,7 +3,7 @@
 `athlete_report(store, athlete_id, out, settings)` writes a PDF (real text, one A4 page per
 part; `out` ending in .pdf) or PNG pages, from a station's file or the club server's merged
 view. Lengths are in the club's units (ReportSettings.units). Page 1:
-- header: name, id, team, position; the latest session's date, time (UTC) and station;
+- header: name, id, team, position; the latest session's date, local time and station;
 - cards: best hinge depth (and when), latest hinge depth, the change since the previous
   session that had a depth, the latest session's reps passed, the target band;
 - the side view (report_side.py) of the best session's kept rep: the deepest session with a
@@ -94,7 +94,7 @@ def athlete_report(store: Results, athlete_id: str, out: Path,
     _overview(first, store, name or athlete_id, who, hist, settings)
     u = settings.units.name
     note = (f"Hinge depth: the furthest wall distance ({u} behind the heels) passed with good form, "
-            "coach overrides included. Times are UTC.")
+            "coach overrides included. Times are local.")
     for i, p in enumerate(pages, start=1):
         p.footer(note, i, len(pages))
     return rd.save(pages, out, f"Hip hinge report: {name or athlete_id}")
@@ -104,7 +104,7 @@ def _overview(page: rd.Page, store: Results, name: str, who: str, hist: list[Ses
               st: ReportSettings) -> None:
     u = st.units
     latest = hist[-1] if hist else None
-    right = ([f"latest session {data.when(latest.session.started_utc)} UTC",
+    right = ([f"latest session {data.when_zoned(latest.session.started_utc)}",
               f"station {latest.session.station_id}"] if latest else ["no sessions yet"]) + [rd.printed()]
     y = page.header(name, who, right)
     nums = data.numbers(hist)
@@ -159,7 +159,7 @@ def _side_panel(ax: object, store: Results, hist: list[SessionStats], u: Units) 
     rep = sil.rep
     h2w = rep.min_hip_to_wall_mm if rep is not None and rep.drill == "wall" else None
     side.draw_side_view(ax, gray, mm_per_px, side.side_geometry(gray, mm_per_px, h2w), h2w, u)
-    note = data.when(sil.stats.session.started_utc) + " UTC"
+    note = data.when_zoned(sil.stats.session.started_utc)
     if rep is not None:
         note += (f", rep {rep.index}, {rep.drill}"
                  + (f" {u.length(rep.wall_distance_in)}" if rep.drill == "wall" else "")

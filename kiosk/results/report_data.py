@@ -22,6 +22,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 from kiosk.report import FAULT_WORDS
@@ -66,9 +67,22 @@ def fault_words(faults: Sequence[str]) -> str:
     return ", ".join(FAULT_WORDS.get(f, f) for f in faults)
 
 
+def local_time(utc: str) -> datetime:
+    """A stored UTC time (ISO 8601, "Z" or an offset) in this machine's time zone: a coach
+    reads the club's clock, not UTC (the box or laptop is set to the club's zone)."""
+    t = datetime.fromisoformat(utc.replace("Z", "+00:00"))
+    return (t if t.tzinfo is not None else t.replace(tzinfo=UTC)).astimezone()
+
+
+def when_zoned(utc: str | None) -> str:
+    """when() with the zone the time is in (e.g. "2024-05-02 12:45 CDT")."""
+    return "-" if not utc else f"{when(utc)} {local_time(utc).tzname() or 'local time'}"
+
+
 def when(utc: str | None) -> str:
-    """`2024-05-01 14:03` of a stored UTC time (the reports say UTC once); '-' for none."""
-    return "-" if not utc else utc[:16].replace("T", " ")
+    """`2024-05-01 14:03` of a stored UTC time, in local time (the footer says times are
+    local; when_zoned() names the zone); '-' for none."""
+    return "-" if not utc else local_time(utc).strftime("%Y-%m-%d %H:%M")
 
 
 def _mean(xs: Sequence[float]) -> float | None:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 REP_WIDTHS_IN = (0.45, 0.55, 0.75, 0.95, 0.7, 0.75, 1.95, 1.07)
 SESSION_WIDTHS_IN = (1.25, 1.0, 0.75, 0.85, 0.8, 0.85, 0.85, 0.82)
-SESSION_HEADERS = ["started (UTC)", "station", "passed", "depth", "change", "knee deg", "trunk deg",
+SESSION_HEADERS = ["started", "station", "passed", "depth", "change", "knee deg", "trunk deg",
                    "faulted"]
 RECENT_ROWS = 7  # sessions on the overview; more get the "every session" table
 ROW_IN = 0.2
@@ -23,19 +23,19 @@ BOTTOM_IN = 11.0  # tables stop above the footer
 
 
 def trend_labels(ax: Axes, hist: list[SessionStats], times: bool = True) -> None:
-    """Sessions evenly spaced along x, each labelled with its date (and UTC time)."""
+    """Sessions evenly spaced along x, each labelled with its date (and local time)."""
     n = len(hist)
     every = max(1, -(-n // 7))
     ticks = [i for i in range(n) if i % every == 0 or i == n - 1]
     labels = []
     for i in ticks:
-        utc = hist[i].session.started_utc
-        day = f"{int(utc[8:10])} {_MONTHS[int(utc[5:7]) - 1]}"
-        labels.append(f"{day}\n{utc[11:16]}" if times else day)
+        t = data.local_time(hist[i].session.started_utc)
+        day = f"{t.day} {_MONTHS[t.month - 1]}"
+        labels.append(f"{day}\n{t:%H:%M}" if times else day)
     ax.set_xticks(ticks, labels, fontsize=7)
     ax.set_xlim(-0.5, max(n, 1) - 0.5)
     if n:
-        years = sorted({h.session.started_utc[:4] for h in hist})
+        years = sorted({str(data.local_time(h.session.started_utc).year) for h in hist})
         ax.set_xlabel("session, " + "-".join(dict.fromkeys([years[0], years[-1]])), fontsize=7.5)
 
 
@@ -68,7 +68,7 @@ def athlete_detail_pages(name: str, who: str, hist: list[SessionStats], u: Units
     latest = hist[-1]
     s = latest.session
     y = page.section(y, "Reps of the latest session",
-                     f"started {data.when(s.started_utc)} UTC, station {s.station_id}; "
+                     f"started {data.when_zoned(s.started_utc)}, station {s.station_id}; "
                      f"{latest.passed} of {len(latest.reps)} reps passed, hinge depth "
                      f"{'none' if latest.depth_in is None else u.length(latest.depth_in)}")
     rows: list[list[rd.Cell]] = []
@@ -92,7 +92,7 @@ def athlete_detail_pages(name: str, who: str, hist: list[SessionStats], u: Units
         assert o is not None
         kiosk = "PASS" if r.passed else "FAIL: " + (data.fault_words(r.faults) or "-")
         line = (f"Rep {r.index}: {'PASS' if o.passed else 'FAIL'} set by {o.coach} on "
-                f"{data.when(o.created_utc)} UTC (kiosk: {kiosk}). Reason: {o.reason}")
+                f"{data.when_zoned(o.created_utc)} (kiosk: {kiosk}). Reason: {o.reason}")
         y = page.para(rd.MARGIN_IN, y, line, 8.5, 7.1) + 0.04
     every = len(hist) > RECENT_ROWS
     chart_h = 2.1 if every else max(1.6, min(3.4, (BOTTOM_IN - y - 0.35) / 2 - 0.75))

@@ -34,7 +34,7 @@ from kiosk.results.report_data import SessionStats, Spread, Units
 REPEATED_FAULTS = ("back_rounded", "head_not_neutral")
 REPEATED_MIN = 2
 COLUMNS = (("#", 0.3), ("name", 1.3), ("position", 0.72), ("best", 0.62), ("latest", 0.62), ("change", 0.62),
-           ("knee", 0.45), ("trunk", 0.5), ("sessions", 0.64), ("last session (UTC)", 1.4))
+           ("knee", 0.45), ("trunk", 0.5), ("sessions", 0.64), ("last session", 1.4))
 ROW_IN = 0.2
 
 
@@ -131,8 +131,8 @@ def team_report(store: Results, team: str, out: Path, settings: ReportSettings |
     dates = sorted(r.last_utc for r in ranked if r.last_utc)
     screened = sum(1 for r in ranked if r.sessions)
     sub = f"{len(ranked)} athletes on the roster, {screened} screened"
-    y = page.header(f"Team {team}", f"hip hinge screening: {sub}",
-                    ([f"latest session {data.when(dates[-1])} UTC"] if dates else []) + [rd.printed()])
+    latest_line = [f"latest session {data.when_zoned(dates[-1])}"] if dates else []
+    y = page.header(f"Team {team}", f"hip hinge screening: {sub}", [*latest_line, rd.printed()])
     best, latest = spread["best hinge depth"], spread["latest hinge depth"]
     change = spread["change since last session"]
     y = page.cards(y + 0.1, [
@@ -175,7 +175,7 @@ def team_report(store: Results, team: str, out: Path, settings: ReportSettings |
     listed = attention_list(pages[-1], y + 0.3, attention, 11.0)[0] if 11.0 - y > 1.6 else 0
     pages.append(attention_page(team, sub, ranked, attention[listed:], listed, hists, u))
     note = (f"Hinge depth: the furthest wall distance ({u.name} behind the heels) passed with good form, "
-            "coach overrides included. Times are UTC.")
+            "coach overrides included. Times are local.")
     for i, p in enumerate(pages, start=1):
         p.footer(note, i, len(pages))
     return rd.save(pages, out, f"Hip hinge report: team {team}")

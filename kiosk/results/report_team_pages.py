@@ -73,7 +73,7 @@ def attention_list(page: rd.Page, y: float, attention: list[Attention],
         page.text(rd.MARGIN_IN, y, "\u2717", 11, rd.FAIL_INK, weight="bold")
         page.text(rd.MARGIN_IN + 0.25, y, rd.clip(f"{a.name} ({a.athlete_id})", 10, 6.9, bold=True), 10,
                   weight="bold")
-        why = f"session {data.when(a.session_utc)} UTC: " + "; ".join(a.reasons)
+        why = f"session {data.when_zoned(a.session_utc)}: " + "; ".join(a.reasons)
         page.text(rd.MARGIN_IN + 0.25, y + 0.2, rd.clip(why, 8.5, 6.9), 8.5, rd.FAIL_INK)
         counts = ", ".join(f"{data.fault_words([f])} x{k}" for f, k in a.faults.items())
         page.text(rd.MARGIN_IN + 0.25, y + 0.37, rd.clip("faults: " + counts, 8, 6.9), 8, rd.MUTED)
@@ -109,14 +109,13 @@ def attention_page(team: str, sub: str, ranked: list[Ranked], attention: list[At
 
 def _team_trend(ax: Axes, hists: list[tuple[str, str, str, list[SessionStats]]], u: Units) -> None:
     """Each athlete's hinge depth per session over time (one line each, the first 10 named)."""
-    from datetime import datetime
-
     import matplotlib.dates as mdates
 
     rd.style(ax, "Hinge depth over time, each athlete", f"hinge depth ({u.name})")
     drawn = 0
     for _, name, _, hist in hists:
-        pts = [(datetime.fromisoformat(h.session.started_utc.replace("Z", "+00:00")), u.from_in(h.depth_in))
+        # Naive local times: matplotlib would draw aware ones on its own zone's dates (UTC).
+        pts = [(data.local_time(h.session.started_utc).replace(tzinfo=None), u.from_in(h.depth_in))
                for h in hist if h.depth_in is not None]
         if not pts:
             continue
