@@ -13,6 +13,14 @@ FAULT_WORDS = {
 }
 
 
+def verdict_words(passed: bool, faults: list[str] | tuple[str, ...]) -> str:
+    """"PASS", "FAIL: knees bent, ..." or a bare "FAIL" (a coach's FAIL names no fault)."""
+    if passed:
+        return "PASS"
+    words = ", ".join(FAULT_WORDS.get(f, f) for f in faults)
+    return f"FAIL: {words}" if words else "FAIL"
+
+
 def reps_lines(reps: list[dict[str, Any]]) -> list[str]:
     """One line per rep (DESIGN.md `reps` entries) under a header. An entry with
     "drill": "dowel" shows "dowel" for the wall columns: no wall is judged in that drill."""
@@ -21,7 +29,7 @@ def reps_lines(reps: list[dict[str, Any]]) -> list[str]:
         f"{'trunk deg':>9}  verdict"
     ]
     for r in reps:
-        verdict = "PASS" if r["passed"] else "FAIL: " + ", ".join(FAULT_WORDS.get(f, f) for f in r["faults"])
+        verdict = verdict_words(r["passed"], r["faults"])
         if r.get("drill") == "dowel":
             wall, h2w = f"{'dowel':>7}", f"{'-':>11}"
         else:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.report import FAULT_WORDS
+from kiosk.report import verdict_words
 
 PASS_RGB = (40, 170, 80)
 FAIL_RGB = (210, 60, 50)
@@ -45,9 +45,7 @@ def contact_sheet(
     for i, (depth, rep) in enumerate(tiles):
         surf = pygame.surfarray.make_surface(depth_to_rgb(depth[:, x0:x1]).swapaxes(0, 1))
         colour = PASS_RGB if rep["passed"] else FAIL_RGB
-        verdict = (
-            "PASS" if rep["passed"] else "FAIL: " + ", ".join(FAULT_WORDS.get(f, f) for f in rep["faults"])
-        )
+        verdict = verdict_words(rep["passed"], rep["faults"])
         pygame.draw.rect(surf, colour, (0, 0, w, 34))
         label = f"rep {rep['index']}  wall {rep['wall_distance_in']:.0f} in  {verdict}"
         surf.blit(font.render(label, True, (255, 255, 255)), (8, 7))

@@ -297,3 +297,12 @@ def test_the_rule() -> None:
     assert (t.reps, t.passed, t.hinge_depth_in, t.overridden) == (5, 3, 8.0, 2)
     assert t.faults == {"knees_bent": 1, "back_rounded": 1} and t.pass_rate == pytest.approx(0.6)
     assert verdicts.totals([]).hinge_depth_in is None and verdicts.totals([]).pass_rate is None
+
+
+def test_a_coachs_fail_without_a_fault_reads_fail_not_fail_colon(
+        db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    override(capsys, db, 4, "--fail", why="not happy with it")
+    show = cli(capsys, "results", "show", SID[:8], "--db", str(db))
+    (rep4,) = [ln for ln in show.splitlines() if re.match(r"\s*4\s", ln)]
+    assert rep4.rstrip().endswith("FAIL") or "FAIL " in rep4, rep4
+    assert "FAIL:" not in rep4 and "FAIL," not in rep4, rep4
