@@ -56,7 +56,7 @@ calibration-report: $(STAMP)
 	$(PY) -m kiosk.calib_report --out docs/calibration.md
 
 ## Measurement accuracy and verdicts over simulated athletes, placements, cameras and fault
-## scripts, both body families -> docs/accuracy.md (~3.5 h of CPU; --cache DIR re-reads rendered frames)
+## scripts, both body families -> docs/accuracy.md (~1.5 h of CPU to render, 30-50 s a case; --cache DIR re-reads rendered frames in ~4 min)
 accuracy: $(STAMP)
 	$(PY) -m kiosk.accuracy --matrix both --jobs 2 --out docs/accuracy.md
 

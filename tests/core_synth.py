@@ -24,7 +24,9 @@ F = npt.NDArray[np.float64]
 class Pose:
     """Angles in degrees. shank_deg: shank forward tilt from vertical; knee_deg: knee
     flexion; trunk_deg: hip->shoulder line from vertical; bulge_m: dorsal bow of the
-    spine (rounding); neck_deg: + head dropped; x0_m: ankle x; z0_m: body centre z."""
+    spine (rounding); neck_deg: + head dropped; x0_m: ankle x; z0_m: body centre z.
+    heel_back_frac: the foot's rear capsule centre behind the ankle, x stature/1.78 (its
+    surface is 0.04 further back): a short or long heel for the same leg."""
 
     shank_deg: float = 2.0
     knee_deg: float = 4.0
@@ -34,6 +36,7 @@ class Pose:
     arm_deg: float = 0.0
     x0_m: float = 0.0
     z0_m: float = 0.0
+    heel_back_frac: float = 0.03
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def body_samples(
     z0 = pose.z0_m
     for side in (-1.0, 1.0):
         zl = z0 + side * 0.10 * k
-        heel_c = np.array([ankle[0] - 0.03 * k, 0.045 * k])
+        heel_c = np.array([ankle[0] - pose.heel_back_frac * k, 0.045 * k])
         toe_c = np.array([ankle[0] + 0.16 * k, 0.035 * k])
         parts.append(_capsule(rng, _p3(heel_c, zl), _p3(toe_c, zl), 0.04 * k, dens))
         parts.append(_capsule(rng, _p3(ankle, zl), _p3(knee, zl), 0.05 * k, dens))

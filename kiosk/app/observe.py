@@ -193,11 +193,12 @@ class Observer:
             if m is None or m.landmarks is None or m.second_person or body is None or len(body) == 0:
                 return  # the reference moves with a standing frame's landmarks: wait for one
             ref = moved_reference(ref, body, m.landmarks, self.calibration, new, self.profile,
-                                  a.pipeline.stature_m)
+                                  a.pipeline.stature_m, a.pipeline.heel_offset_m)
             if ref is None:
                 return
         b = FrameAnalyzer(new, self.profile, t0_s=a.t0_s, reps=list(a.reps), pause_on_second_person=True,
-                          pipeline=PipelineState(stature_m=a.pipeline.stature_m))
+                          pipeline=PipelineState(stature_m=a.pipeline.stature_m,
+                                                 heel_offsets=a.pipeline.heel_offsets))
         b.drill = replace(a.drill, reps_state=replace(rs, reference=ref, window=()))
         self.analyzer, self.calibration, self._turned = b, new, None
         log.info("calibration turned onto the athlete's forward mid-session (%d reps kept, %s)",

@@ -162,7 +162,7 @@ class HeadingLearner:
 
 def moved_reference(
     ref: Reference, body: Points, seen: Landmarks, old: Calibration, new: Calibration, profile: Profile,
-    stature_m: float | None,
+    stature_m: float | None, heel_offset_m: float | None = None,
 ) -> Reference | None:
     """The rep machine's standing reference re-expressed in `new`'s world frame, or None
     when the body's landmarks cannot be found there. body/seen: a standing frame's points
@@ -171,7 +171,7 @@ def moved_reference(
     changes by the body's width, not by a rotation of x alone: the landmarks are found again
     on the turned points and the reference keeps its offset from this frame's."""
     turned = np.ascontiguousarray(new.pose.to_world(old.pose.to_camera(body)), dtype=np.float32)
-    now, _ = find_landmarks(turned, profile.landmarks, stature_m)
+    now, _ = find_landmarks(turned, profile.landmarks, stature_m, heel_offset_m)
     if now is None:
         return None
     trunk = ref.trunk_angle_deg

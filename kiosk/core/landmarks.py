@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from kiosk.core.back import UpperBody, cell_edges, spread_weight, trunk_axis, upper_body
-from kiosk.core.legs import LowerBody, feet_profile, height_profile, lower_body
+from kiosk.core.legs import LowerBody, heel_edge, height_profile, lower_body
 from kiosk.core.metrics import segment_com_x, silhouette_centroid_x
 from kiosk.core.profile import F64
 from kiosk.core.thresholds import LandmarkConfig
@@ -29,10 +29,12 @@ def top_of_body_m(points: Points, rank: int = 2) -> float:
 
 
 def find_landmarks(
-    points: Points, cfg: LandmarkConfig, stature_m: float | None = None
+    points: Points, cfg: LandmarkConfig, stature_m: float | None = None, heel_offset_m: float | None = None
 ) -> tuple[Landmarks | None, str]:
     """Landmarks of the athlete's points (M, 3) world; `stature_m` is the standing height
-    tracked over frames (None: this frame's top, which is right only when standing).
+    tracked over frames (None: this frame's top, which is right only when standing);
+    `heel_offset_m` the athlete's heel offset behind the ankle learnt over frames (None:
+    the heel is this frame's observed edge).
     Returns (None, reason) when the feet or the buttocks cannot be found."""
     if points.shape[0] < 50:
         return None, "too few points"
@@ -43,7 +45,7 @@ def find_landmarks(
         np.clip(stature_m if stature_m is not None else top, cfg.stature_min_m, cfg.stature_max_m)
     )
     prof = height_profile(x, y, top + cfg.bin_m, cfg)
-    lower = lower_body(prof, feet_profile(x, y, cfg), stature, cfg)
+    lower = lower_body(prof, heel_edge(x, y, cfg), stature, cfg, heel_offset_m)
     if lower is None:
         return None, "feet or hips not seen"
     z = points[:, 2].astype(np.float64)
@@ -65,6 +67,7 @@ def find_landmarks(
             upper = upper_body(x, y, chain_hip, lower.buttocks[0], stature, cfg, z)
     return Landmarks(
         heel=lower.heel,
+        heel_seen_x_m=None if lower.heel_seen is None else lower.heel_seen[0],
         toe=lower.toe,
         buttocks=lower.buttocks,
         ankle=lower.ankle,

@@ -27,7 +27,9 @@ from kiosk.core.types import Point2
 @dataclass(frozen=True)
 class LowerBody:
     """heel/toe/buttocks: surface points; ankle/knee/hip: joint-centre estimates (None
-    when the leg profile could not be fitted); *_dir: unit vectors up each segment."""
+    when the leg profile could not be fitted); *_dir: unit vectors up each segment.
+    heel_seen: this frame's observed heel edge (heel_edge), from which the athlete's
+    heel offset behind the ankle is learnt (pipeline.PipelineState)."""
 
     heel: Point2
     toe: Point2
@@ -37,6 +39,7 @@ class LowerBody:
     hip: Point2 | None = None
     shank_dir: Point2 | None = None
     thigh_dir: Point2 | None = None
+    heel_seen: Point2 | None = None
 
 
 def despike(a: F64, tol_m: float) -> F64:
@@ -64,23 +67,44 @@ def _extreme(prof: BinnedContour, y_lo: float, y_hi: float, values: F64, posteri
     return float(v[i]), float(c[i])
 
 
-def feet_profile(x: F64, y: F64, cfg: LandmarkConfig) -> BinnedContour:
-    """Profile of the feet, y in [heel_min_y_m, foot_max_y_m]: above the floor's noise
-    fuzz, with a higher rank (foot_rank) because stray floor points still reach here."""
-    n_bins = max(math.ceil((cfg.foot_max_y_m - cfg.heel_min_y_m) / cfg.bin_m), 1)
-    return binned_contour(y, x, cfg.heel_min_y_m, cfg.bin_m, n_bins, cfg.foot_rank, cfg.run_gap_m)
+def heel_edge(x: F64, y: F64, cfg: LandmarkConfig) -> Point2 | None:
+    """The heel: the posterior edge of the feet, world (x, y) metres, or None with too few
+    foot points. The foot_rank-th smallest x (the athlete faces +x) of the points between
+    heel_min_y_m (above the floor's noise fuzz) and foot_max_y_m, within heel_window_m of
+    their median x (a stray point far behind is not a heel). Measured, not modelled: a
+    heel placed a body-model offset behind the ankle sits 20 mm off on bodies whose feet
+    are shorter for their stature than the model's (docs/accuracy.md, MPFB2 women); the
+    observed edge reads within a few mm on both body families. A low rank, not the
+    extreme: one flying pixel behind the heel must not move the wall."""
+    sel = (y >= cfg.heel_min_y_m) & (y <= cfg.foot_max_y_m) & np.isfinite(x)
+    if np.count_nonzero(sel) < 3 * (cfg.foot_rank + 1):
+        return None
+    xs, ys = x[sel], y[sel]
+    near = np.abs(xs - float(np.median(xs))) <= cfg.heel_window_m
+    xs, ys = xs[near], ys[near]
+    if xs.size <= cfg.foot_rank:
+        return None
+    i = int(np.argpartition(xs, cfg.foot_rank)[cfg.foot_rank])
+    return float(xs[i]), float(ys[i])
 
 
 def lower_body(
-    prof: BinnedContour, feet: BinnedContour, stature_m: float, cfg: LandmarkConfig
+    prof: BinnedContour,
+    heel: Point2 | None,
+    stature_m: float,
+    cfg: LandmarkConfig,
+    heel_offset_m: float | None = None,
 ) -> LowerBody | None:
-    """Lower-body landmarks; None when the feet or the buttocks are not in the profile."""
-    heel = _extreme(feet, 0.0, np.inf, feet.lo, posterior=True)
+    """Lower-body landmarks from the height profile and the observed heel (heel_edge);
+    None when the feet or the buttocks are not seen. heel_offset_m: the athlete's learnt
+    heel offset behind the ankle joint, metres; the heel is then placed that far behind
+    this frame's ankle (None: the observed edge)."""
     butt = _extreme(prof, cfg.hip_min_y_m, np.inf, prof.lo, posterior=True)
     if heel is None or butt is None:
         return None
     butt = (butt[0] - cfg.silhouette_bias_m, butt[1])
-    base = LowerBody(heel=heel, toe=_toe(heel, stature_m, cfg), buttocks=butt)
+    seen = heel
+    base = LowerBody(heel=heel, toe=_toe(heel, stature_m, cfg), buttocks=butt, heel_seen=seen)
     mid, ok = _leg_midline(prof, stature_m, cfg)
     if ok.sum() < 6:
         return base
@@ -107,10 +131,12 @@ def lower_body(
     # The shank's silhouette mid-line passes behind the ankle joint (the Achilles tendon
     # and the heel bulge behind it at that height): the joint is ankle_offset_frac forward.
     ankle = (shank[0] + shank[1] * ankle_y + cfg.ankle_offset_frac * stature_m, ankle_y)
-    # The heel is the ankle's body-model offset behind it: the shank line is fitted on
-    # hundreds of points, the heel's own edge is a few points inside the floor's noise
-    # (it read 15-45 mm off on the simulator, forward when clean, back when noisy).
-    heel = (ankle[0] - cfg.heel_ankle_frac * stature_m, heel[1])
+    if heel_offset_m is not None:
+        # The edge's own points are a handful inside the floor's noise and jitter 10-40 mm
+        # from frame to frame; the ankle comes from the shank fitted on hundreds. The
+        # athlete's own offset between the two, learnt while they stand, carries the
+        # edge's position with the ankle's steadiness.
+        heel = (ankle[0] - heel_offset_m, heel[1])
     knee_chain = (
         ankle[0] + cfg.shank_frac * stature_m * ushank[0],
         ankle[1] + cfg.shank_frac * stature_m * ushank[1],
@@ -121,19 +147,22 @@ def lower_body(
     hip = (knee[0] + lt * uthigh[0], knee[1] + lt * uthigh[1])
     return LowerBody(
         heel=heel,
-        toe=_toe(heel, stature_m, cfg),
+        toe=(ankle[0] + cfg.toe_ankle_frac * stature_m, heel[1]),
         buttocks=butt,
         ankle=ankle,
         knee=knee,
         hip=hip,
         shank_dir=ushank,
         thigh_dir=uthigh,
+        heel_seen=seen,
     )
 
 
 def _toe(heel: Point2, stature_m: float, cfg: LandmarkConfig) -> Point2:
-    """The toe is a body-model point: the front of the foot is under 3 cm high, inside the
-    floor's noise (2 cm at 2.5 m for a D435), so its points read 6-10 cm short."""
+    """The toe without a fitted ankle: a body-model point foot_frac of stature ahead of the
+    heel. The front of the foot is under 3 cm high, inside the floor's noise (2 cm at 2.5 m
+    for a D435), so its points read 6-10 cm short; with the ankle, lower_body puts the toe
+    toe_ankle_frac ahead of the ankle instead (the ankle is fitted on hundreds of points)."""
     return heel[0] + cfg.foot_frac * stature_m, heel[1]
 
 

@@ -8,8 +8,9 @@ What the kiosk loop and `analyze` call once per frame:
 (`measure_frame_and_body` also hands back the athlete's segmented points, for a display),
 or the thin stateful wrapper `MeasurementPipeline(zone, profile).process(points, t_s)`.
 Pure: numpy arrays and frozen values in, `FrameMetrics` and the next state out. The
-state carries the filters (smoothing.py, lag documented there) and the athlete's
-stature, learnt while they stand upright and used to scale the body model.
+state carries the filters (smoothing.py, lag documented there) and what is learnt of the
+athlete while they stand upright: the stature, which scales the body model, and the heel's
+offset behind the ankle, which places the heel (legs.lower_body).
 """
 
 from __future__ import annotations
@@ -24,21 +25,32 @@ from kiosk.core.metrics import com_over_foot, dowel_gaps, knee_flexion_deg, trun
 from kiosk.core.person import segment_person
 from kiosk.core.smoothing import SmootherState, smooth_values
 from kiosk.core.thresholds import Profile
-from kiosk.core.types import DowelGaps, FrameMetrics, Points, StationZone
+from kiosk.core.types import DowelGaps, FrameMetrics, Landmarks, Points, StationZone
 
 _UPRIGHT_DEG = 6.0  # stature is learnt only when the trunk is this close to vertical
 _STATURE_GAIN = 0.2  # per upright frame: converges in ~0.5 s at 30 fps
 _STATURE_DECAY = 0.01  # per upright frame with the top lower: a 10 % drop takes ~2 s
+_HEEL_LEARN_S = 2.0  # the heel offset: median over the upright frames of the last 2 s seen
+_HEEL_OFFSET_MAX_M = 0.15  # an observed heel further than this behind the ankle is not one
 _NO_POINTS: Points = np.zeros((0, 3), dtype=np.float32)
 _NO_POINTS.setflags(write=False)  # shared by every absent frame
 
 
 @dataclass(frozen=True)
 class PipelineState:
-    """Carried from frame to frame. stature_m: None until first seen upright."""
+    """Carried from frame to frame. stature_m: None until first seen upright.
+    heel_offsets: (t_s, metres) of the upright frames' observed heel edge behind the
+    ankle over the last _HEEL_LEARN_S seconds they were seen (a count of seconds, so the
+    same at 6 and 90 fps); their median places the heel."""
 
     smoother: SmootherState = field(default_factory=SmootherState)
     stature_m: float | None = None
+    heel_offsets: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def heel_offset_m(self) -> float | None:
+        """The athlete's heel offset behind the ankle joint, metres; None until learnt."""
+        return float(np.median([o for _, o in self.heel_offsets])) if self.heel_offsets else None
 
 
 def measure_frame(
@@ -78,7 +90,7 @@ def measure_frame_and_body(
     if not seg.person:
         absent = FrameMetrics(t_s=t_s, person=False, second_person=seg.second_person, reason=seg.reason)
         return absent, state, _NO_POINTS
-    lm, why = find_landmarks(seg.points, profile.landmarks, state.stature_m)
+    lm, why = find_landmarks(seg.points, profile.landmarks, state.stature_m, state.heel_offset_m)
     if lm is None:
         # The body is still returned: a display can draw who is there while landmarks fail.
         no_landmarks = FrameMetrics(t_s=t_s, person=False, second_person=seg.second_person, reason=why)
@@ -110,6 +122,9 @@ def measure_frame_and_body(
             resting_on=g.resting_on,
         )
     stature = _update_stature(state.stature_m, seg.points, sm["trunk_angle_deg"], profile)
+    # This frame's own trunk angle, not the smoothed one: the filter's lag would let the
+    # first frames of a brisk descent count as upright.
+    heel_offsets = _update_heel_offsets(state.heel_offsets, lm, raw["trunk_angle_deg"], t_s)
     metrics = FrameMetrics(
         t_s=t_s,
         person=True,
@@ -127,7 +142,7 @@ def measure_frame_and_body(
         com_over_foot=sm["com_over_foot"],
         landmarks=lm,
     )
-    return metrics, PipelineState(smoother=smoother, stature_m=stature), seg.points
+    return metrics, PipelineState(smoother=smoother, stature_m=stature, heel_offsets=heel_offsets), seg.points
 
 
 def _nn(v: float | None) -> float:
@@ -149,6 +164,21 @@ def _update_stature(
     if trunk_deg is not None and abs(trunk_deg) < _UPRIGHT_DEG:
         return current + _STATURE_DECAY * (top - current)
     return current
+
+
+def _update_heel_offsets(
+    offsets: tuple[tuple[float, float], ...], lm: Landmarks, trunk_deg: float | None, t_s: float
+) -> tuple[tuple[float, float], ...]:
+    """The offsets with this frame's (observed heel edge behind the ankle) added when the
+    athlete stands upright, pruned to the last _HEEL_LEARN_S seconds. Only upright: the
+    heel may lift off the floor in a hinge with the weight on the toes."""
+    if trunk_deg is None or abs(trunk_deg) >= _UPRIGHT_DEG or lm.ankle is None or lm.heel_seen_x_m is None:
+        return offsets
+    offset = lm.ankle[0] - lm.heel_seen_x_m
+    if not 0.0 <= offset <= _HEEL_OFFSET_MAX_M:
+        return offsets
+    kept = tuple(o for o in offsets if t_s - _HEEL_LEARN_S < o[0] <= t_s)
+    return (*kept, (t_s, offset))
 
 
 class MeasurementPipeline:

@@ -56,8 +56,9 @@ class PersonSegmentation:
 class Landmarks:
     """Sagittal landmarks of one frame (x, y) world metres; None where not found.
 
-    heel/toe: most posterior/anterior foot points (y <= 0.10 m). buttocks: most posterior
-    point with y >= 0.30 m. knee/hip/ankle/shoulder/neck_base: joint-centre estimates.
+    heel/toe: the posterior/anterior ends of the foot (legs.py). heel_seen_x_m: this
+    frame's observed heel edge (legs.heel_edge). buttocks: most posterior point with
+    y >= 0.30 m. knee/hip/ankle/shoulder/neck_base: joint-centre estimates.
     sacrum/thoracic/head: back-contour landmarks (docs/measurement.md).
     trunk_axis: unit vector hip joint -> shoulder joint. dorsal: unit normal of the
     trunk axis pointing out of the back. thigh_dir/shank_dir: unit vectors up each segment.
@@ -85,6 +86,7 @@ class Landmarks:
     spine_mid: Point2 | None
     com_x_m: float
     stature_m: float
+    heel_seen_x_m: float | None = None
     spinal_curve_deg: float | None = None
     neck_flexion_deg: float | None = None
     lumbar_hollow_mm: float | None = None
