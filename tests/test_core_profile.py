@@ -90,3 +90,35 @@ def test_profile_errors_are_one_line_naming_the_key() -> None:
         with pytest.raises(ProfileError) as err:
             parse_profile(text, "p.toml")
         assert needle in str(err.value) and "\n" not in str(err.value)
+
+
+def _lag_s(fps: float) -> float:
+    """Largest lag, seconds, of the filtered trunk behind a brisk hinge's descent (0 -> 60
+    deg in 1 s, a cosine) sampled at `fps`: the raw curve inverted at each output."""
+    t = np.arange(0, 1.0, 1 / fps)
+    raw = 30.0 - 30.0 * np.cos(math.pi * t)
+    out = np.array(_run(list(raw), "trunk_angle_deg", fps))
+    mid = (t >= 0.2) & (t <= 0.8)  # where it moves fast; the ends are slow either way
+    when = np.arccos(np.clip(1.0 - out[mid] / 30.0, -1.0, 1.0)) / math.pi
+    return float(np.max(t[mid] - when))
+
+
+@pytest.mark.parametrize("fps", [6.0, 15.0, 30.0, 90.0])
+def test_smoothing_lag_is_a_span_of_seconds_not_frames(fps: float) -> None:
+    """At 6 fps a brisk descent moves 10-20 deg a frame: each sample is more than
+    spike_units from the last, and a spike test in units per frame held every one back a
+    whole frame (167 ms). The lag stays under 0.1 s at every rate."""
+    assert _lag_s(fps) <= 0.1
+
+
+@pytest.mark.parametrize(("fps", "spike"), [(6.0, 45.0), (30.0, 12.0)])
+def test_a_spike_in_a_descent_is_still_dropped(fps: float, spike: float) -> None:
+    """A spike mid-descent (a hand mistaken for the back) well beyond what the movement
+    explains (at 6 fps the descent itself steps 15 deg a frame, at 30 fps 3): dropped."""
+    t = np.arange(0, 1.0, 1 / fps)
+    raw = 30.0 - 30.0 * np.cos(math.pi * t)
+    k = len(t) // 2
+    spiked = raw.copy()
+    spiked[k] += spike
+    out = _run(list(spiked), "trunk_angle_deg", fps)
+    assert out[k] <= raw[k] + 3.0
