@@ -175,14 +175,17 @@ def test_errors_are_one_line_no_traceback(tmp_path: Path, capsys: pytest.Capture
     db = tmp_path / "r.sqlite3"
     not_db = tmp_path / "notes.txt"
     not_db.write_text("not a database " * 500)
+    empty = tmp_path / "empty.sqlite3"
     cases = [
         (("roster", "import", str(bad), "--db", str(db)), "line 3: name is empty"),
         (("roster", "import", str(tmp_path / "nope.csv"), "--db", str(db)), "nope.csv not found"),
+        (("results", "list", "--db", str(db)), "no results database"),  # the bad imports made none
         (("results", "list", "--db", str(tmp_path / "missing.sqlite3")), "no results database"),
         (("results", "list", "--db", str(not_db)), "not a database"),
-        (("results", "show", "0123", "--db", str(db)), "no session"),
-        (("results", "export", str(not_db), "--db", str(db)), "cannot write the export"),
+        (("results", "show", "0123", "--db", str(empty)), "no session"),
+        (("results", "export", str(not_db), "--db", str(empty)), "cannot write the export"),
     ]
+    ResultsStore.open(empty).close()
     for args, needle in cases:
         rc = run(*args)
         err = capsys.readouterr().err.strip()
@@ -194,8 +197,7 @@ def test_errors_are_one_line_no_traceback(tmp_path: Path, capsys: pytest.Capture
     assert res.returncode == 2 and "Traceback" not in err and len(err.splitlines()) == 1, err
     assert err.startswith("hinge-kiosk: error: ") and "line 3: name is empty" in err, err
     assert not (tmp_path / "missing.sqlite3").exists()
-    with ResultsStore.open(db, create=False) as s:  # created by the first import, left empty
-        assert s.conn.execute("SELECT count(*) FROM athletes").fetchone()[0] == 0
+    assert not db.exists()  # a roster that is not imported leaves no database behind
 
 
 def test_team_filters_match_whatever_the_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -232,6 +234,7 @@ def test_roster_import_of_a_missing_file_or_a_folder_says_so(tmp_path: Path,
     assert res.returncode == 2 and res.stdout == ""
     assert res.stderr == ("hinge-kiosk: error: roster file missing.csv not found: check the file name and "
                           "folder; nothing imported\n"), res.stderr
+    assert not (tmp_path / "r.sqlite3").exists()  # no empty database left behind by a bad file
     (tmp_path / "team.csv").mkdir()
     assert run("roster", "import", str(tmp_path / "team.csv"), "--db", db) == 2
     assert capsys.readouterr().err == (f"hinge-kiosk: error: roster file {tmp_path / 'team.csv'} is a "

@@ -99,8 +99,11 @@ def _open_view(args: argparse.Namespace, check: str = "quick") -> Results:
 
 
 def cmd_roster_import(args: argparse.Namespace) -> int:
+    # The file is read and checked first: a missing or bad roster must not leave a new,
+    # empty database behind (on a fresh box, the one the kiosk would then use).
+    rows = roster.read_roster(args.file)
     with _open(args, create=True, what="roster import", check="quick") as store:
-        res = roster.import_roster(store, args.file)
+        res = roster.import_rows(store, rows, str(args.file))
         print(f"imported {args.file}: {res.added} added, {res.updated} updated ({store.path})")
     return 0
 

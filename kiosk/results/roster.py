@@ -168,7 +168,12 @@ def read_roster(path: Path) -> list[RosterRow]:
 
 def import_roster(store: ResultsStore, path: Path) -> ImportResult:
     """Import a roster file in one transaction (module docstring); RosterError otherwise."""
-    rows = read_roster(path)
+    return import_rows(store, read_roster(path), str(path))
+
+
+def import_rows(store: ResultsStore, rows: list[RosterRow], source: str) -> ImportResult:
+    """Import parsed roster rows (read_roster) in one transaction; RosterError naming
+    `source` when a barcode belongs to an athlete not in the rows."""
     ids = {r.id for r in rows}
     now = now_utc()
     with store.transaction() as c:
@@ -180,7 +185,7 @@ def import_roster(store: ResultsStore, path: Path) -> ImportResult:
             if owner is not None and owner[0] not in ids:
                 problems.append((r.line, f"barcode {r.barcode!r} belongs to athlete {owner[0]!r} already"))
         if problems:
-            raise RosterError(str(path), problems)  # rolls the transaction back
+            raise RosterError(source, problems)  # rolls the transaction back
         existing = {row[0] for row in c.execute("SELECT id FROM athletes")}
         # Barcodes may move between athletes in the new file: clear them first so the UNIQUE
         # constraint sees only the final assignment.
