@@ -39,7 +39,7 @@ from hardware.sim.source import SimulatedSource
 from kiosk.accuracy_cases import QUICK, Case, full_matrix
 from kiosk.accuracy_report import markdown
 from kiosk.accuracy_stats import CaseResult, compare
-from kiosk.accuracy_validation import validation_matrix
+from kiosk.accuracy_validation import holdout_matrix, validation_matrix
 from kiosk.analysis import MEASURE_FILTERS, with_drill
 from kiosk.cmd_analyze import analyze_frames, calibration_sample_indices, self_calibrate
 from kiosk.core.profile_loader import load_profile
@@ -242,12 +242,15 @@ def run_cases(cases: tuple[Case, ...], profile: Profile, cache: Path | None, job
     return [results[i] for i in range(len(cases))]
 
 
-MATRICES = ("quick", "full", "validation", "both")
+MATRICES = ("quick", "full", "validation", "both", "holdout")
 
 
 def matrix(kind: str) -> tuple[Case, ...]:
     """The cases of a matrix: quick/full (parametric family, where the core is tuned),
-    validation (the MPFB2 family, never tuned on), both (full + validation)."""
+    validation (the MPFB2 family, never tuned on), both (full + validation), holdout (MPFB2
+    people nobody has looked at: only to report a frozen change)."""
+    if kind == "holdout":
+        return holdout_matrix()
     if kind == "quick":
         return QUICK
     if kind == "full":

@@ -4,8 +4,13 @@ no two cases share a name (the name is the frame cache's key)."""
 
 from __future__ import annotations
 
+import pytest
+
+from hardware.sim.population import holdout_specs, mpfb_body, person_specs
 from kiosk.accuracy_cases import confound_matrix, full_matrix
-from kiosk.accuracy_validation import validation_matrix
+from kiosk.accuracy_report import family_of
+from kiosk.accuracy_stats import CaseResult
+from kiosk.accuracy_validation import VALIDATION_SCRIPTS, holdout_matrix, validation_matrix
 
 
 def test_case_names_are_unique_across_both_families() -> None:
@@ -28,3 +33,36 @@ def test_a_plain_case_reaches_the_simulator_without_confounds() -> None:
     plain = [c for c in full_matrix() if c not in confound_matrix()]
     configs = [c.sim_config() for c in plain]
     assert configs and all(cfg.glute_softness == 0 and cfg.shirt_ease_m == 0 for cfg in configs)
+
+
+def test_the_held_out_people_are_new_people() -> None:
+    """HF01-HF12 and HM01-HM12: other ids and other bodies than the validation people (no
+    two share sex, stature and BMI), across the same ranges of stature, BMI and build."""
+    val, held = person_specs(), holdout_specs()
+    assert [s.id for s in held] == [f"HF{i:02d}" for i in range(1, 13)] + [f"HM{i:02d}" for i in range(1, 13)]
+    assert not {s.id for s in val} & {s.id for s in held}
+    assert not {(s.sex, s.stature_m, s.bmi) for s in val} & {(s.sex, s.stature_m, s.bmi) for s in held}
+    assert min(s.stature_m for s in held) < 1.6 and max(s.stature_m for s in held) > 1.9
+    assert min(s.bmi for s in held) < 21.0 and max(s.bmi for s in held) > 30.0
+    assert {s.build for s in held} == {"lean", "average", "soft"}
+    assert mpfb_body("HM07").person == held[18]
+    with pytest.raises(ValueError, match="held out HF01-HF12"):
+        mpfb_body("HX01")
+
+
+def test_the_holdout_matrix_covers_every_script_rate_and_drop() -> None:
+    cases = holdout_matrix()
+    assert len(cases) == 48
+    assert all(c.body.startswith("mpfb:H") for c in cases)
+    assert {c.script for c in cases} == set(VALIDATION_SCRIPTS)
+    assert {c.fps for c in cases} == {6, 15, 30, 60, 90} and {c.drop_frac for c in cases} == {0.0, 0.1}
+    names = [c.name for c in full_matrix() + validation_matrix() + cases]
+    assert len(names) == len(set(names))  # the frame cache's key
+
+
+def test_the_report_keeps_the_held_out_people_apart() -> None:
+    """The report's families: the held-out people are never pooled with the validation ones."""
+    def fam(body: str) -> str:
+        return family_of(CaseResult(name=body, case={"body": body}))
+
+    assert [fam("parametric"), fam("mpfb:F04"), fam("mpfb:HF04")] == ["parametric", "mpfb", "holdout"]

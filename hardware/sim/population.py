@@ -11,6 +11,11 @@ file does.
     from hardware.sim.source import SimConfig
     spec = population()[7]
     cfg = SimConfig(script="wall_pass", body=spec.body)   # body = "mpfb:F04"
+
+A second, held-out population (holdout_population(): HF01-HF12, HM01-HM12) comes from the
+same generator at other points of its sequences. Every validation person has been looked
+at while diagnosing the measurement; nobody looks at the held-out people until a change to
+the measurement is frozen, then it is run once (`make accuracy-holdout`) and reported.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from hardware.sim.mpfb.body import FAMILY, MpfbBody
 from hardware.sim.mpfb.model import PersonSpec
 
 SIZE_PER_SEX = 24
+HOLDOUT_PER_SEX = 12
+HOLDOUT_PREFIX = "H"
+_HOLDOUT_SHIFT = 53  # the held-out people sit this far along every sequence (no overlap)
 _STATURE_M = {"F": (1.50, 1.86), "M": (1.60, 2.00)}
 # BMI ranges per sex and build: what MakeHuman's macros reach at the build's muscle band
 # (a lean woman's body does not carry BMI 27; a soft one reaches 34).
@@ -65,15 +73,26 @@ def _lerp(lo_hi: tuple[float, float], u: float) -> float:
 @lru_cache(maxsize=1)
 def person_specs() -> tuple[PersonSpec, ...]:
     """The population as PersonSpecs (the MPFB body family's input), F01..F24, M01..M24."""
+    return _specs(SIZE_PER_SEX, "", 0)
+
+
+@lru_cache(maxsize=1)
+def holdout_specs() -> tuple[PersonSpec, ...]:
+    """The held-out people as PersonSpecs, HF01..HF12, HM01..HM12 (module docstring)."""
+    return _specs(HOLDOUT_PER_SEX, HOLDOUT_PREFIX, _HOLDOUT_SHIFT)
+
+
+def _specs(per_sex: int, prefix: str, shift: int) -> tuple[PersonSpec, ...]:
     out: list[PersonSpec] = []
     for sex in ("F", "M"):
-        for i in range(SIZE_PER_SEX):
+        for n in range(per_sex):
+            i = n + shift
             k = i + (0 if sex == "F" else 7)  # shift the men's sequences off the women's
-            build = _BUILDS[i % 3]
+            build = _BUILDS[n % 3]
             stature = round(_lerp(_STATURE_M[sex], _frac(i, _PHI)), 3)
             hair_pick = (i // 3 + (0 if sex == "F" else 1)) % 3
             out.append(PersonSpec(
-                id=f"{sex}{i + 1:02d}", sex=sex, stature_m=stature,
+                id=f"{prefix}{sex}{n + 1:02d}", sex=sex, stature_m=stature,
                 bmi=round(_lerp(_BMI[sex, build], _frac(k, _PHI * 2.0, 0.2)), 1), build=build,
                 age_years=round(_lerp((18.0, 60.0), _frac(k, 0.381966, 0.1))),
                 height_macro=round(0.3 + 0.4 * (stature - _STATURE_M[sex][0]) / 0.4, 3),
@@ -89,20 +108,32 @@ def person_specs() -> tuple[PersonSpec, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=1)
-def population() -> tuple[PopulationEntry, ...]:
-    """The population's entries (no assets needed to list them)."""
+def _entries(specs: tuple[PersonSpec, ...]) -> tuple[PopulationEntry, ...]:
     return tuple(
         PopulationEntry(id=s.id, family=FAMILY, sex=s.sex, stature_m=s.stature_m, bmi=s.bmi, build=s.build,
                         age_years=s.age_years, shirt=s.shirt_ease_m is not None, hair=s.hair, label=s.label)
-        for s in person_specs()
+        for s in specs
     )
 
 
+@lru_cache(maxsize=1)
+def population() -> tuple[PopulationEntry, ...]:
+    """The population's entries (no assets needed to list them)."""
+    return _entries(person_specs())
+
+
+@lru_cache(maxsize=1)
+def holdout_population() -> tuple[PopulationEntry, ...]:
+    """The held-out people's entries (module docstring: run only to report a frozen change)."""
+    return _entries(holdout_specs())
+
+
 def mpfb_body(person_id: str) -> MpfbBody:
-    """The body of population id `person_id` (e.g. "F07"). ValueError for an unknown id."""
-    for s in person_specs():
+    """The body of population id `person_id` (e.g. "F07", held out "HF03"). ValueError for
+    an unknown id."""
+    for s in person_specs() + holdout_specs():
         if s.id == person_id:
             return MpfbBody(s)
-    raise ValueError(f"unknown MPFB person {person_id!r}; "
-                     f"ids F01-F{SIZE_PER_SEX:02d}, M01-M{SIZE_PER_SEX:02d}")
+    h, n = HOLDOUT_PREFIX, HOLDOUT_PER_SEX
+    raise ValueError(f"unknown MPFB person {person_id!r}; ids F01-F{SIZE_PER_SEX:02d}, "
+                     f"M01-M{SIZE_PER_SEX:02d}, held out {h}F01-{h}F{n:02d}, {h}M01-{h}M{n:02d}")
