@@ -45,7 +45,8 @@ def find_landmarks(
         np.clip(stature_m if stature_m is not None else top, cfg.stature_min_m, cfg.stature_max_m)
     )
     prof = height_profile(x, y, top + cfg.bin_m, cfg)
-    lower = lower_body(prof, heel_edge(x, y, cfg), stature, cfg, heel_offset_m)
+    seen = heel_edge(x, y, cfg)
+    lower = lower_body(prof, seen, stature, cfg, heel_offset_m)
     if lower is None:
         return None, "feet or hips not seen"
     z = points[:, 2].astype(np.float64)
@@ -67,7 +68,7 @@ def find_landmarks(
             upper = upper_body(x, y, chain_hip, lower.buttocks[0], stature, cfg, z)
     return Landmarks(
         heel=lower.heel,
-        heel_seen_x_m=None if lower.heel_seen is None else lower.heel_seen[0],
+        heel_seen_x_m=None if seen is None else seen[0],
         toe=lower.toe,
         buttocks=lower.buttocks,
         ankle=lower.ankle,

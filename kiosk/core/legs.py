@@ -27,9 +27,7 @@ from kiosk.core.types import Point2
 @dataclass(frozen=True)
 class LowerBody:
     """heel/toe/buttocks: surface points; ankle/knee/hip: joint-centre estimates (None
-    when the leg profile could not be fitted); *_dir: unit vectors up each segment.
-    heel_seen: this frame's observed heel edge (heel_edge), from which the athlete's
-    heel offset behind the ankle is learnt (pipeline.PipelineState)."""
+    when the leg profile could not be fitted); *_dir: unit vectors up each segment."""
 
     heel: Point2
     toe: Point2
@@ -39,7 +37,6 @@ class LowerBody:
     hip: Point2 | None = None
     shank_dir: Point2 | None = None
     thigh_dir: Point2 | None = None
-    heel_seen: Point2 | None = None
 
 
 def despike(a: F64, tol_m: float) -> F64:
@@ -103,8 +100,7 @@ def lower_body(
     if heel is None or butt is None:
         return None
     butt = (butt[0] - cfg.silhouette_bias_m, butt[1])
-    seen = heel
-    base = LowerBody(heel=heel, toe=_toe(heel, stature_m, cfg), buttocks=butt, heel_seen=seen)
+    base = LowerBody(heel=heel, toe=_toe(heel, stature_m, cfg), buttocks=butt)
     mid, ok = _leg_midline(prof, stature_m, cfg)
     if ok.sum() < 6:
         return base
@@ -154,7 +150,6 @@ def lower_body(
         hip=hip,
         shank_dir=ushank,
         thigh_dir=uthigh,
-        heel_seen=seen,
     )
 
 
