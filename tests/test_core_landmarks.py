@@ -149,9 +149,17 @@ def test_rounded_back_raises_spinal_curve_and_sacrum_or_head_gap() -> None:
 
 
 def test_neck_flexion_dropped_head_on_the_capsule_body() -> None:
-    m, _ = measure(Pose(shank_deg=5, knee_deg=18, trunk_deg=60, neck_deg=30.0), Camera())
-    assert m.neck_flexion_deg is not None
-    assert 20.0 <= m.neck_flexion_deg <= 45.0, m.neck_flexion_deg
+    """A head dropped 30 deg at the bottom of a 60 deg hinge turns the capsule body's neck
+    reading by 30 +- 8 deg. The capsule's neutral head reads some 13 deg low (its sphere on
+    a capsule neck is no human's: the neck model is tuned on the simulator's human, where
+    test_neck_flexion_on_the_simulated_body holds it within 8 deg), so the change is what
+    is held here, and the neutral reading only to a loose band."""
+    dropped, _ = measure(Pose(shank_deg=5, knee_deg=18, trunk_deg=60, neck_deg=30.0), Camera())
+    neutral, _ = measure(Pose(shank_deg=5, knee_deg=18, trunk_deg=60, neck_deg=0.0), Camera())
+    assert dropped.neck_flexion_deg is not None and neutral.neck_flexion_deg is not None
+    assert abs(neutral.neck_flexion_deg) <= 16.0, neutral.neck_flexion_deg
+    turn = dropped.neck_flexion_deg - neutral.neck_flexion_deg
+    assert abs(turn - 30.0) <= 8.0, (dropped.neck_flexion_deg, neutral.neck_flexion_deg)
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,8 @@ def to_sample(m: FrameMetrics, h2w_mm: float | None) -> RepSample:
         person=m.person,
         heel_x_m=m.heel_x_m,
         buttocks_x_m=m.buttocks_x_m,
-        trunk_angle_deg=m.trunk_angle_deg,
+        # Forward lean: a trunk read behind vertical stands (see metrics.trunk_lean_deg).
+        trunk_angle_deg=m.trunk_angle_deg if m.trunk_lean_deg is None else max(m.trunk_lean_deg, 0.0),
         knee_flexion_deg=m.knee_flexion_deg,
         knee_past_toe_m=past,
         hip_to_wall_mm=h2w_mm,

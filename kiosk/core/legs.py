@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kiosk.core.profile import F64, BinnedContour, binned_contour, fit_line, window_median
+from kiosk.core.profile import F64, BinnedContour, binned_contour, fit_line, median, window_median
 from kiosk.core.thresholds import LandmarkConfig
 from kiosk.core.types import Point2
 
@@ -77,7 +77,7 @@ def heel_edge(x: F64, y: F64, cfg: LandmarkConfig) -> Point2 | None:
     if np.count_nonzero(sel) < 3 * (cfg.foot_rank + 1):
         return None
     xs, ys = x[sel], y[sel]
-    near = np.abs(xs - float(np.median(xs))) <= cfg.heel_window_m
+    near = np.abs(xs - median(xs)) <= cfg.heel_window_m
     xs, ys = xs[near], ys[near]
     if xs.size <= cfg.foot_rank:
         return None

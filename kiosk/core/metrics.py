@@ -31,6 +31,14 @@ def trunk_angle_deg(trunk_axis: Point2) -> float:
     return angle_between_deg(trunk_axis, (0.0, 1.0))
 
 
+def trunk_lean_deg(trunk_axis: Point2) -> float:
+    """trunk_angle_deg with a sign: + toward the athlete's forward (world +x), - leaning
+    back. The rep machine and the upright gates read it: a trunk read a few degrees
+    behind vertical (the shoulder model is a few centimetres off on some bodies) is
+    upright, never the start of a hinge."""
+    return math.degrees(math.atan2(trunk_axis[0], trunk_axis[1]))
+
+
 _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("head", "thoracic", "sacrum"),
     ("head", "sacrum", "thoracic"),

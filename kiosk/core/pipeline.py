@@ -21,13 +21,14 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.core.landmarks import find_landmarks, top_of_body_m
-from kiosk.core.metrics import com_over_foot, dowel_gaps, knee_flexion_deg, trunk_angle_deg
+from kiosk.core.metrics import com_over_foot, dowel_gaps, knee_flexion_deg, trunk_angle_deg, trunk_lean_deg
 from kiosk.core.person import segment_person
+from kiosk.core.profile import median
 from kiosk.core.smoothing import SmootherState, smooth_values
 from kiosk.core.thresholds import Profile
 from kiosk.core.types import DowelGaps, FrameMetrics, Landmarks, Points, StationZone
 
-_UPRIGHT_DEG = 6.0  # stature is learnt only when the trunk is this close to vertical
+_UPRIGHT_DEG = 6.0  # stature and heel are learnt only with the trunk leaning forward less than this
 _STATURE_GAIN = 0.2  # per upright frame: converges in ~0.5 s at 30 fps
 _STATURE_DECAY = 0.01  # per upright frame with the top lower: a 10 % drop takes ~2 s
 _HEEL_LEARN_S = 2.0  # the heel offset: median over the upright frames of the last 2 s seen
@@ -50,7 +51,7 @@ class PipelineState:
     @property
     def heel_offset_m(self) -> float | None:
         """The athlete's heel offset behind the ankle joint, metres; None until learnt."""
-        return float(np.median([o for _, o in self.heel_offsets])) if self.heel_offsets else None
+        return median(np.array([o for _, o in self.heel_offsets])) if self.heel_offsets else None
 
 
 def measure_frame(
@@ -104,6 +105,7 @@ def measure_frame_and_body(
         if lm.shank_dir and lm.thigh_dir
         else None,
         "trunk_angle_deg": trunk_angle_deg(lm.trunk_axis) if lm.trunk_axis else None,
+        "trunk_lean_deg": trunk_lean_deg(lm.trunk_axis) if lm.trunk_axis else None,
         "neck_flexion_deg": lm.neck_flexion_deg,
         "spinal_curve_deg": lm.spinal_curve_deg,
         "lumbar_hollow_mm": lm.lumbar_hollow_mm,
@@ -121,10 +123,10 @@ def measure_frame_and_body(
             sacrum_mm=_nn(sm["gap_sacrum_mm"]),
             resting_on=g.resting_on,
         )
-    stature = _update_stature(state.stature_m, seg.points, sm["trunk_angle_deg"], profile)
-    # This frame's own trunk angle, not the smoothed one: the filter's lag would let the
+    stature = _update_stature(state.stature_m, seg.points, sm["trunk_lean_deg"], profile)
+    # This frame's own trunk lean, not the smoothed one: the filter's lag would let the
     # first frames of a brisk descent count as upright.
-    heel_offsets = _update_heel_offsets(state.heel_offsets, lm, raw["trunk_angle_deg"], t_s)
+    heel_offsets = _update_heel_offsets(state.heel_offsets, lm, raw["trunk_lean_deg"], t_s)
     metrics = FrameMetrics(
         t_s=t_s,
         person=True,
@@ -135,6 +137,7 @@ def measure_frame_and_body(
         knee_x_m=sm["knee_x_m"],
         knee_flexion_deg=sm["knee_flexion_deg"],
         trunk_angle_deg=sm["trunk_angle_deg"],
+        trunk_lean_deg=sm["trunk_lean_deg"],
         dowel_gaps=gaps,
         neck_flexion_deg=sm["neck_flexion_deg"],
         spinal_curve_deg=sm["spinal_curve_deg"],
@@ -150,7 +153,7 @@ def _nn(v: float | None) -> float:
 
 
 def _update_stature(
-    current: float | None, points: Points, trunk_deg: float | None, profile: Profile
+    current: float | None, points: Points, trunk_lean_deg: float | None, profile: Profile
 ) -> float | None:
     """Stature: the top of the body, followed up at once and down only slowly while upright."""
     cfg = profile.landmarks
@@ -161,18 +164,19 @@ def _update_stature(
     # bent, or the head still out of view when first seen); down slowly and only upright.
     if top > current:
         return current + _STATURE_GAIN * (top - current)
-    if trunk_deg is not None and abs(trunk_deg) < _UPRIGHT_DEG:
+    if trunk_lean_deg is not None and trunk_lean_deg < _UPRIGHT_DEG:
         return current + _STATURE_DECAY * (top - current)
     return current
 
 
 def _update_heel_offsets(
-    offsets: tuple[tuple[float, float], ...], lm: Landmarks, trunk_deg: float | None, t_s: float
+    offsets: tuple[tuple[float, float], ...], lm: Landmarks, trunk_lean_deg: float | None, t_s: float
 ) -> tuple[tuple[float, float], ...]:
     """The offsets with this frame's (observed heel edge behind the ankle) added when the
     athlete stands upright, pruned to the last _HEEL_LEARN_S seconds. Only upright: the
     heel may lift off the floor in a hinge with the weight on the toes."""
-    if trunk_deg is None or abs(trunk_deg) >= _UPRIGHT_DEG or lm.ankle is None or lm.heel_seen_x_m is None:
+    upright = trunk_lean_deg is not None and trunk_lean_deg < _UPRIGHT_DEG
+    if not upright or lm.ankle is None or lm.heel_seen_x_m is None:
         return offsets
     offset = lm.ankle[0] - lm.heel_seen_x_m
     if not 0.0 <= offset <= _HEEL_OFFSET_MAX_M:

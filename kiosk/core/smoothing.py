@@ -100,6 +100,7 @@ SCALES: dict[str, float] = {
     "knee_x_m": 0.01,
     "knee_flexion_deg": 1.0,
     "trunk_angle_deg": 1.0,
+    "trunk_lean_deg": 1.0,
     "neck_flexion_deg": 1.0,
     "spinal_curve_deg": 1.0,
     "lumbar_hollow_mm": 10.0,
@@ -118,6 +119,7 @@ MOVING = frozenset(
         "knee_x_m",
         "knee_flexion_deg",
         "trunk_angle_deg",
+        "trunk_lean_deg",
         "com_over_foot",
     )
 )

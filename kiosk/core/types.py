@@ -115,6 +115,8 @@ class FrameMetrics:
 
     Positions in world metres (x along the athlete's forward). hip_to_wall needs the
     drill's wall, so the frame carries buttocks_x_m and heel_x_m and the drill computes it.
+    trunk_angle_deg: the hip -> shoulder line from vertical (unsigned, as reported);
+    trunk_lean_deg: the same signed, + forward (the rep machine's and the upright gates').
     None = could not be measured in this frame.
     """
 
@@ -127,6 +129,7 @@ class FrameMetrics:
     knee_x_m: float | None = None
     knee_flexion_deg: float | None = None
     trunk_angle_deg: float | None = None
+    trunk_lean_deg: float | None = None
     dowel_gaps: DowelGaps | None = None
     neck_flexion_deg: float | None = None
     spinal_curve_deg: float | None = None
