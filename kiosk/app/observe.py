@@ -37,6 +37,7 @@ from kiosk.app.flow import FlowTick
 from kiosk.app.orient_live import HeadingLearner, moved_reference
 from kiosk.core import DrillFrame, DrillState, Landmarks, PipelineState, Profile
 from kiosk.core.drill import INCH_M
+from kiosk.core.profile import median
 from kiosk.core.reps import Phase
 
 log = logging.getLogger(__name__)
@@ -208,7 +209,8 @@ class Observer:
         feet = body[body[:, 1] < _FEET_TOP_M] if len(body) else body
         if len(feet) < 20:
             return False
-        centre = np.array([[float(np.median(feet[:, 0])), 0.05, float(np.median(feet[:, 2]))]])
+        fx, fz = feet[:, 0].astype(np.float64), feet[:, 2].astype(np.float64)
+        centre = np.array([[median(fx), 0.05, median(fz)]])
         return bool(self.calibration.zone.contains(centre)[0])
 
     def _facing(

@@ -4,12 +4,16 @@ Fullscreen through SDL's KMSDRM driver on the Pi (no desktop), a window with --w
 and SDL's dummy driver when headless (tests, screenshots). Big type, high contrast; pass
 and fail are told by a check mark or a cross and by words, not only by colour. The
 camera/calibration/sound status is always in the bottom corner. Also turns keyboard and
-USB keypad presses into key names for the operator menu.
+USB keypad presses into key names for the operator menu (keys.py).
 
-Every piece of text is put into a box (`_put`): it is wrapped and, only when it must be,
-made smaller (down to a floor per role) and at the last cut short with "...", so no
-string of any length leaves its box; `layout(vm)` returns where each piece went (tests
+Every piece of text is put into a box (`_put`, textbox.py): it is wrapped and, only when it
+must be, made smaller (down to a floor per role) and at the last cut short with "...", so
+no string of any length leaves its box; `layout(vm)` returns where each piece went (tests
 check that the pieces stay in their boxes and clear of each other).
+
+What did not change is not drawn again (surface_cache.py): a frame equal to the one on the
+canvas, and the still part of the live and attract screens (background, cue or title, the
+side view's floor and wall, the demonstration's panel) is drawn once and blitted after.
 
 The live cue: legible from 3 m while bent over. Rule used: letter (cap) height >= viewing
 distance / 200 is the usual minimum for signage (15 mm at 3 m); the athlete reads it at a
@@ -22,12 +26,17 @@ never smaller (its words are kept short enough to fit one line across the screen
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 import pygame
 
 from kiosk.app import shapes as sh
+from kiosk.app.demo import draw_demo
+from kiosk.app.keys import key_names
+from kiosk.app.surface_cache import FrameMemo, LayerCache, content_key
+from kiosk.app.textbox import Placed as Placed
+from kiosk.app.textbox import TextBoxes
 from kiosk.app.view import VerdictView, ViewModel
 
 SIZE = (1280, 720)
@@ -36,42 +45,19 @@ CUE_BAND = pygame.Rect(24, 10, 1232, 94)  # live screens: the cue across the top
 SCENE_RECT = pygame.Rect(24, 112, 736, 556)
 COLUMN = pygame.Rect(792, 112, 464, 556)  # live screens: steps, numbers, smaller lines
 COLUMN_X = COLUMN.x
+DEMO_RECT = pygame.Rect(40, 170, 600, 480)  # the attract screen's demonstration
 BOTTOM_Y = 668  # the status corner and the notice bar live below this
 STEPS = (("stance", "Get set"), ("dowel", "Dowel"), ("wall", "Wall"), ("result", "Result"))
+ANIMATED = ("attract", "status")  # the kinds whose picture moves with vm.t_s (the demo, the spinner)
+UNDER_VERDICT = ("stats", "lines", "progress", "arrow")  # live: what a verdict hides (checks: the spot)
 
 
-@dataclass(frozen=True)
-class Placed:
-    """One line of text as drawn: its words, size, pixels and the box it must stay in.
-    layer 0 is the screen, 1 the operator menu drawn over it (its panel hides layer 0);
-    role "cue" marks the live cue."""
-
-    text: str
-    size: int
-    rect: pygame.Rect
-    box: pygame.Rect
-    layer: int = 0
-    role: str = ""
-
-_KEYS: dict[int, str] = {
-    pygame.K_RETURN: "enter", pygame.K_KP_ENTER: "enter", pygame.K_BACKSPACE: "backspace",
-    pygame.K_ESCAPE: "escape", pygame.K_TAB: "menu", pygame.K_F1: "menu", pygame.K_KP_MULTIPLY: "menu",
-    pygame.K_ASTERISK: "menu",
-    **{getattr(pygame, f"K_{d}"): str(d) for d in range(10)},
-    **{getattr(pygame, f"K_KP{d}"): str(d) for d in range(10)},
-}
-
-
-def key_name(event_key: int) -> str:
-    """A pygame key code as the operator menu's key name ("0"-"9", "enter", "menu", letters)."""
-    return _KEYS.get(event_key) or pygame.key.name(event_key)
-
-
-class PygameRenderer:
+class PygameRenderer(TextBoxes):
     """Owns the display. `draw(vm)` once per loop iteration; `poll()` returns key names
     (and "quit" for the window's close button)."""
 
     def __init__(self, windowed: bool = False) -> None:
+        super().__init__()
         pygame.display.init()
         pygame.font.init()
         self.headless = os.environ.get("SDL_VIDEODRIVER", "") in ("dummy", "offscreen")
@@ -89,29 +75,37 @@ class PygameRenderer:
         self.placed: list[Placed] = []
         self._surf = self.canvas
         self._layer = 0
+        self.frame: FrameMemo[Placed] = FrameMemo()  # what the canvas shows
+        self.layers: LayerCache[Placed] = LayerCache()
 
     @property
     def driver(self) -> str:
         return str(pygame.display.get_driver())
 
     def poll(self) -> list[str]:
-        keys: list[str] = []
-        for event in pygame.event.get():
-            if event.type == pygame.QUIT:
-                keys.append("quit")
-            elif event.type == pygame.KEYDOWN:
-                # A typed character as itself (case kept: badge and roster ids); named keys
-                # (Enter, Tab, keypad digits) by name.
-                ch = event.unicode if isinstance(event.unicode, str) else ""
-                printable = len(ch) == 1 and ch.isprintable() and not ch.isspace()
-                keys.append(_KEYS.get(event.key) or (ch if printable else key_name(event.key)))
-        return keys
+        """Key names pressed since the last poll ("quit" for the window's close button)."""
+        return key_names(pygame.event.get())
 
     def draw(self, vm: ViewModel) -> None:
-        self._compose(vm, self.canvas)
+        key = content_key(vm, self.unseen(vm))
+        if self.frame.shows(key):  # the canvas has these very pixels: only show them again
+            self.placed = self.frame.placed()
+        else:
+            self._compose(vm, self.canvas)
+            self.frame.keep(key, self.placed)
         if self.canvas is not self.screen:
             pygame.transform.scale(self.canvas, self.screen.get_size(), self.screen)
         pygame.display.flip()
+
+    @staticmethod
+    def unseen(vm: ViewModel) -> tuple[str, ...]:
+        """The fields of `vm` its picture does not show (a frame that differs from the one on
+        the canvas only in these is not drawn again): t_s but on the animated kinds, and on a
+        live screen what its verdict covers."""
+        if vm.kind in ANIMATED:
+            return ()
+        live = vm.kind not in ("attract", "result", "status")
+        return ("t_s", *UNDER_VERDICT) if live and vm.verdict is not None else ("t_s",)
 
     def layout(self, vm: ViewModel) -> list[Placed]:
         """Where every line of text of `vm` goes (drawn off screen; the display is untouched)."""
@@ -126,72 +120,15 @@ class PygameRenderer:
 
     def _compose(self, vm: ViewModel, surf: pygame.Surface) -> None:
         self._surf, self.placed, self._layer = surf, [], 0
-        surf.fill(sh.BG)
-        if vm.kind == "attract":
-            self._attract(vm)
-        elif vm.kind == "result":
-            self._result(vm)
-        elif vm.kind == "status":
-            self._status(vm)
-        else:
-            self._live(vm)
+        layouts = {"attract": self._attract, "result": self._result, "status": self._status}
+        if vm.kind in ("result", "status"):  # attract and live start with a kept layer that has it
+            surf.fill(sh.BG)
+        layouts.get(vm.kind, self._live)(vm)
         self._bottom(vm)
         if vm.menu is not None:
             self._layer = 1
             self._menu(vm)
         self._layer = 0
-
-    # --- text in boxes -------------------------------------------------------------------
-
-    def _put(self, text: str, size: int, color: sh.Color, box: pygame.Rect, align: str = "left",
-             valign: str = "top", min_size: int | None = None, role: str = "") -> pygame.Rect:
-        """Draw `text` inside `box` (wrapped; smaller, down to min_size, only when it must be;
-        cut short with "..." at the last); returns the rectangle it took (empty at the box's
-        top-left when nothing was drawn)."""
-        floor = min_size if min_size is not None else max(16, size * 2 // 3)
-        s, lines = self.text.fit(text, size, box.width, box.height, floor)
-        if not lines:
-            return pygame.Rect(box.x, box.y, 0, 0)
-        step = self.text.step(s)
-        high = self.text.font(s).get_linesize() + step * (len(lines) - 1)
-        y = box.y + (box.height - high) // 2 if valign == "center" else (
-            box.bottom - high if valign == "bottom" else box.y)
-        used: pygame.Rect | None = None
-        for line in lines:
-            img = self.text.render(line, s, color)
-            r = img.get_rect()
-            r.top = y
-            if align == "center":
-                r.centerx = box.centerx
-            elif align == "right":
-                r.right = box.right
-            else:
-                r.left = box.x
-            self._surf.blit(img, r)
-            self.placed.append(Placed(line, s, r.copy(), box.copy(), self._layer, role))
-            used = r.copy() if used is None else used.union(r)
-            y += step
-        assert used is not None
-        return used
-
-    def _place_labels(self, labels: list[sh.SceneLabel], area: pygame.Rect) -> None:
-        """Scene labels at their first candidate inside `area` and clear of the others
-        (smaller if none is; left out rather than drawn over something)."""
-        taken: list[pygame.Rect] = []
-        for lab in labels:
-            for size in (lab.size, lab.size * 3 // 4):
-                img = self.text.render(lab.text, size, lab.color)
-                spot = None
-                for pos, anchor in lab.at:
-                    r = img.get_rect(**{anchor: pos})
-                    if area.contains(r) and r.collidelist(taken) < 0:
-                        spot = r
-                        break
-                if spot is not None:
-                    self._surf.blit(img, spot)
-                    taken.append(spot)
-                    self.placed.append(Placed(lab.text, size, spot.copy(), area.copy(), self._layer))
-                    break
 
     # --- layouts -------------------------------------------------------------------------
 
@@ -214,11 +151,16 @@ class PygameRenderer:
         left = self._steps(key, SIZE[0] - 24, 34)
         self._put(title, 88, sh.TEXT, pygame.Rect(28, 12, left - 28 - 24, 92), valign="center", min_size=48)
 
+    def _attract_still(self, title: str) -> None:
+        """The attract screen's background, title and the demonstration's panel."""
+        self._surf.fill(sh.BG)
+        self._put(title, 120, sh.TEXT, pygame.Rect(24, 24, SIZE[0] - 48, 130), "center", min_size=60)
+        pygame.draw.rect(self._surf, sh.PANEL, DEMO_RECT, border_radius=16)
+
     def _attract(self, vm: ViewModel) -> None:
-        self._put(vm.title, 120, sh.TEXT, pygame.Rect(24, 24, SIZE[0] - 48, 130), "center", min_size=60)
-        demo = pygame.Rect(40, 170, 600, 480)
-        pygame.draw.rect(self._surf, sh.PANEL, demo, border_radius=16)
-        sh.draw_demo(self._surf, demo, vm.t_s, mirror=vm.arrow == "left")
+        self._kept(self._attract_still, vm.title)
+        demo = DEMO_RECT
+        draw_demo(self._surf, demo, vm.t_s, mirror=vm.arrow == "left")
         if vm.arrow is not None:  # the way to face, once the station knows it
             right = vm.arrow == "right"
             x = demo.right - 110 if right else demo.x + 110
@@ -236,22 +178,43 @@ class PygameRenderer:
             used = self._put(line, 56, sh.TEXT, box, min_size=36)
             y = max(used.bottom, y + 60) + 30
 
+    def _kept(self, paint: Callable[..., None], *args: Hashable) -> None:
+        """paint(*args) drawn once into a kept layer (with the text it placed) and blitted from
+        then on: paint draws from its arguments and constants alone, as they are the key."""
+        surf, before = self._surf, self.placed
+
+        def fresh(layer: pygame.Surface) -> list[Placed]:
+            self._surf, self.placed = layer, []
+            paint(*args)
+            return self.placed
+
+        made = self.layers.show(surf, (paint.__name__, args), fresh)
+        self._surf, self.placed = surf, [*before, *made]
+
+    def _live_still(self, text: str, color: sh.Color, cue: bool, ground: sh.Ground | None) -> None:
+        """The live screen's background, cue (or title) and the side view's ground."""
+        self._surf.fill(sh.BG)
+        if cue:
+            self._put(text, CUE_PX, color, CUE_BAND, valign="center", min_size=CUE_PX, role="cue")
+        else:
+            self._put(text, 88, color, CUE_BAND, valign="center", min_size=48)
+        if ground is not None:
+            sh.draw_ground(self._surf, ground)
+        else:
+            pygame.draw.rect(self._surf, sh.PANEL, SCENE_RECT, border_radius=12)
+
     def _live(self, vm: ViewModel) -> None:
         col = COLUMN
-        if vm.cue:
-            color = sh.TEXT if vm.verdict is not None and vm.verdict.passed else sh.CUE
-            self._put(vm.cue, CUE_PX, color, CUE_BAND, valign="center", min_size=CUE_PX, role="cue")
-        else:
-            self._put(vm.title, 88, sh.TEXT, CUE_BAND, valign="center", min_size=48)
+        color = sh.TEXT if not vm.cue or (vm.verdict is not None and vm.verdict.passed) else sh.CUE
+        ground = None if vm.scene is None else sh.Ground.of(vm.scene, SCENE_RECT, bool(vm.checks))
+        self._kept(self._live_still, vm.cue or vm.title, color, bool(vm.cue), ground)
         if vm.scene is not None:
-            labels = sh.draw_scene(self._surf, vm.scene, SCENE_RECT, bool(vm.checks))
+            labels = sh.draw_body(self._surf, vm.scene, SCENE_RECT)
             if vm.scene.frozen:
                 labels.insert(0, sh.SceneLabel("Bottom of your rep", 36, sh.DIM, (
                     ((SCENE_RECT.x + 16, SCENE_RECT.y + 12), "topleft"),
                     ((SCENE_RECT.right - 16, SCENE_RECT.y + 12), "topright"))))
             self._place_labels(labels, SCENE_RECT)
-        else:
-            pygame.draw.rect(self._surf, sh.PANEL, SCENE_RECT, border_radius=12)
         self._steps(vm.key, col.right, col.y, 30)
         if vm.verdict is not None:  # it covers the column: nothing else is laid out there
             self._verdict(vm.verdict)

@@ -1,7 +1,7 @@
 """Drawing primitives shared by the renderer: palette, cached text, the shapes that tell
-pass from fail without colour (a check mark, a cross), arrows, the side view, and the
-attract screen's demonstration (a stick figure hinging back to a wall with a dowel on its
-back, on a 4 s loop: shows a passer-by the movement before they step in).
+pass from fail without colour (a check mark, a cross), arrows and the side view (its
+ground and its body apart: the renderer keeps a drawn ground). The attract screen's
+demonstration is in demo.py.
 
 All coordinates are pixels on the 1280x720 canvas.
 """
@@ -12,9 +12,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pygame
 
+from kiosk.app import raster
 from kiosk.app.scene import Scene
 from kiosk.palette import BG as BG  # re-exported: the app draws with shapes.*
 from kiosk.palette import CUE as CUE
@@ -33,7 +33,6 @@ WOOD: Color = (222, 170, 100)
 FLOOR: Color = (90, 98, 110)
 
 ToPx = Callable[[float, float], tuple[int, int]]
-_CELL_M = 0.015  # silhouette raster: about the depth's point spacing at 2.4 m
 
 
 TEXT_CACHE_MAX = 400  # rendered lines and fitted texts kept; a full cache starts again
@@ -171,29 +170,73 @@ class SceneLabel:
     at: tuple[tuple[tuple[int, int], str], ...]
 
 
-def draw_scene(surf: pygame.Surface, scene: Scene, rect: pygame.Rect, show_spot: bool) -> list[SceneLabel]:
-    """The side view inside `rect`: floor, spot, wall, silhouette, dowel and markers; for the
-    judged rep's bottom (scene.frozen) the fault marked: the hips' shortfall to the wall as a
-    bracket, a back marker off the dowel joined to it in red. Returns the labels to place (a
-    marker that lost contact is named beside it, the shortfall's length by its bracket)."""
-    w_m, h_m = scene.x_max_m - scene.x_min_m, scene.y_max_m + 0.05
+@dataclass(frozen=True)
+class Ground:
+    """What the side view draws under the body, as a value: its panel, floor, spot (None: not
+    shown) and wall. Equal grounds draw equal pixels: the renderer keeps a drawn one."""
+
+    rect: tuple[int, int, int, int]
+    x_min_m: float
+    x_max_m: float
+    y_max_m: float
+    mirror: bool
+    spot_x_m: tuple[float, float] | None
+    on_spot: bool
+    wall_x_m: float | None
+    wall_touch: bool
+
+    @staticmethod
+    def of(scene: Scene, rect: pygame.Rect, show_spot: bool) -> Ground:
+        # on_spot/wall_touch only where drawn: a hidden one must not make a new ground
+        return Ground((rect.x, rect.y, rect.width, rect.height), scene.x_min_m, scene.x_max_m,
+                      scene.y_max_m, scene.mirror, scene.spot_x_m if show_spot else None,
+                      scene.on_spot and show_spot, scene.wall_x_m,
+                      scene.wall_touch and scene.wall_x_m is not None)
+
+
+def _view(g: Ground) -> tuple[ToPx, float]:
+    """World metres to pixels for the view window in g.rect (the window fitted and centred,
+    the floor 5 cm above the bottom), and the pixels per metre."""
+    rect = pygame.Rect(g.rect)
+    w_m, h_m = g.x_max_m - g.x_min_m, g.y_max_m + 0.05
     scale = min(rect.width / w_m, rect.height / h_m)
     ox = rect.x + (rect.width - w_m * scale) / 2
     oy = rect.bottom - 0.05 * scale
 
     def px(x_m: float, y_m: float) -> tuple[int, int]:
-        u = (scene.x_max_m - x_m) if scene.mirror else (x_m - scene.x_min_m)
+        u = (g.x_max_m - x_m) if g.mirror else (x_m - g.x_min_m)
         return round(ox + u * scale), round(oy - y_m * scale)
 
+    return px, scale
+
+
+def draw_scene(surf: pygame.Surface, scene: Scene, rect: pygame.Rect, show_spot: bool) -> list[SceneLabel]:
+    """The side view inside `rect`: its ground (draw_ground), then the body (draw_body)."""
+    draw_ground(surf, Ground.of(scene, rect, show_spot))
+    return draw_body(surf, scene, rect)
+
+
+def draw_ground(surf: pygame.Surface, g: Ground) -> None:
+    """The side view's panel, floor, spot and wall, from `g` alone."""
+    px, _ = _view(g)
+    rect = pygame.Rect(g.rect)
     pygame.draw.rect(surf, PANEL, rect, border_radius=12)
     floor_y = px(0.0, 0.0)[1]
     pygame.draw.line(surf, FLOOR, (rect.x + 8, floor_y), (rect.right - 8, floor_y), 4)
-    if show_spot:
-        a, b = px(scene.spot_x_m[0], 0.0), px(scene.spot_x_m[1], 0.0)
+    if g.spot_x_m is not None:
+        a, b = px(g.spot_x_m[0], 0.0), px(g.spot_x_m[1], 0.0)
         pad = pygame.Rect(min(a[0], b[0]), floor_y - 4, abs(b[0] - a[0]), 12)
-        pygame.draw.rect(surf, GREEN if scene.on_spot else CUE, pad)
-    if scene.wall_x_m is not None:
-        _wall(surf, scene, rect, px)
+        pygame.draw.rect(surf, GREEN if g.on_spot else CUE, pad)
+    if g.wall_x_m is not None:
+        _wall(surf, g, px)
+
+
+def draw_body(surf: pygame.Surface, scene: Scene, rect: pygame.Rect) -> list[SceneLabel]:
+    """Over the ground: silhouette, dowel and markers; for the judged rep's bottom
+    (scene.frozen) the fault marked: the hips' shortfall to the wall as a bracket, a back
+    marker off the dowel joined to it in red. Returns the labels to place (a marker that lost
+    contact is named beside it, the shortfall's length by its bracket)."""
+    px, scale = _view(Ground.of(scene, rect, False))
     _silhouette(surf, scene, px, scale)
     if scene.dowel is not None:
         pygame.draw.line(surf, (60, 40, 20), px(*scene.dowel[0]), px(*scene.dowel[1]), 16)
@@ -246,14 +289,14 @@ def _miss(surf: pygame.Surface, scene: Scene, px: ToPx) -> SceneLabel:
                                        ((mid[0], mid[1] + 28), "midtop")))
 
 
-def _wall(surf: pygame.Surface, scene: Scene, rect: pygame.Rect, px: ToPx) -> None:
-    assert scene.wall_x_m is not None
-    front = px(scene.wall_x_m, 0.0)[0]
-    back_edge = rect.x if not scene.mirror else rect.right
+def _wall(surf: pygame.Surface, g: Ground, px: ToPx) -> None:
+    assert g.wall_x_m is not None
+    front = px(g.wall_x_m, 0.0)[0]
+    back_edge = g.rect[0] if not g.mirror else g.rect[0] + g.rect[2]
     x0, x1 = sorted((front, back_edge))
     top = px(0.0, 1.7)[1]
     floor_y = px(0.0, 0.0)[1]
-    color = GREEN if scene.wall_touch else WALL
+    color = GREEN if g.wall_touch else WALL
     slab = pygame.Surface((max(1, x1 - x0), floor_y - top), pygame.SRCALPHA)
     slab.fill((*color, 60))
     for k in range(-slab.get_height(), slab.get_width(), 28):  # hatching: reads as a solid wall
@@ -263,85 +306,11 @@ def _wall(surf: pygame.Surface, scene: Scene, rect: pygame.Rect, px: ToPx) -> No
 
 
 def _silhouette(surf: pygame.Surface, scene: Scene, px: ToPx, scale: float) -> None:
-    """Rasterise the body's (x, y) points on a 1.5 cm grid, close pinholes, scale up."""
-    xy = scene.body_xy_m
-    if len(xy) == 0:
+    """The body's points on a 1.5 cm grid, pinholes closed, scaled up (raster.py)."""
+    body = raster.body_cells(scene.body_xy_m, scene.x_min_m, scene.x_max_m, scene.y_max_m, scene.mirror)
+    if body is None:
         return
-    w_m, h_m = scene.x_max_m - scene.x_min_m, scene.y_max_m
-    gw, gh = int(w_m / _CELL_M), int(h_m / _CELL_M)
-    u = (scene.x_max_m - xy[:, 0]) if scene.mirror else (xy[:, 0] - scene.x_min_m)
-    ix = (u / _CELL_M).astype(np.int32)
-    iy = ((scene.y_max_m - xy[:, 1]) / _CELL_M).astype(np.int32)
-    ok = (ix >= 0) & (ix < gw) & (iy >= 0) & (iy < gh)
-    grid = np.zeros((gw, gh), dtype=bool)
-    grid[ix[ok], iy[ok]] = True
-    grown = grid.copy()
-    grown[1:, :] |= grid[:-1, :]
-    grown[:-1, :] |= grid[1:, :]
-    grown[:, 1:] |= grid[:, :-1]
-    grown[:, :-1] |= grid[:, 1:]
-    rgb = np.zeros((gw, gh, 3), dtype=np.uint8)
-    rgb[grown] = BODY
-    img = pygame.surfarray.make_surface(rgb)
-    img.set_colorkey((0, 0, 0))
-    size = (round(gw * _CELL_M * scale), round(gh * _CELL_M * scale))
-    surf.blit(pygame.transform.scale(img, size), px(scene.x_max_m if scene.mirror else scene.x_min_m,
-                                                    scene.y_max_m))
-
-
-# --- the attract screen's demonstration: a stick figure hinging to a wall, dowel on its back ---
-# Figure geometry in metres, forward +x (drawn mirrored when the station faces left).
-
-DEMO_PERIOD_S = 4.0
-SHANK_M, THIGH_M, TRUNK_M, NECK_M = 0.45, 0.45, 0.55, 0.22
-DEMO_WALL_X_M = -0.42
-
-
-def _add(p: tuple[float, float], length_m: float, angle_deg: float) -> tuple[float, float]:
-    """p plus a segment of length_m at angle_deg from vertical (+ = leaning forward)."""
-    a = math.radians(angle_deg)
-    return p[0] + length_m * math.sin(a), p[1] + length_m * math.cos(a)
-
-
-def pose_at(t_s: float) -> tuple[dict[str, tuple[float, float]], float, float]:
-    """Joint positions of the demo at time t_s (standing, hinging to ~70 deg and back),
-    the trunk angle (deg) and the hinge depth (0 standing, 1 at the bottom)."""
-    depth = 0.5 - 0.5 * math.cos(2 * math.pi * (t_s % DEMO_PERIOD_S) / DEMO_PERIOD_S)
-    trunk_deg, knee_deg = 70.0 * depth, 18.0 * depth
-    ankle = (0.0, 0.08)
-    knee = _add(ankle, SHANK_M, 0.5 * knee_deg)
-    hip = _add(knee, THIGH_M, -0.5 * knee_deg - 0.25 * trunk_deg)
-    shoulder = _add(hip, TRUNK_M, trunk_deg)
-    head = _add(shoulder, NECK_M * 0.6, trunk_deg)
-    joints = {"heel": (-0.06, 0.0), "toe": (0.2, 0.0), "ankle": ankle, "knee": knee, "hip": hip,
-              "shoulder": shoulder, "head": head}
-    return joints, trunk_deg, depth
-
-
-def draw_demo(surf: pygame.Surface, rect: pygame.Rect, t_s: float, mirror: bool = False) -> None:
-    scale = rect.height / 2.1
-    base_x = rect.centerx + (0.12 if not mirror else -0.12) * scale
-    floor_y = rect.bottom - 40
-
-    def px(p: tuple[float, float]) -> tuple[int, int]:
-        x = -p[0] if mirror else p[0]
-        return round(base_x + x * scale), round(floor_y - p[1] * scale)
-
-    j, trunk_deg, depth = pose_at(t_s)
-    pygame.draw.line(surf, FLOOR, (rect.x + 20, floor_y), (rect.right - 20, floor_y), 4)
-    touch = depth > 0.93
-    wall_px = px((DEMO_WALL_X_M, 0.0))[0]
-    pygame.draw.line(surf, GREEN if touch else WALL, (wall_px, floor_y), (wall_px, px((0, 1.5))[1]), 10)
-    for j0, j1 in (("toe", "heel"), ("ankle", "knee"), ("knee", "hip"), ("hip", "shoulder")):
-        pygame.draw.line(surf, BODY, px(j[j0]), px(j[j1]), 18)
-    pygame.draw.line(surf, BODY, px(j["heel"]), px(j["ankle"]), 18)
-    pygame.draw.circle(surf, BODY, px(j["head"]), round(0.11 * scale))
-    # The dowel: along the back, from behind the head to below the hips.
-    tr = math.radians(trunk_deg)
-    back = (-math.cos(tr) * 0.09, math.sin(tr) * 0.09)
-    axis = (math.sin(tr), math.cos(tr))
-    lo = (j["hip"][0] + back[0] - 0.12 * axis[0], j["hip"][1] + back[1] - 0.12 * axis[1])
-    hi = (j["head"][0] + back[0] + 0.08 * axis[0], j["head"][1] + back[1] + 0.08 * axis[1])
-    pygame.draw.line(surf, WOOD, px(lo), px(hi), 10)
-    for p in (j["hip"], j["shoulder"], j["head"]):
-        pygame.draw.circle(surf, GREEN, px((p[0] + back[0], p[1] + back[1])), 11)
+    grid = raster.grid_size(scene.x_min_m, scene.x_max_m, scene.y_max_m)
+    size = (round(grid[0] * raster.CELL_M * scale), round(grid[1] * raster.CELL_M * scale))
+    at = px(scene.x_max_m if scene.mirror else scene.x_min_m, scene.y_max_m)
+    raster.draw_cells(surf, *body, grid, at, size, BODY)

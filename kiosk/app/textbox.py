@@ -1,0 +1,116 @@
+"""Text in boxes, for the renderer (moved out of render.py as it was): every piece of text
+is put into a box (`_put`): wrapped and, only when it must be, made smaller (down to a floor
+per role) and at the last cut short with "...", so no string of any length leaves its box.
+Each line drawn is recorded as a `Placed` (what `PygameRenderer.layout` returns).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pygame
+
+from kiosk.app import shapes as sh
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One line of text as drawn: its words, size, pixels and the box it must stay in.
+    layer 0 is the screen, 1 the operator menu drawn over it (its panel hides layer 0);
+    role "cue" marks the live cue."""
+
+    text: str
+    size: int
+    rect: pygame.Rect
+    box: pygame.Rect
+    layer: int = 0
+    role: str = ""
+
+
+PUT_CACHE_MAX = 300  # boxes of text kept ready to blit; a full cache starts again (as sh.Text)
+# A box of text laid out: each line's image and where it goes, its placements, the rectangle taken.
+LaidOut = tuple[tuple[tuple[pygame.Surface, pygame.Rect], ...], tuple["Placed", ...], pygame.Rect]
+
+
+class TextBoxes:
+    """Mixin for the renderer: draws on `_surf` with `text` and records each line in `placed`
+    (on layer `_layer`). Call TextBoxes.__init__."""
+
+    text: sh.Text
+    placed: list[Placed]
+    _surf: pygame.Surface
+    _layer: int
+
+    def __init__(self) -> None:
+        # _put's layouts by its arguments: ~15 boxes a frame, mostly the same ones frame after
+        # frame; a layout is a function of the arguments alone (fonts and Text are), so they
+        # are the key. Placements are shared between frames: read them, do not change them.
+        self._puts: dict[tuple[object, ...], LaidOut | None] = {}
+
+    def _put(self, text: str, size: int, color: sh.Color, box: pygame.Rect, align: str = "left",
+             valign: str = "top", min_size: int | None = None, role: str = "") -> pygame.Rect:
+        """Draw `text` inside `box` (wrapped; smaller, down to min_size, only when it must be;
+        cut short with "..." at the last); returns the rectangle it took (empty at the box's
+        top-left when nothing was drawn)."""
+        key = (text, size, color, box.x, box.y, box.width, box.height, align, valign, min_size, role,
+               self._layer)
+        if key in self._puts:
+            laid = self._puts[key]
+        else:
+            if len(self._puts) >= PUT_CACHE_MAX:
+                self._puts.clear()
+            laid = self._puts[key] = self._lay_out(text, size, color, box, align, valign, min_size, role)
+        if laid is None:
+            return pygame.Rect(box.x, box.y, 0, 0)
+        lines, placed, used = laid
+        self._surf.blits(lines, doreturn=False)
+        self.placed.extend(placed)
+        return used.copy()
+
+    def _lay_out(self, text: str, size: int, color: sh.Color, box: pygame.Rect, align: str, valign: str,
+                 min_size: int | None, role: str) -> LaidOut | None:
+        """What _put draws: its lines' images and rectangles, placements and the union of the
+        rectangles (None for nothing)."""
+        floor = min_size if min_size is not None else max(16, size * 2 // 3)
+        s, lines = self.text.fit(text, size, box.width, box.height, floor)
+        if not lines:
+            return None
+        step = self.text.step(s)
+        high = self.text.font(s).get_linesize() + step * (len(lines) - 1)
+        y = box.y + (box.height - high) // 2 if valign == "center" else (
+            box.bottom - high if valign == "bottom" else box.y)
+        drawn: list[tuple[pygame.Surface, pygame.Rect]] = []
+        placed: list[Placed] = []
+        for line in lines:
+            img = self.text.render(line, s, color)
+            r = img.get_rect()
+            r.top = y
+            if align == "center":
+                r.centerx = box.centerx
+            elif align == "right":
+                r.right = box.right
+            else:
+                r.left = box.x
+            drawn.append((img, r))
+            placed.append(Placed(line, s, r.copy(), box.copy(), self._layer, role))
+            y += step
+        return tuple(drawn), tuple(placed), drawn[0][1].unionall([r for _, r in drawn[1:]])
+
+    def _place_labels(self, labels: list[sh.SceneLabel], area: pygame.Rect) -> None:
+        """Scene labels at their first candidate inside `area` and clear of the others
+        (smaller if none is; left out rather than drawn over something)."""
+        taken: list[pygame.Rect] = []
+        for lab in labels:
+            for size in (lab.size, lab.size * 3 // 4):
+                img = self.text.render(lab.text, size, lab.color)
+                spot = None
+                for pos, anchor in lab.at:
+                    r = img.get_rect(**{anchor: pos})
+                    if area.contains(r) and r.collidelist(taken) < 0:
+                        spot = r
+                        break
+                if spot is not None:
+                    self._surf.blit(img, spot)
+                    taken.append(spot)
+                    self.placed.append(Placed(lab.text, size, spot.copy(), area.copy(), self._layer))
+                    break
