@@ -118,6 +118,24 @@ def test_a_changed_text_shows_up_and_the_old_one_is_gone(renderer: PygameRendere
     assert same(drawn(renderer, a), fresh(renderer, a))
 
 
+def test_a_canvas_wiped_behind_the_renderer_is_drawn_again_within_a_second(
+    renderer: PygameRenderer,
+) -> None:
+    """The system may clear or recreate the display surface (a mode change, a console
+    switch): an unchanged view is drawn in full again once the kept frame is a second old,
+    and not before (that is the saving)."""
+    vm = live(cue="Hold still")
+    clock = [1000.0]
+    with patch("kiosk.app.render.time.monotonic", lambda: clock[0]):
+        drawn(renderer, vm)
+        renderer.canvas.fill((0, 0, 0))
+        clock[0] += 0.5
+        drawn(renderer, vm)
+        assert not pygame.surfarray.array3d(renderer.canvas).any()  # kept: not redrawn yet
+        clock[0] += 0.6
+        assert same(drawn(renderer, vm), fresh(renderer, vm))
+
+
 def test_a_body_refilled_in_place_is_drawn_again(renderer: PygameRenderer) -> None:
     """The frame key copies the body's points: a producer refilling its array in place (the
     same object) still gets the new body drawn."""

@@ -26,6 +26,7 @@ never smaller (its words are kept short enough to fit one line across the screen
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
 
@@ -87,12 +88,12 @@ class PygameRenderer(TextBoxes):
         return key_names(pygame.event.get())
 
     def draw(self, vm: ViewModel) -> None:
-        key = content_key(vm, self.unseen(vm))
-        if self.frame.shows(key):  # the canvas has these very pixels: only show them again
+        key, now_s = content_key(vm, self.unseen(vm)), time.monotonic()
+        if self.frame.shows(key, now_s):  # the canvas has these very pixels: only show them again
             self.placed = self.frame.placed()
         else:
             self._compose(vm, self.canvas)
-            self.frame.keep(key, self.placed)
+            self.frame.keep(key, self.placed, now_s)
         if self.canvas is not self.screen:
             pygame.transform.scale(self.canvas, self.screen.get_size(), self.screen)
         pygame.display.flip()

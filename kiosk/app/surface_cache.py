@@ -56,19 +56,26 @@ def content_key(value: object, skip: tuple[str, ...] = ()) -> object:
 
 
 class FrameMemo(Generic[T]):
-    """The content key of the frame on the canvas and the text placements drawing it made."""
+    """The content key of the frame on the canvas and the text placements drawing it made.
 
-    def __init__(self) -> None:
+    A kept frame expires after `max_age_s` (seconds of the caller's clock): a display
+    surface the system recreated or cleared (a mode change, a console switch on the Pi's
+    panel) is drawn again within that time even when nothing in the view changes."""
+
+    def __init__(self, max_age_s: float = 1.0) -> None:
+        self.max_age_s = max_age_s
         self._key: object = None
         self._placed: tuple[T, ...] = ()
         self._valid = False
+        self._drawn_s = 0.0
 
-    def shows(self, key: object) -> bool:
-        """The canvas shows exactly the frame of `key` (drawing it again changes no pixel)."""
-        return self._valid and self._key == key
+    def shows(self, key: object, now_s: float) -> bool:
+        """The canvas shows exactly the frame of `key` (drawing it again changes no pixel),
+        drawn less than max_age_s before now_s."""
+        return self._valid and self._key == key and 0.0 <= now_s - self._drawn_s < self.max_age_s
 
-    def keep(self, key: object, placed: Sequence[T]) -> None:
-        self._key, self._placed, self._valid = key, tuple(placed), True
+    def keep(self, key: object, placed: Sequence[T], now_s: float) -> None:
+        self._key, self._placed, self._valid, self._drawn_s = key, tuple(placed), True, now_s
 
     def placed(self) -> list[T]:
         return list(self._placed)
