@@ -16,6 +16,7 @@ import pygame
 
 from kiosk.app import raster
 from kiosk.app.scene import Scene
+from kiosk.app.surface_cache import remembered
 from kiosk.palette import BG as BG  # re-exported: the app draws with shapes.*
 from kiosk.palette import CUE as CUE
 from kiosk.palette import DIM as DIM
@@ -54,12 +55,8 @@ class Text:
         return self._fonts[size]
 
     def render(self, text: str, size: int, color: Color) -> pygame.Surface:
-        key = (text, size, color)
-        if key not in self._cache:
-            if len(self._cache) > TEXT_CACHE_MAX:
-                self._cache.clear()
-            self._cache[key] = self.font(size).render(text, True, color)
-        return self._cache[key]
+        return remembered(self._cache, (text, size, color),
+                          lambda: self.font(size).render(text, True, color), TEXT_CACHE_MAX)
 
     def step(self, size: int) -> int:
         """Line pitch at `size`: never less than a rendered line's height (lines never overlap)."""
@@ -71,12 +68,8 @@ class Text:
         forced breaks) wraps inside width_px x height_px, and its lines. When even min_size
         does not fit, the lines that fit, the last cut short with "...": text never
         overflows its box (an empty list when not one line fits)."""
-        key = (text, size, width_px, height_px, min_size)
-        if key not in self._fits:
-            if len(self._fits) > TEXT_CACHE_MAX:
-                self._fits.clear()
-            self._fits[key] = self._fit(text, size, width_px, height_px, min_size)
-        s, lines = self._fits[key]
+        s, lines = remembered(self._fits, (text, size, width_px, height_px, min_size),
+                              lambda: self._fit(text, size, width_px, height_px, min_size), TEXT_CACHE_MAX)
         return s, list(lines)
 
     def _fit(self, text: str, size: int, width_px: int, height_px: int,

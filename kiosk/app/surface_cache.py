@@ -12,7 +12,10 @@
   drawing them produced. Least recently used first out, `max_layers` at most
   (a 1280x720 layer is 3.7 MB).
 
-Contract for both: a key must be made from everything the pixels are drawn from; the
+- `remembered(cache, key, make, limit)`: the capped memo the text caches share (shapes.Text's
+  rendered lines and fits, textbox's laid-out boxes).
+
+Contract for FrameMemo and LayerCache: a key must be made from everything the pixels are drawn from; the
 renderer builds them from the very values its painters read (render.py).
 """
 
@@ -27,6 +30,8 @@ import numpy as np
 import pygame
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 MAX_LAYERS = 6  # ~22 MB at 1280x720; a session cycles through a handful (cue x wall lit or not)
 
 
@@ -52,6 +57,18 @@ def content_key(value: object, skip: tuple[str, ...] = ()) -> object:
         return (kind, *(content_key(getattr(value, n)) for n in names if n not in skip))
     if isinstance(value, (tuple, list)):
         return (kind, *(content_key(v) for v in value))
+    return value
+
+
+def remembered(cache: dict[K, V], key: K, make: Callable[[], V], limit: int) -> V:
+    """cache[key], made by make() the first time; a cache holding `limit` entries starts
+    again empty (the texts of a screen recur frame after frame; a long-running kiosk must not
+    grow)."""
+    if key in cache:
+        return cache[key]
+    if len(cache) >= limit:
+        cache.clear()
+    value = cache[key] = make()
     return value
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pygame
 
 from kiosk.app import shapes as sh
+from kiosk.app.surface_cache import remembered
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,8 @@ class TextBoxes:
         top-left when nothing was drawn)."""
         key = (text, size, color, box.x, box.y, box.width, box.height, align, valign, min_size, role,
                self._layer)
-        if key in self._puts:
-            laid = self._puts[key]
-        else:
-            if len(self._puts) >= PUT_CACHE_MAX:
-                self._puts.clear()
-            laid = self._puts[key] = self._lay_out(text, size, color, box, align, valign, min_size, role)
+        laid = remembered(self._puts, key, lambda: self._lay_out(
+            text, size, color, box, align, valign, min_size, role), PUT_CACHE_MAX)
         if laid is None:
             return pygame.Rect(box.x, box.y, 0, 0)
         lines, placed, used = laid
