@@ -22,7 +22,7 @@ from kiosk.app.flow import FlowState, Screen, Verdict
 from kiosk.app.render import SIZE, Placed, PygameRenderer
 from kiosk.app.surface_cache import MAX_LAYERS, LayerCache, content_key
 from kiosk.app.textbox import PUT_CACHE_MAX
-from kiosk.app.view import ViewModel, build_view
+from kiosk.app.view import MenuView, VerdictView, ViewModel, build_view
 
 Pixels = np.ndarray
 
@@ -134,6 +134,59 @@ def test_a_canvas_wiped_behind_the_renderer_is_drawn_again_within_a_second(
         assert not pygame.surfarray.array3d(renderer.canvas).any()  # kept: not redrawn yet
         clock[0] += 0.6
         assert same(drawn(renderer, vm), fresh(renderer, vm))
+
+
+def in_a_row() -> list[tuple[str, ViewModel]]:
+    """Live frames over one kept layer (same cue, same ground), each drawing something else
+    over it: the body moving, gone, markers and labels, numbers, the checklist, the bar, the
+    arrow, the notice bar, the verdict, the operator menu."""
+    base = live()
+    hinged, upright = body_points(True), body_points(False)
+    verdict = VerdictView(passed=False, headline="FAIL", cue="Push your hips back", detail="One more try",
+                          measure="Hips 6 cm short of the wall")
+    moved = [live(body_xy_m=xy) for xy in (upright, hinged + np.float32(0.3), hinged[:200],
+                                           np.zeros((0, 2), np.float32))]
+    frames = [base, *moved, live(markers=(), dowel=None), live(miss=None),
+              dataclasses.replace(base, stats=(("Hips to wall", "3.1 in"),)),
+              dataclasses.replace(base, stats=(("Hips to wall", "12.5 in"),), lines=("Knees soft",)),
+              dataclasses.replace(base, checks=(("On the floor marker", True), ("Standing still", None)),
+                                  progress=0.4, arrow="left"),
+              dataclasses.replace(base, notice="Next up: Sam", notice_alert=True),
+              dataclasses.replace(base, verdict=verdict),
+              dataclasses.replace(base, menu=MenuView("Operator menu", ("1   Units",), "")), base]
+    return [(f"{i}", vm) for i, vm in enumerate([*frames, *frames[::-1], *frames[::3]])]
+
+
+def test_live_frames_in_a_row_put_back_only_what_the_one_before_drew(renderer: PygameRenderer) -> None:
+    """Issue 14: a live frame over the kept layer of the frame before blits back only the
+    rectangles that frame drew over it (Overdraw), not the whole 1280x720 layer; drawn one
+    after the other (nothing fresh in between), every frame is its fresh drawing."""
+    wanted = [(name, vm, fresh(renderer, vm)) for name, vm in in_a_row()]
+    partial: list[bool] = []
+    restore = renderer.over.restore
+
+    def spy(surf: pygame.Surface, key: object, now_s: float) -> object:
+        rects = restore(surf, key, now_s)
+        partial.append(rects is not None)
+        return rects
+
+    with patch.object(renderer.over, "restore", spy):
+        for name, vm, want in wanted:
+            assert same(drawn(renderer, vm), want), name
+    assert sum(partial) > len(wanted) // 2  # the saving did happen
+
+
+def test_a_changing_live_frame_puts_back_the_whole_layer_once_a_second(renderer: PygameRenderer) -> None:
+    """A canvas the system wiped while the body moves: drawn in full again within a second."""
+    clock = [2000.0]
+    views = [live(body_xy_m=body_points(i % 2 == 0) + np.float32(0.01 * i)) for i in range(30)]
+    with patch("kiosk.app.render.time.monotonic", lambda: clock[0]):
+        drawn(renderer, views[0])
+        renderer.canvas.fill((0, 0, 0))
+        for vm in views[1:]:
+            clock[0] += 0.04
+            got = drawn(renderer, vm)
+        assert same(got, fresh(renderer, views[-1]))
 
 
 def test_a_body_refilled_in_place_is_drawn_again(renderer: PygameRenderer) -> None:

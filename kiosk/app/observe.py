@@ -144,7 +144,9 @@ class Observer:
         self._clock_s += step if 0.0 < step <= _MAX_STEP_S else NOMINAL_PERIOD_S
         return self._clock_s
 
-    def observe(self, frame: DepthFrame) -> Observation:
+    def observe(self, frame: DepthFrame, facing_wanted: bool = True) -> Observation:
+        """`facing_wanted`: the flow reads this frame's facing (not on a drill screen); else
+        facing_ok is None unless an "auto" calibration is still to be decided."""
         a = self.analyzer
         now_s = self._tick(frame)
         out = a.process(frame)
@@ -160,7 +162,7 @@ class Observer:
         vanished = len(body) == 0 and self._last_seen_on_spot and now_s - self._last_seen_s <= VANISH_S
         unclear = UNCLEAR_SECOND if second else (
             UNCLEAR_BODY if (len(body) > 0 or vanished) and not out.person else "")
-        facing_ok = self._facing(body, out, on_spot, now_s) if out.person else None
+        facing_ok = self._facing(body, out, on_spot, now_s, facing_wanted) if out.person else None
         ref = a.drill.reps_state.reference if a.drill is not None else None
         heel = ref.heel_x_m if ref is not None else (lm.heel[0] if lm is not None else None)
         wall = heel - out.wall_distance_in * INCH_M if heel is not None and out.stage == "wall" else None
@@ -214,11 +216,21 @@ class Observer:
         return bool(self.calibration.zone.contains(centre)[0])
 
     def _facing(
-        self, body: npt.NDArray[np.float32], out: DrillFrame, on_spot: bool, now_s: float
+        self, body: npt.NDArray[np.float32], out: DrillFrame, on_spot: bool, now_s: float, wanted: bool
     ) -> bool | None:
         """Vote the image facing from the feet of upright frames on the spot (walking feet
         mislead); with an "auto" calibration the first clear majority decides it for good
-        (the world frame turns to match)."""
+        (the world frame turns to match).
+
+        Feet vote only where the facing is read (`wanted`: the arrival screens) or while an
+        "auto" facing is undecided: reading them is ~0.1-0.2 ms of the loop's thread, and in
+        a drill (most frames) nobody reads it. Back on an arrival screen after a drill, the
+        votes are those cast since, so the stance screen says "checking" until
+        _FACING_MIN_VOTES upright frames have voted (0.2 s at 30 fps, 1 s at 6 fps); catching
+        up on the drill's frames instead would cost one frame 5-15 ms here (30-90 ms on a
+        Pi 4's core)."""
+        if not wanted and self.calibration.facing != "auto":
+            return None
         upright = out.trunk_angle_deg is not None and out.trunk_angle_deg < _UPRIGHT_DEG
         if len(body) and on_spot and upright:
             seen = detect_facing(body.astype(np.float64), self.calibration.pose)

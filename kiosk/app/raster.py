@@ -39,13 +39,18 @@ def body_cells(xy: npt.NDArray[np.floating], x_min_m: float, x_max_m: float, y_m
     u = (x_max_m - xy[:, 0]) if mirror else (xy[:, 0] - x_min_m)
     ix = (u / CELL_M).astype(np.int32)
     iy = ((y_max_m - xy[:, 1]) / CELL_M).astype(np.int32)
-    ok = (ix >= 0) & (ix < gw) & (iy >= 0) & (iy < gh)
-    ix, iy = ix[ok], iy[ok]
     if len(ix) == 0:
         return None
+    lo_x, hi_x, lo_y, hi_y = int(ix.min()), int(ix.max()), int(iy.min()), int(iy.max())
+    if lo_x < 0 or hi_x >= gw or lo_y < 0 or hi_y >= gh:  # only then sieve (the body is most often all in)
+        ok = (ix >= 0) & (ix < gw) & (iy >= 0) & (iy < gh)
+        ix, iy = ix[ok], iy[ok]
+        if len(ix) == 0:
+            return None
+        lo_x, hi_x, lo_y, hi_y = int(ix.min()), int(ix.max()), int(iy.min()), int(iy.max())
     # One cell of margin (inside the grid) for the neighbours grown into.
-    c0, r0 = max(0, int(ix.min()) - 1), max(0, int(iy.min()) - 1)
-    c1, r1 = min(gw, int(ix.max()) + 2), min(gh, int(iy.max()) + 2)
+    c0, r0 = max(0, lo_x - 1), max(0, lo_y - 1)
+    c1, r1 = min(gw, hi_x + 2), min(gh, hi_y + 2)
     grid = np.zeros((c1 - c0, r1 - r0), dtype=bool)
     grid[ix - c0, iy - r0] = True
     grown = grid.copy()
@@ -79,29 +84,29 @@ def scale_maps(src: tuple[int, int], dst: tuple[int, int]) -> tuple[IndexMap, In
 
 def draw_cells(surf: pygame.Surface, cells: npt.NDArray[np.bool_], c0: int, r0: int,
                grid: tuple[int, int], topleft: tuple[int, int], size: tuple[int, int],
-               color: tuple[int, int, int]) -> None:
+               color: tuple[int, int, int]) -> pygame.Rect:
     """A grid of size `grid` (columns, rows), True only in `cells` (its part at c0, r0),
     scaled to `size` with its top-left at `topleft`: the True cells in `color`, the rest left
-    as it was (what a colour-keyed blit of the whole scaled grid does)."""
+    as it was (what a colour-keyed blit of the whole scaled grid does). Returns the rectangle
+    drawn in (empty: none)."""
     maps = scale_maps(grid, size)
     if maps is None:
         rgb = np.zeros((*grid, 3), dtype=np.uint8)
         rgb[c0:c0 + cells.shape[0], r0:r0 + cells.shape[1]][cells] = color
         img = pygame.surfarray.make_surface(rgb)
         img.set_colorkey((0, 0, 0))
-        surf.blit(pygame.transform.scale(img, size), topleft)
-        return
+        return surf.blit(pygame.transform.scale(img, size), topleft)
     xmap, ymap = maps
     cols, rows = np.flatnonzero(cells.any(axis=1)), np.flatnonzero(cells.any(axis=0))
     if len(cols) == 0:
-        return
+        return pygame.Rect(topleft, (0, 0))
     a, b = c0 + int(cols[0]), c0 + int(cols[-1])  # the grid's columns (rows) with body
     c, d = r0 + int(rows[0]), r0 + int(rows[-1])
     # The screen columns (rows) copying them: one run, as the maps never go back.
     x0, x1 = int(np.searchsorted(xmap, a)), int(np.searchsorted(xmap, b, "right"))
     y0, y1 = int(np.searchsorted(ymap, c)), int(np.searchsorted(ymap, d, "right"))
     if x0 >= x1 or y0 >= y1:
-        return
+        return pygame.Rect(topleft, (0, 0))
     # Row-major 8-bit pixels (what frombuffer reads; make_surface costs 20x as much): palette
     # index 1 the body, 0 the colour key (left as it was). Screen columns are gathered from
     # the box's rows (grid columns), screen rows after the (small) transpose: whole-row
@@ -112,4 +117,4 @@ def draw_cells(surf: pygame.Surface, cells: npt.NDArray[np.bool_], c0: int, r0: 
     img = pygame.image.frombuffer(pixels.data, (x1 - x0, y1 - y0), "P")
     img.set_palette_at(1, color)
     img.set_colorkey(0)
-    surf.blit(img, (topleft[0] + x0, topleft[1] + y0))  # img reads pixels: both live to here
+    return surf.blit(img, (topleft[0] + x0, topleft[1] + y0))  # img reads pixels: both live to here

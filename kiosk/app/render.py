@@ -13,7 +13,8 @@ check that the pieces stay in their boxes and clear of each other).
 
 What did not change is not drawn again (surface_cache.py): a frame equal to the one on the
 canvas, and the still part of the live and attract screens (background, cue or title, the
-side view's floor and wall, the demonstration's panel) is drawn once and blitted after.
+side view's floor and wall, the demonstration's panel) is drawn once and blitted after; on
+a live screen only where the frame before drew over it (Overdraw), and whole once a second.
 
 The live cue: legible from 3 m while bent over. Rule used: letter (cap) height >= viewing
 distance / 200 is the usual minimum for signage (15 mm at 3 m); the athlete reads it at a
@@ -33,27 +34,25 @@ from pathlib import Path
 import pygame
 
 from kiosk.app import shapes as sh
+from kiosk.app.cards import BOTTOM_Y, STEPS, Cards
+from kiosk.app.cards import SIZE as SIZE
 from kiosk.app.demo import draw_demo
 from kiosk.app.keys import key_names
-from kiosk.app.surface_cache import FrameMemo, LayerCache, content_key
+from kiosk.app.surface_cache import FrameMemo, LayerCache, Overdraw, content_key
 from kiosk.app.textbox import Placed as Placed
-from kiosk.app.textbox import TextBoxes
 from kiosk.app.view import VerdictView, ViewModel
 
-SIZE = (1280, 720)
 CUE_PX = 112  # the live cue's font size: 56 px cap height (module docstring)
 CUE_BAND = pygame.Rect(24, 10, 1232, 94)  # live screens: the cue across the top
 SCENE_RECT = pygame.Rect(24, 112, 736, 556)
 COLUMN = pygame.Rect(792, 112, 464, 556)  # live screens: steps, numbers, smaller lines
 COLUMN_X = COLUMN.x
 DEMO_RECT = pygame.Rect(40, 170, 600, 480)  # the attract screen's demonstration
-BOTTOM_Y = 668  # the status corner and the notice bar live below this
-STEPS = (("stance", "Get set"), ("dowel", "Dowel"), ("wall", "Wall"), ("result", "Result"))
 ANIMATED = ("attract", "status")  # the kinds whose picture moves with vm.t_s (the demo, the spinner)
 UNDER_VERDICT = ("stats", "lines", "progress", "arrow")  # live: what a verdict hides (checks: the spot)
 
 
-class PygameRenderer(TextBoxes):
+class PygameRenderer(Cards):
     """Owns the display. `draw(vm)` once per loop iteration; `poll()` returns key names
     (and "quit" for the window's close button)."""
 
@@ -78,6 +77,10 @@ class PygameRenderer(TextBoxes):
         self._layer = 0
         self.frame: FrameMemo[Placed] = FrameMemo()  # what the canvas shows
         self.layers: LayerCache[Placed] = LayerCache()
+        self.over = Overdraw(self.frame.max_age_s)  # what a live frame drew over its kept layer
+        self._drawn: list[pygame.Rect] = []  # the side view's shapes (draw_body)
+        self._kept_key: Hashable = None  # the kept layer under this frame, and its placements' count
+        self._kept_n = 0
 
     @property
     def driver(self) -> str:
@@ -120,7 +123,7 @@ class PygameRenderer(TextBoxes):
         pygame.display.quit()
 
     def _compose(self, vm: ViewModel, surf: pygame.Surface) -> None:
-        self._surf, self.placed, self._layer = surf, [], 0
+        self._surf, self.placed, self._layer, self._drawn = surf, [], 0, []
         layouts = {"attract": self._attract, "result": self._result, "status": self._status}
         if vm.kind in ("result", "status"):  # attract and live start with a kept layer that has it
             surf.fill(sh.BG)
@@ -130,27 +133,20 @@ class PygameRenderer(TextBoxes):
             self._layer = 1
             self._menu(vm)
         self._layer = 0
+        live = vm.kind not in ("attract", "result", "status") and vm.menu is None
+        self.over.drew(surf, self._kept_key if live else None, self._overdrawn(vm) if live else ())
+
+    def _overdrawn(self, vm: ViewModel) -> list[pygame.Rect]:
+        """Where a live frame drew over its kept layer: the side view's shapes, the words placed
+        after the layer, and the column's and the notice bar's shapes when it has them."""
+        rects = [*self._drawn, *(p.rect for p in self.placed[self._kept_n:])]
+        if vm.verdict is not None or vm.checks or vm.progress is not None or vm.arrow is not None:
+            rects.append(pygame.Rect(COLUMN.x - 16, COLUMN.y, SIZE[0] - COLUMN.x + 16, SIZE[1] - COLUMN.y))
+        if vm.notice:
+            rects.append(pygame.Rect(0, BOTTOM_Y, SIZE[0], SIZE[1] - BOTTOM_Y))
+        return rects
 
     # --- layouts -------------------------------------------------------------------------
-
-    def _steps(self, key: str, right: int, y: int, size: int = 34) -> int:
-        """The steps strip (Get set, Dowel, Wall, Result), right-aligned at `right`; returns
-        its left edge."""
-        x = right
-        for step_key, label in reversed(STEPS):
-            current = key.startswith(step_key)
-            img = self.text.render(label, size, sh.BG if current else sh.DIM)
-            chip = img.get_rect(topright=(x, y)).inflate(20, 12)
-            chip.topright = (x, y)
-            if current:
-                pygame.draw.rect(self._surf, sh.CUE, chip, border_radius=10)
-            self._put(label, size, sh.BG if current else sh.DIM, chip, "center", "center")
-            x = chip.left - 8
-        return x
-
-    def _header(self, title: str, key: str) -> None:
-        left = self._steps(key, SIZE[0] - 24, 34)
-        self._put(title, 88, sh.TEXT, pygame.Rect(28, 12, left - 28 - 24, 92), valign="center", min_size=48)
 
     def _attract_still(self, title: str) -> None:
         """The attract screen's background, title and the demonstration's panel."""
@@ -189,11 +185,13 @@ class PygameRenderer(TextBoxes):
             paint(*args)
             return self.placed
 
-        made = self.layers.show(surf, (paint.__name__, args), fresh)
+        key = (paint.__name__, args)
+        made = self.layers.show(surf, key, fresh, self.over.restore(surf, key, time.monotonic()))
         self._surf, self.placed = surf, [*before, *made]
+        self._kept_key, self._kept_n = key, len(self.placed)
 
-    def _live_still(self, text: str, color: sh.Color, cue: bool, ground: sh.Ground | None) -> None:
-        """The live screen's background, cue (or title) and the side view's ground."""
+    def _live_still(self, text: str, color: sh.Color, cue: bool, ground: sh.Ground | None, step: str) -> None:
+        """The live screen's background, cue (or title), the side view's ground, the steps strip."""
         self._surf.fill(sh.BG)
         if cue:
             self._put(text, CUE_PX, color, CUE_BAND, valign="center", min_size=CUE_PX, role="cue")
@@ -203,20 +201,21 @@ class PygameRenderer(TextBoxes):
             sh.draw_ground(self._surf, ground)
         else:
             pygame.draw.rect(self._surf, sh.PANEL, SCENE_RECT, border_radius=12)
+        self._steps(step, COLUMN.right, COLUMN.y, 30)  # a still: nothing drawn later overlaps it
 
     def _live(self, vm: ViewModel) -> None:
         col = COLUMN
         color = sh.TEXT if not vm.cue or (vm.verdict is not None and vm.verdict.passed) else sh.CUE
         ground = None if vm.scene is None else sh.Ground.of(vm.scene, SCENE_RECT, bool(vm.checks))
-        self._kept(self._live_still, vm.cue or vm.title, color, bool(vm.cue), ground)
+        step = next((k for k, _ in STEPS if vm.key.startswith(k)), "")
+        self._kept(self._live_still, vm.cue or vm.title, color, bool(vm.cue), ground, step)
         if vm.scene is not None:
-            labels = sh.draw_body(self._surf, vm.scene, SCENE_RECT)
+            labels, self._drawn = sh.draw_body(self._surf, vm.scene, SCENE_RECT)
             if vm.scene.frozen:
                 labels.insert(0, sh.SceneLabel("Bottom of your rep", 36, sh.DIM, (
                     ((SCENE_RECT.x + 16, SCENE_RECT.y + 12), "topleft"),
                     ((SCENE_RECT.right - 16, SCENE_RECT.y + 12), "topright"))))
             self._place_labels(labels, SCENE_RECT)
-        self._steps(vm.key, col.right, col.y, 30)
         if vm.verdict is not None:  # it covers the column: nothing else is laid out there
             self._verdict(vm.verdict)
             return
@@ -234,8 +233,7 @@ class PygameRenderer(TextBoxes):
         if vm.progress is not None:
             bar = pygame.Rect(col.x, y + 16, col.width - 16, 30)
             pygame.draw.rect(self._surf, sh.PANEL, bar, border_radius=15)
-            fill = bar.copy()
-            fill.width = max(30, round(bar.width * min(1.0, vm.progress)))
+            fill = pygame.Rect(bar.x, bar.y, max(30, round(bar.width * min(1.0, vm.progress))), bar.height)
             pygame.draw.rect(self._surf, sh.GREEN, fill, border_radius=15)
             y = bar.bottom
         if vm.arrow is not None:
@@ -284,64 +282,6 @@ class PygameRenderer(TextBoxes):
             rest = pygame.Rect(inner.x, y, inner.width, box.bottom - 20 - y)
             self._put(v.detail, 44, sh.TEXT, rest, min_size=30)
 
-    def _result(self, vm: ViewModel) -> None:
-        self._header(vm.title, vm.key)
-        stats = dict(vm.stats)
-        panel = pygame.Rect(24, 112, 600, 330)
-        pygame.draw.rect(self._surf, sh.PANEL, panel, border_radius=16)
-        inner = panel.inflate(-60, 0)
-        self._put("Hinge depth", 48, sh.DIM, pygame.Rect(inner.x, panel.y + 20, inner.width, 44))
-        depth = pygame.Rect(inner.x, panel.y + 70, inner.width, 130)
-        self._put(stats.get("Hinge depth", "-"), 150, sh.TEXT, depth, valign="center", min_size=72)
-        note = pygame.Rect(inner.x, panel.y + 208, inner.width, 30)
-        self._put(stats.get("Depth note", ""), 32, sh.DIM, note, min_size=22)
-        nxt = stats.get("Next wall", "")
-        if nxt:
-            self._put(nxt, 40, sh.CUE, pygame.Rect(inner.x, panel.y + 248, inner.width, 70), min_size=26)
-        right = pygame.Rect(660, 112, SIZE[0] - 660 - 24, 330)
-        saved = stats.get("Saved", "")
-        saved_box = pygame.Rect(right.x + 52, right.bottom - 62, right.width - 52, 62)
-        y = right.y + 8
-        self._put("Reps", 32, sh.DIM, pygame.Rect(right.x, y, right.width, 30))
-        reps = pygame.Rect(right.x, y + 32, right.width, 42)
-        y = self._put(stats.get("Reps", "-"), 48, sh.TEXT, reps).bottom + 14
-        self._put("Faults seen", 32, sh.DIM, pygame.Rect(right.x, y, right.width, 30))
-        end = (saved_box.y if saved else right.bottom) - 8
-        faults = pygame.Rect(right.x, y + 34, right.width, end - y - 34)
-        self._put(stats.get("Faults seen", "-"), 40, sh.TEXT, faults, min_size=22)
-        if saved:  # said only once the store has it on disk (results_writer)
-            ok = saved.startswith("Saved")
-            if ok:
-                sh.check_mark(self._surf, (right.x + 20, saved_box.centery), 36, sh.GREEN)
-            else:
-                saved_box = pygame.Rect(right.x, saved_box.y, right.width, saved_box.height)
-            self._put(saved, 36, sh.GREEN if ok else sh.RED, saved_box, valign="center", min_size=20)
-        cue_box = pygame.Rect(24, 458, SIZE[0] - 48, 150)
-        pygame.draw.rect(self._surf, sh.PANEL, cue_box, border_radius=16)
-        self._put("Coaching cue", 36, sh.DIM, pygame.Rect(cue_box.x + 30, cue_box.y + 14, 600, 34))
-        self._put(vm.lines[0] if vm.lines else "", 64, sh.CUE,
-                  pygame.Rect(cue_box.x + 30, cue_box.y + 52, cue_box.width - 60, cue_box.height - 60),
-                  valign="center", min_size=36)
-        if len(vm.lines) > 1:
-            self._put(vm.lines[1], 44, sh.TEXT, pygame.Rect(24, 616, SIZE[0] - 48, 46), "center", min_size=30)
-
-    def _status(self, vm: ViewModel) -> None:
-        color = sh.RED if vm.alert else sh.CUE
-        centre = (SIZE[0] // 2, 150)
-        pygame.draw.circle(self._surf, color if vm.alert else sh.PANEL, centre, 70, 10)
-        if vm.alert:
-            sh.cross(self._surf, centre, 80, color)
-        else:  # a turning arc: the kiosk is busy, not stuck
-            start = -vm.t_s * 4.0
-            ring = pygame.Rect(centre[0] - 50, centre[1] - 50, 100, 100)
-            pygame.draw.arc(self._surf, color, ring, start, start + 4.0, 12)
-        title = pygame.Rect(60, 240, SIZE[0] - 120, 150)
-        used = self._put(vm.title, 80, sh.TEXT, title, "center", min_size=44)
-        if vm.lines:
-            top = used.bottom + 30
-            self._put("\n".join(vm.lines), 52, sh.DIM if vm.alert else sh.CUE,
-                      pygame.Rect(80, top, SIZE[0] - 160, BOTTOM_Y - 8 - top), "center", min_size=24)
-
     def _bottom(self, vm: ViewModel) -> None:
         """The status corner, and over the bottom a bar with the notice (check-in, who is
         next, storage faults) beside it when there is one."""
@@ -356,23 +296,3 @@ class PygameRenderer(TextBoxes):
         used = self._put(corner, 22, sh.DIM, half, "right", "center", min_size=14)
         left = pygame.Rect(24, bar.y + 2, max(0, used.left - 24 - 24), bar.height - 4)
         self._put(vm.notice, 34, sh.TEXT if vm.notice_alert else sh.CUE, left, valign="center", min_size=18)
-
-    def _menu(self, vm: ViewModel) -> None:
-        assert vm.menu is not None
-        shade = pygame.Surface(SIZE, pygame.SRCALPHA)
-        shade.fill((0, 0, 0, 190))
-        self._surf.blit(shade, (0, 0))
-        rows = len(vm.menu.lines)
-        box = pygame.Rect(0, 0, 940, min(SIZE[1] - 40, 150 + 48 * rows + (96 if vm.menu.message else 0)))
-        box.center = (SIZE[0] // 2, SIZE[1] // 2)
-        pygame.draw.rect(self._surf, sh.PANEL, box, border_radius=16)
-        pygame.draw.rect(self._surf, sh.CUE, box, 4, border_radius=16)
-        inner = box.inflate(-80, 0)
-        self._put(vm.menu.title, 52, sh.TEXT, pygame.Rect(inner.x, box.y + 28, inner.width, 50), min_size=30)
-        msg_h = 90 if vm.menu.message else 0
-        lines = pygame.Rect(inner.x, box.y + 100, inner.width, box.bottom - 24 - msg_h - box.y - 100)
-        used = self._put("\n".join(vm.menu.lines), 44, sh.TEXT, lines, min_size=22)
-        if vm.menu.message:
-            top = max(used.bottom, lines.y) + 16
-            msg = pygame.Rect(inner.x, top, inner.width, box.bottom - 20 - top)
-            self._put(vm.menu.message, 38, sh.RED, msg, min_size=22)

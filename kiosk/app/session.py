@@ -14,7 +14,7 @@ from typing import Protocol
 from calibration.model import Calibration
 from hardware.frame import DepthFrame
 from kiosk.app.cues import main_fault
-from kiosk.app.flow import Event, FlowParams, FlowState, Screen, flow_step
+from kiosk.app.flow import DRILL_SCREENS, Event, FlowParams, FlowState, Screen, flow_step
 from kiosk.app.observe import Observation, Observer
 from kiosk.app.results_writer import ResultsWriter
 from kiosk.app.view import UNCLEAR_SHOW_S, ViewContext, ViewModel, build_view
@@ -129,7 +129,8 @@ class Session:
         self._seen = None
 
     def step(self, frame: DepthFrame, now_s: float) -> tuple[Event, ...]:
-        self.obs = self.observer.observe(frame)
+        # The facing is read on the arrival screens (and to decide an "auto" one) only.
+        self.obs = self.observer.observe(frame, facing_wanted=self.flow.screen not in DRILL_SCREENS)
         self.bottom.feed(self.obs)
         if len(self.obs.body_xy_m):
             self._seen = (now_s, self.obs)

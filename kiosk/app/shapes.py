@@ -116,13 +116,6 @@ class Text:
                 line = trial
         return [*lines, line] if line else lines
 
-    def draw(self, surf: pygame.Surface, text: str, size: int, color: Color, pos: tuple[int, int],
-             anchor: str = "topleft") -> pygame.Rect:
-        img = self.render(text, size, color)
-        rect = img.get_rect(**{anchor: pos})
-        surf.blit(img, rect)
-        return rect
-
 
 def check_mark(surf: pygame.Surface, centre: tuple[int, int], size_px: int, color: Color) -> None:
     cx, cy, s = centre[0], centre[1], size_px / 100.0
@@ -150,17 +143,20 @@ def arrow(surf: pygame.Surface, centre: tuple[int, int], length_px: int, right: 
 
 
 MARKER_NAMES = {"head": "head", "thoracic": "upper back", "sacrum": "lower back"}  # plain words
+MARKER_CLEAR_PX = 24  # words keep this far from a dowel marker's centre (its ring's radius is 18)
 
 
 @dataclass(frozen=True)
 class SceneLabel:
     """Words to put in the side view: the renderer places each at the first of `at`
-    ((pixel, anchor) candidates) that keeps it inside the view and clear of the others."""
+    ((pixel, anchor) candidates) that keeps it inside the view, clear of the others and of
+    the `avoid` rectangles."""
 
     text: str
     size: int
     color: Color
     at: tuple[tuple[tuple[int, int], str], ...]
+    avoid: tuple[pygame.Rect, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,7 +183,7 @@ class Ground:
                       scene.wall_touch and scene.wall_x_m is not None)
 
 
-def _view(g: Ground) -> tuple[ToPx, float]:
+def view_px(g: Ground) -> tuple[ToPx, float]:
     """World metres to pixels for the view window in g.rect (the window fitted and centred,
     the floor 5 cm above the bottom), and the pixels per metre."""
     rect = pygame.Rect(g.rect)
@@ -203,15 +199,9 @@ def _view(g: Ground) -> tuple[ToPx, float]:
     return px, scale
 
 
-def draw_scene(surf: pygame.Surface, scene: Scene, rect: pygame.Rect, show_spot: bool) -> list[SceneLabel]:
-    """The side view inside `rect`: its ground (draw_ground), then the body (draw_body)."""
-    draw_ground(surf, Ground.of(scene, rect, show_spot))
-    return draw_body(surf, scene, rect)
-
-
 def draw_ground(surf: pygame.Surface, g: Ground) -> None:
-    """The side view's panel, floor, spot and wall, from `g` alone."""
-    px, _ = _view(g)
+    """The side view's panel, floor, spot and wall, from `g` alone (drawn before draw_body)."""
+    px, _ = view_px(g)
     rect = pygame.Rect(g.rect)
     pygame.draw.rect(surf, PANEL, rect, border_radius=12)
     floor_y = px(0.0, 0.0)[1]
@@ -224,27 +214,30 @@ def draw_ground(surf: pygame.Surface, g: Ground) -> None:
         _wall(surf, g, px)
 
 
-def draw_body(surf: pygame.Surface, scene: Scene, rect: pygame.Rect) -> list[SceneLabel]:
-    """Over the ground: silhouette, dowel and markers; for the judged rep's bottom
-    (scene.frozen) the fault marked: the hips' shortfall to the wall as a bracket, a back
-    marker off the dowel joined to it in red. Returns the labels to place (a marker that lost
-    contact is named beside it, the shortfall's length by its bracket)."""
-    px, scale = _view(Ground.of(scene, rect, False))
-    _silhouette(surf, scene, px, scale)
+def draw_body(surf: pygame.Surface, scene: Scene,
+              rect: pygame.Rect) -> tuple[list[SceneLabel], list[pygame.Rect]]:
+    """Over the ground: silhouette, dowel and markers; for the judged rep's bottom (scene.frozen)
+    the fault marked: the hips' shortfall to the wall as a bracket, a back marker off the dowel
+    joined to it in red. Returns the labels to place (a marker that lost contact is named beside
+    it, the shortfall's length by its bracket) and rectangles holding every pixel drawn."""
+    px, scale = view_px(Ground.of(scene, rect, False))
+    drawn = [_silhouette(surf, scene, px, scale)]  # each shape's first draw bounds it
     if scene.dowel is not None:
-        pygame.draw.line(surf, (60, 40, 20), px(*scene.dowel[0]), px(*scene.dowel[1]), 16)
+        drawn.append(pygame.draw.line(surf, (60, 40, 20), px(*scene.dowel[0]), px(*scene.dowel[1]), 16))
         pygame.draw.line(surf, WOOD, px(*scene.dowel[0]), px(*scene.dowel[1]), 10)
     labels: list[SceneLabel] = []
     behind = scene.mirror  # world -x (the back) is on the screen's left unless mirrored
+    r = MARKER_CLEAR_PX
+    marks = tuple(pygame.Rect(px(*m.xy_m), (0, 0)).inflate(2 * r + 1, 2 * r + 1) for m in scene.markers)
     for m in scene.markers:
         c = px(*m.xy_m)
         if m.ok:  # contact: a filled green disc
-            pygame.draw.circle(surf, GREEN, c, 15)
+            drawn.append(pygame.draw.circle(surf, GREEN, c, 15))
             pygame.draw.circle(surf, TEXT, c, 15, 3)
             continue
         if scene.frozen and scene.dowel is not None:  # the gap itself, marker to dowel
-            pygame.draw.line(surf, RED, c, px(*_foot(m.xy_m, scene.dowel)), 8)
-        pygame.draw.circle(surf, RED, c, 18, 5)
+            drawn.append(pygame.draw.line(surf, RED, c, px(*_foot(m.xy_m, scene.dowel)), 8))
+        drawn.append(pygame.draw.circle(surf, RED, c, 18, 5))
         cross(surf, c, 26, RED)
         d = 1 if behind else -1  # towards the back's side first, then the other
         near, far = ("left", "right") if d > 0 else ("right", "left")
@@ -253,8 +246,8 @@ def draw_body(surf: pygame.Surface, scene: Scene, rect: pygame.Rect) -> list[Sce
             ((c[0] - 24 * d, c[1] - 30), f"bottom{far}"), ((c[0] - 24 * d, c[1] + 30), f"top{far}"),
             ((c[0], c[1] - 36), "midbottom"), ((c[0], c[1] + 36), "midtop"))))
     if scene.miss is not None and scene.wall_x_m is not None:
-        labels.append(_miss(surf, scene, px))
-    return labels
+        labels.append(_miss(surf, scene, px, marks, drawn))
+    return labels, drawn
 
 
 Seg = tuple[tuple[float, float], tuple[float, float]]
@@ -269,17 +262,24 @@ def _foot(p: tuple[float, float], seg: Seg) -> tuple[float, float]:
     return ax + t * vx, ay + t * vy
 
 
-def _miss(surf: pygame.Surface, scene: Scene, px: ToPx) -> SceneLabel:
-    """The hips' shortfall: a bracket from the buttocks to the wall at hip height."""
+def _miss(surf: pygame.Surface, scene: Scene, px: ToPx, marks: tuple[pygame.Rect, ...],
+          drawn: list[pygame.Rect]) -> SceneLabel:
+    """The hips' shortfall: a bracket from the buttocks to the wall at hip height; its length over
+    it or, clear of the markers (the sacrum's is just above the hips), on the wall's side."""
     assert scene.miss is not None and scene.wall_x_m is not None
     (bx, by), label = scene.miss
     a, b = px(bx, by), px(scene.wall_x_m, by)
-    pygame.draw.line(surf, CUE, a, b, 6)
+    drawn.append(pygame.draw.line(surf, CUE, a, b, 6))
     for x in (a[0], b[0]):
-        pygame.draw.line(surf, CUE, (x, a[1] - 22), (x, a[1] + 22), 6)
+        drawn.append(pygame.draw.line(surf, CUE, (x, a[1] - 22), (x, a[1] + 22), 6))
     mid = ((a[0] + b[0]) // 2, a[1])
-    return SceneLabel(label, 48, CUE, (((mid[0], mid[1] - 28), "midbottom"),
-                                       ((mid[0], mid[1] + 28), "midtop")))
+    out = -1 if b[0] < a[0] or (b[0] == a[0] and not scene.mirror) else 1  # from the wall away from the body
+    side = "right" if out < 0 else "left"
+    wall_x = b[0] + 16 * out  # clear of the wall's 8 px line
+    return SceneLabel(label, 48, CUE, (
+        ((mid[0], mid[1] - 28), "midbottom"), ((wall_x, mid[1]), f"mid{side}"),
+        ((wall_x, mid[1] - 28), f"bottom{side}"), ((a[0], mid[1] - 28), f"bottom{side}"),
+        ((wall_x, mid[1] + 28), f"top{side}"), ((mid[0], mid[1] + 28), "midtop")), avoid=marks)
 
 
 def _wall(surf: pygame.Surface, g: Ground, px: ToPx) -> None:
@@ -298,12 +298,12 @@ def _wall(surf: pygame.Surface, g: Ground, px: ToPx) -> None:
     pygame.draw.line(surf, color, (front, top), (front, floor_y), 8)
 
 
-def _silhouette(surf: pygame.Surface, scene: Scene, px: ToPx, scale: float) -> None:
+def _silhouette(surf: pygame.Surface, scene: Scene, px: ToPx, scale: float) -> pygame.Rect:
     """The body's points on a 1.5 cm grid, pinholes closed, scaled up (raster.py)."""
     body = raster.body_cells(scene.body_xy_m, scene.x_min_m, scene.x_max_m, scene.y_max_m, scene.mirror)
     if body is None:
-        return
+        return pygame.Rect(0, 0, 0, 0)
     grid = raster.grid_size(scene.x_min_m, scene.x_max_m, scene.y_max_m)
     size = (round(grid[0] * raster.CELL_M * scale), round(grid[1] * raster.CELL_M * scale))
     at = px(scene.x_max_m if scene.mirror else scene.x_min_m, scene.y_max_m)
-    raster.draw_cells(surf, *body, grid, at, size, BODY)
+    return raster.draw_cells(surf, *body, grid, at, size, BODY)

@@ -112,13 +112,14 @@ class LayerCache(Generic[T]):
     def __len__(self) -> int:
         return len(self._layers)
 
-    def show(self, surf: pygame.Surface, key: Hashable,
-             paint: Callable[[pygame.Surface], Sequence[T]]) -> tuple[T, ...]:
+    def show(self, surf: pygame.Surface, key: Hashable, paint: Callable[[pygame.Surface], Sequence[T]],
+             restore: Sequence[pygame.Rect] | None = None) -> tuple[T, ...]:
         """Blit the layer of `key` over the whole of `surf`, painting it first when it is not
         kept (paint(layer): draw the layer, return its placements); returns the placements.
         The layer has surf's size and pixel format (part of the key), so the blit is a copy of
         what painting on surf would have drawn; a surface with per-pixel alpha (where a blit
-        blends) is painted on directly and nothing is kept."""
+        blends) is painted on directly and nothing is kept. `restore`: surf shows this layer
+        but within these rectangles (Overdraw.restore): only they are blitted."""
         if surf.get_flags() & pygame.SRCALPHA:
             return tuple(paint(surf))
         key = (key, surf.get_size(), surf.get_bitsize(), surf.get_masks())
@@ -129,8 +130,43 @@ class LayerCache(Generic[T]):
             while len(self._layers) > self.max_layers:
                 self._layers.popitem(last=False)
         self._layers.move_to_end(key)
-        surf.blit(kept[0], (0, 0))
+        if restore is None:
+            surf.blit(kept[0], (0, 0))
+        else:
+            surf.blits([(kept[0], r, r) for r in restore], doreturn=False)
         return kept[1]
 
     def clear(self) -> None:
         self._layers.clear()
+
+
+class Overdraw:
+    """What a frame drew over its kept layer, so that the next frame over the same layer on
+    the same surface blits back only those rectangles (about a tenth of the canvas on a live
+    screen) instead of the whole 1280x720 layer, 3.7 MB read and written every frame (0.2-0.35
+    ms from cold caches here, more on a Pi's slower memory). The whole layer is blitted at
+    least every `max_age_s` (the caller's clock), as FrameMemo draws afresh: a surface the
+    system cleared is whole again within that time."""
+
+    def __init__(self, max_age_s: float = 1.0) -> None:
+        self.max_age_s = max_age_s
+        self._over: tuple[pygame.Surface, Hashable, tuple[pygame.Rect, ...]] | None = None
+        self._whole_s = float("-inf")  # when the whole layer was last blitted
+
+    def restore(self, surf: pygame.Surface, key: Hashable, now_s: float) -> tuple[pygame.Rect, ...] | None:
+        """The rectangles of layer `key` to blit back onto `surf` (None: all of it). What is
+        drawn over it after this is unknown until `drew`."""
+        over, self._over = self._over, None
+        fresh = 0.0 <= now_s - self._whole_s < self.max_age_s
+        if over is not None and over[0] is surf and over[1] == key and fresh:
+            return over[2]
+        self._whole_s = now_s
+        return None
+
+    def drew(self, surf: pygame.Surface, key: Hashable | None, rects: Sequence[pygame.Rect]) -> None:
+        """Everything drawn on `surf` since layer `key` was shown is inside `rects` (key None:
+        no layer, or drawn over anywhere). Widened to whole 16-pixel columns: some odd widths
+        blit 10x slower (here: 0.15 instead of 0.015 ms for 250x450 pixels)."""
+        self._over = None if key is None else (surf, key, tuple(
+            pygame.Rect(r.x & ~15, r.y, ((r.right + 15) & ~15) - (r.x & ~15), r.height).clip(surf.get_rect())
+            for r in rects if r.width > 0 and r.height > 0))

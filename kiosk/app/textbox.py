@@ -94,8 +94,8 @@ class TextBoxes:
         return tuple(drawn), tuple(placed), drawn[0][1].unionall([r for _, r in drawn[1:]])
 
     def _place_labels(self, labels: list[sh.SceneLabel], area: pygame.Rect) -> None:
-        """Scene labels at their first candidate inside `area` and clear of the others
-        (smaller if none is; left out rather than drawn over something)."""
+        """Scene labels at their first candidate inside `area`, clear of the others and of
+        what each avoids (smaller if none is; left out rather than drawn over something)."""
         taken: list[pygame.Rect] = []
         for lab in labels:
             for size in (lab.size, lab.size * 3 // 4):
@@ -103,7 +103,7 @@ class TextBoxes:
                 spot = None
                 for pos, anchor in lab.at:
                     r = img.get_rect(**{anchor: pos})
-                    if area.contains(r) and r.collidelist(taken) < 0:
+                    if area.contains(r) and r.collidelist(taken) < 0 and r.collidelist(lab.avoid) < 0:
                         spot = r
                         break
                 if spot is not None:
