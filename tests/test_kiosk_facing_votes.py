@@ -104,3 +104,26 @@ def test_drill_frames_do_not_read_the_feet(facing: str, monkeypatch: pytest.Monk
     assert all(ok is None for ok, _ in out[60:360]) or facing == "auto"
     if facing == "right":
         assert len(calls) <= 120
+
+
+@pytest.mark.parametrize("fps", [6.0, 15.0, 30.0, 60.0, 90.0])
+def test_the_facing_is_decided_after_the_same_seconds_at_any_frame_rate(fps: float) -> None:
+    # An athlete standing on the spot, toes along +x; timestamps jitter by +-20 % of a
+    # period and a tenth of the frames are dropped. The "auto" facing is decided ~0.2 s in
+    # (never on fewer than 3 votes), whatever the frame rate: 6 frames would be 0.83 s at
+    # 6 fps and 0.06 s at 90.
+    rng = np.random.default_rng(int(fps))
+    obs = Observer(calibration("auto"), PROFILE)
+    upright = SimpleNamespace(trunk_angle_deg=4.0)
+    period = 1.0 / fps
+    decided_s = None
+    for i in range(int(2.0 * fps)):
+        if i and rng.random() < 0.1:
+            continue
+        t_s = i * period + rng.uniform(-0.2, 0.2) * period * (i > 0)
+        ok = obs._facing(standing(rng, 1.0), upright, True, t_s, False)  # type: ignore[arg-type]
+        if ok is not None:
+            decided_s = t_s
+            break
+    assert decided_s is not None and obs.calibration.facing != "auto"
+    assert 0.18 <= decided_s <= max(0.3, 2.4 * period), decided_s

@@ -47,7 +47,11 @@ _EMPTY_XY: XY = np.zeros((0, 2), dtype=np.float32)
 _FEET_TOP_M = 0.15
 _UPRIGHT_DEG = 15.0  # feet-based facing is asked only of an upright athlete
 _FACING_WINDOW_S = 1.5  # upright frames of this long ago or less vote on the facing
-_FACING_MIN_VOTES = 6
+# A facing is decided on votes spanning at least this long (the same time at 6 fps as at
+# 90: 6 frames were 0.83 s at 6 fps and 0.06 s at 90) and never on fewer than
+# _FACING_MIN_VOTES: an "auto" facing, once decided, turns the world frame for good.
+_FACING_MIN_SPAN_S = 0.2
+_FACING_MIN_VOTES = 3
 _FACING_AGREE = 0.75
 
 
@@ -225,8 +229,8 @@ class Observer:
         Feet vote only where the facing is read (`wanted`: the arrival screens) or while an
         "auto" facing is undecided: reading them is ~0.1-0.2 ms of the loop's thread, and in
         a drill (most frames) nobody reads it. Back on an arrival screen after a drill, the
-        votes are those cast since, so the stance screen says "checking" until
-        _FACING_MIN_VOTES upright frames have voted (0.2 s at 30 fps, 1 s at 6 fps); catching
+        votes are those cast since, so the stance screen says "checking" until upright frames
+        have voted for _FACING_MIN_SPAN_S (0.33 s at 6 fps: 3 votes); catching
         up on the drill's frames instead would cost one frame 5-15 ms here (30-90 ms on a
         Pi 4's core)."""
         if not wanted and self.calibration.facing != "auto":
@@ -238,7 +242,7 @@ class Observer:
                 self._votes.append((now_s, seen))
         while self._votes and now_s - self._votes[0][0] > _FACING_WINDOW_S:
             self._votes.popleft()
-        decided = _majority([v for _, v in self._votes])
+        decided = _majority(list(self._votes))
         if decided is None:
             return None
         if self.calibration.facing == "auto":
@@ -250,8 +254,10 @@ class Observer:
         return decided == self.calibration.facing
 
 
-def _majority(votes: list[str]) -> str | None:
-    if len(votes) < _FACING_MIN_VOTES:
+def _majority(votes: list[tuple[float, str]]) -> str | None:
+    """The facing most (_FACING_AGREE) of the (time s, facing) votes agree on, once they span
+    _FACING_MIN_SPAN_S and number _FACING_MIN_VOTES; None before or without such a majority."""
+    if len(votes) < _FACING_MIN_VOTES or votes[-1][0] - votes[0][0] < _FACING_MIN_SPAN_S - 1e-9:
         return None
-    (top, n), *_ = Counter(votes).most_common(1)
+    (top, n), *_ = Counter(v for _, v in votes).most_common(1)
     return top if n >= _FACING_AGREE * len(votes) else None
