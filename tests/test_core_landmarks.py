@@ -162,20 +162,30 @@ def test_neck_flexion_dropped_head_on_the_capsule_body() -> None:
     assert abs(turn - 30.0) <= 8.0, (dropped.neck_flexion_deg, neutral.neck_flexion_deg)
 
 
+@functools.cache
+def _standing_neck_deg() -> float:
+    m, _, _ = measure_sim(Posture(0.0, 3.0, 0.45), Placement(distance_m=2.0, pitch_deg=0.5))
+    assert m.neck_flexion_deg is not None
+    return m.neck_flexion_deg
+
+
 @pytest.mark.parametrize(
     ("neck_deg", "lo", "hi"),
     [(0.0, -10.0, 10.0), (30.0, 20.0, 45.0), (-30.0, -45.0, -20.0)],
 )
 def test_neck_flexion_on_the_simulated_body(neck_deg: float, lo: float, hi: float) -> None:
-    """Neutral, dropped and raised head at the bottom of a 60 deg hinge: the reading lies
-    in the band that separates them and within 8 deg of the simulator's neck flexion."""
+    """Neutral, dropped and raised head at the bottom of a 60 deg hinge, read against the
+    same athlete standing with a neutral head (a rep judges the head so, judge.py): the
+    turn lies in the band that separates them and within 10 deg of the simulator's neck
+    flexion (a raised head over-reads by about a quarter: the back of the skull swings
+    farther out than the crown)."""
     m, truth, _ = measure_sim(
         Posture(60.0, 18.0, 0.45, neck_flexion_deg=neck_deg), Placement(distance_m=2.0, pitch_deg=0.5)
     )
     assert m.neck_flexion_deg is not None and truth.neck_flexion_deg is not None
-    assert lo <= m.neck_flexion_deg <= hi, m.neck_flexion_deg
-    err = m.neck_flexion_deg - truth.neck_flexion_deg
-    assert abs(err) <= 8.0, (m.neck_flexion_deg, truth.neck_flexion_deg)
+    turn = m.neck_flexion_deg - _standing_neck_deg()
+    assert lo <= turn <= hi, turn
+    assert abs(turn - truth.neck_flexion_deg) <= 10.0, (turn, truth.neck_flexion_deg)
 
 
 @pytest.mark.parametrize("side", ["right", "left"])

@@ -78,9 +78,11 @@ class Series:
         stand_s: float = 1.0,
         hollow_loss_mm: float = 0.0,
         sacrum_gap: float = 5.0,
+        neck0: float = 0.0,
     ) -> Series:
-        """Stand still, hinge down (cosine ease), hold, come up, stand still."""
-        self.hold(stand_s, heel=heel)
+        """Stand still, hinge down (cosine ease), hold, come up, stand still. neck0: the
+        head's reading standing (the head's shape), neck: its turn at the bottom."""
+        self.hold(stand_s, heel=heel, neck=neck0)
         n = int(down_s * FPS)
         path = [0.5 - 0.5 * math.cos(math.pi * i / n) for i in range(n)]
         for f in [*path, *([1.0] * int(hold_s * FPS)), *reversed(path)]:
@@ -92,14 +94,14 @@ class Series:
                     heel=heel,
                     knee=5.0 + (knee - 5.0) * f,
                     spine=BASE_SPINE + spine * f,
-                    neck=neck * f,
+                    neck=neck0 + neck * f,
                     com=0.4 + (com - 0.4) * f,
                     hollow=BASE_HOLLOW_MM - hollow_loss_mm * f,
                     sacrum_gap=5.0 + (sacrum_gap - 5.0) * f,
                 )
             )
             self.t += 1 / FPS
-        return self.hold(stand_s, heel=heel)
+        return self.hold(stand_s, heel=heel, neck=neck0)
 
     def run(self, profile: Profile) -> tuple[DrillState, list[RepResult]]:
         state = DrillState.start(profile)
@@ -220,6 +222,12 @@ FAULT_CASES = {
     "deep_sacrum_gap": ({"sacrum_gap": 70.0}, ()),
     "head_not_neutral": ({"neck": 35.0}, ("head_not_neutral",)),
     "head_looking_up": ({"neck": -35.0}, ("head_not_neutral",)),
+    # The head is judged against the athlete's standing head, not the trunk's line: a head
+    # that reads 20 deg forward standing (its shape) and keeps it is neutral ...
+    "head_shape_kept": ({"neck0": 20.0, "neck": 0.0}, ()),
+    "head_shape_turned_within": ({"neck0": 20.0, "neck": 15.0}, ()),
+    # ... and one that reads 15 deg back standing and drops 30 deg is not, at +15 absolute.
+    "head_dropped_from_raised": ({"neck0": -15.0, "neck": 30.0}, ("head_not_neutral",)),
     "weight_on_toes": ({"com": 0.85}, ("weight_on_toes",)),
 }
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from kiosk.core.head import neck_base_st, neck_flexion_deg
 from kiosk.core.legs import despike
 from kiosk.core.profile import F64, BinnedContour, binned_contour, median, window_median
 from kiosk.core.spine import chord_turn_deg, lumbar_hollow_mm
@@ -34,7 +35,7 @@ from kiosk.core.types import Point2
 class UpperBody:
     """Trunk axis and back landmarks, world (x, y) metres. spinal_curve_deg: turn of the
     back contour between the sacrum->mid-back and mid-back->upper-back chords, + =
-    flexion (rounding). neck_flexion_deg: + = head dropped / chin tucked.
+    flexion (rounding). neck_flexion_deg: head.neck_flexion_deg, + = head dropped.
     lumbar_hollow_mm: depth of the hollow of the lower back under a straight line laid
     from the buttocks to the upper back (see lumbar_hollow_mm())."""
 
@@ -150,35 +151,18 @@ def upper_body(
     thoracic = _max_in(prof.centre, back_contour, cfg.thoracic_lo * s_sh, cfg.thoracic_hi * s_sh, hip, a)
     head_lo = s_sh + cfg.head_start_frac * stature_m
     head = _max_in(prof.centre, back_contour, head_lo, reach, hip, a)
-    # Neck base: a fixed point of the trunk frame (a body-model offset from the shoulder
-    # level on the back), not measured: the neck's own contour is short and mixes with
-    # the jaw and the trapezius.
-    back_sh = _back_at(prof, s_sh, 0.03)
-    neck_base = (
-        None
-        if back_sh is None
-        else _to_world(
-            hip, a, s_sh + cfg.neck_base_frac * stature_m, back_sh - cfg.neck_depth_frac * stature_m
-        )
-    )
+    neck_st = None if ridge is None else neck_base_st(s_sh, ridge, stature_m, cfg)
+    neck_base = None if neck_st is None else _to_world(hip, a, *neck_st)
+    neck_flex = None if neck_st is None else neck_flexion_deg(s, t, neck_st, s_sh, stature_m, cfg)
     in_head = s >= head_lo
     head_centroid = (float(xu[in_head].mean()), float(yu[in_head].mean())) if in_head.sum() >= 20 else None
-    neck_flex = None
-    if neck_base is not None and head_centroid is not None:
-        v = (head_centroid[0] - neck_base[0], head_centroid[1] - neck_base[1])
-        along = v[0] * a[0] + v[1] * a[1]
-        dorsal = -v[0] * a[1] + v[1] * a[0]
-        neck_flex = math.degrees(math.atan2(-dorsal, along)) - cfg.neck_neutral_deg
     curve = chord_turn_deg(prof.centre, back_contour, s_sh, cfg)
     hollow = lumbar_hollow_mm(prof.centre, back_contour, s_sh, cfg)
-    # Both read off the contour's view-dependent shape: on the simulator a neutral spine
-    # and head read ~+12 deg curve and ~-6 deg neck at the bottom of a 65 deg hinge, none
-    # upright; the bias grows with the trunk's lean, as sin^2 (= a_x^2 for the unit axis).
-    lean2 = a[0] * a[0]
+    # The curve reads off the contour's view-dependent shape: on the simulator a neutral
+    # spine reads ~+12 deg at the bottom of a 65 deg hinge, none upright; the bias grows
+    # with the trunk's lean, as sin^2 (= a_x^2 for the unit axis).
     if curve is not None:
-        curve -= cfg.curve_hinge_bias_deg * lean2
-    if neck_flex is not None:
-        neck_flex -= cfg.neck_hinge_bias_deg * lean2
+        curve -= cfg.curve_hinge_bias_deg * a[0] * a[0]
     return UpperBody(
         axis=a,
         dorsal=(-a[1], a[0]),

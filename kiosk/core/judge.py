@@ -37,6 +37,11 @@ def judge_rep(rec: RepRecord, wall_drill: bool, faults: FaultConfig, cfg: RepCon
     ):
         out.append("knees_bent")
     neck = _med([x.neck_flexion_deg for x in bottom])
+    # The head is judged against the athlete's own standing head (the reference's
+    # reading): the reading includes the head's shape, some 10 deg by person (head.py).
+    # Without a standing reading (head out of view then), against the trunk's line.
+    if neck is not None and rec.reference.neck_flexion_deg is not None:
+        neck -= rec.reference.neck_flexion_deg
     neck_ok = neck is None or abs(neck) <= faults.max_neck_flexion_deg
     spine = _med([x.spinal_curve_deg for x in bottom])
     flexion = (

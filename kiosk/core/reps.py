@@ -77,6 +77,7 @@ class Reference:
     trunk_angle_deg: float
     spinal_curve_deg: float | None
     lumbar_hollow_mm: float | None = None
+    neck_flexion_deg: float | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ def _still_reference(window: tuple[RepSample, ...], cfg: RepConfig) -> Reference
         return None
     spine = [s.spinal_curve_deg for s in window if s.spinal_curve_deg is not None]
     hollow = [s.lumbar_hollow_mm for s in window if s.lumbar_hollow_mm is not None]
+    neck = [s.neck_flexion_deg for s in window if s.neck_flexion_deg is not None]
     return Reference(
         t_s=window[-1].t_s,
         heel_x_m=median(heel),
@@ -139,6 +141,7 @@ def _still_reference(window: tuple[RepSample, ...], cfg: RepConfig) -> Reference
         trunk_angle_deg=median(trunk),
         spinal_curve_deg=median(spine) if spine else None,
         lumbar_hollow_mm=median(hollow) if hollow else None,
+        neck_flexion_deg=median(neck) if neck else None,
     )
 
 
