@@ -61,7 +61,7 @@ def _run(values: list[float], name: str, fps: float = 30.0) -> list[float]:
 def test_smoothing_reduces_noise_at_rest() -> None:
     rng = np.random.default_rng(0)
     raw = list(10.0 + rng.normal(0.0, 2.0, 300))
-    out = _run(raw, "trunk_angle_deg")
+    out = _run(raw, "trunk_lean_deg")
     assert np.std(out[30:]) < 0.6 * np.std(raw[30:])  # ~0.5: min_cutoff 2 Hz trades noise for lag
 
 
@@ -70,7 +70,7 @@ def test_smoothing_lags_a_rep_by_at_most_three_frames() -> None:
     # and the filtered curve trails the raw one by < 3 frames where it moves.
     t = np.arange(0, 2.0, 1 / 30)
     raw = list(30.0 - 30.0 * np.cos(math.pi * t))
-    out = _run(raw, "trunk_angle_deg")
+    out = _run(raw, "trunk_lean_deg")
     assert max(out) > max(raw) - 2.0
     lag = [np.argmin(np.abs(np.array(raw) - out[i])) for i in range(10, 25)]
     assert max(i - j for i, j in zip(range(10, 25), lag, strict=True)) <= 3
@@ -97,7 +97,7 @@ def _lag_s(fps: float) -> float:
     deg in 1 s, a cosine) sampled at `fps`: the raw curve inverted at each output."""
     t = np.arange(0, 1.0, 1 / fps)
     raw = 30.0 - 30.0 * np.cos(math.pi * t)
-    out = np.array(_run(list(raw), "trunk_angle_deg", fps))
+    out = np.array(_run(list(raw), "trunk_lean_deg", fps))
     mid = (t >= 0.2) & (t <= 0.8)  # where it moves fast; the ends are slow either way
     when = np.arccos(np.clip(1.0 - out[mid] / 30.0, -1.0, 1.0)) / math.pi
     return float(np.max(t[mid] - when))
@@ -120,5 +120,5 @@ def test_a_spike_in_a_descent_is_still_dropped(fps: float, spike: float) -> None
     k = len(t) // 2
     spiked = raw.copy()
     spiked[k] += spike
-    out = _run(list(spiked), "trunk_angle_deg", fps)
+    out = _run(list(spiked), "trunk_lean_deg", fps)
     assert out[k] <= raw[k] + 3.0

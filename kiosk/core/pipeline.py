@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.core.landmarks import find_landmarks, top_of_body_m
-from kiosk.core.metrics import com_over_foot, dowel_gaps, knee_flexion_deg, trunk_angle_deg, trunk_lean_deg
+from kiosk.core.metrics import com_over_foot, dowel_gaps, knee_flexion_deg, trunk_lean_deg
 from kiosk.core.person import segment_person
 from kiosk.core.profile import median
 from kiosk.core.smoothing import SmootherState, smooth_values
@@ -104,7 +104,6 @@ def measure_frame_and_body(
         "knee_flexion_deg": knee_flexion_deg(lm.shank_dir, lm.thigh_dir)
         if lm.shank_dir and lm.thigh_dir
         else None,
-        "trunk_angle_deg": trunk_angle_deg(lm.trunk_axis) if lm.trunk_axis else None,
         "trunk_lean_deg": trunk_lean_deg(lm.trunk_axis) if lm.trunk_axis else None,
         "neck_flexion_deg": lm.neck_flexion_deg,
         "spinal_curve_deg": lm.spinal_curve_deg,
@@ -136,7 +135,9 @@ def measure_frame_and_body(
         buttocks_x_m=sm["buttocks_x_m"],
         knee_x_m=sm["knee_x_m"],
         knee_flexion_deg=sm["knee_flexion_deg"],
-        trunk_angle_deg=sm["trunk_angle_deg"],
+        # One filter for both: the unsigned angle is the smoothed lean's size (a filter of
+        # |lean| of its own would read a trunk wavering about vertical a degree or two over).
+        trunk_angle_deg=None if sm["trunk_lean_deg"] is None else abs(sm["trunk_lean_deg"]),
         trunk_lean_deg=sm["trunk_lean_deg"],
         dowel_gaps=gaps,
         neck_flexion_deg=sm["neck_flexion_deg"],

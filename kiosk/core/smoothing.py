@@ -99,7 +99,6 @@ SCALES: dict[str, float] = {
     "buttocks_x_m": 0.01,
     "knee_x_m": 0.01,
     "knee_flexion_deg": 1.0,
-    "trunk_angle_deg": 1.0,
     "trunk_lean_deg": 1.0,
     "neck_flexion_deg": 1.0,
     "spinal_curve_deg": 1.0,
@@ -118,7 +117,6 @@ MOVING = frozenset(
         "buttocks_x_m",
         "knee_x_m",
         "knee_flexion_deg",
-        "trunk_angle_deg",
         "trunk_lean_deg",
         "com_over_foot",
     )
