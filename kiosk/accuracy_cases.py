@@ -101,8 +101,12 @@ class Case:
 
     @property
     def dowel_reps(self) -> int:
-        """The drill's dowel stage as an operator would set it: none for a wall script."""
-        return 0 if self.script in WALL_SCRIPTS else 3
+        """The drill's dowel stage as an operator would set it: none for a wall script, and
+        every rep of a dowel script (3 unless the case sets reps). With the kiosk's 3 a
+        4-rep dowel script's last rep was judged at a 6 in wall the script never had."""
+        if self.script in WALL_SCRIPTS:
+            return 0
+        return 3 if self.reps is None else self.reps
 
     def sim_config(self) -> SimConfig:
         placement = Placement(

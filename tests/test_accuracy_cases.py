@@ -66,3 +66,26 @@ def test_the_report_keeps_the_held_out_people_apart() -> None:
         return family_of(CaseResult(name=body, case={"body": body}))
 
     assert [fam("parametric"), fam("mpfb:F04"), fam("mpfb:HF04")] == ["parametric", "mpfb", "holdout"]
+
+
+def test_every_rep_of_a_dowel_script_is_judged_as_a_dowel_rep() -> None:
+    """The drill's dowel stage holds every rep a dowel script plans (a 4-rep script's last
+    rep was judged at a 6 in wall the script never had, and its hinge depth compared with
+    none); a wall script has no dowel stage. (How many reps a script plans does not depend
+    on the body: the parametric athlete stands in for the MPFB2 person.)"""
+    from dataclasses import replace
+
+    from hardware.sim.bodies import body_from_spec
+    from hardware.sim.motion import make_script
+
+    seen: set[str] = set()
+    for case in validation_matrix():
+        if case.script in seen:
+            continue
+        seen.add(case.script)
+        cfg = replace(case, body="parametric").sim_config()
+        body = body_from_spec(cfg.body, case.height_m, "average")
+        planned = make_script(cfg.script, body, **cfg.script_options).reps
+        dowel = [r for r in planned if r.drill == "dowel"]
+        assert case.dowel_reps == len(dowel), (case.name, case.dowel_reps, len(dowel))
+    assert seen == set(VALIDATION_SCRIPTS)
