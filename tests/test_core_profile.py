@@ -82,6 +82,22 @@ def test_smoothing_drops_a_single_spike() -> None:
     assert max(abs(v - 0.10) for v in out) < 0.005
 
 
+def test_a_profile_from_an_older_default_still_loads() -> None:
+    """Keys retired from [landmarks] (what they tuned is gone) are accepted and ignored, so
+    a profile copied from an older default_profile.toml keeps loading; any other unknown
+    key is still refused."""
+    from kiosk.core.profile_loader import ProfileError, parse_profile
+    from kiosk.core.thresholds import RETIRED_LANDMARK_KEYS
+
+    old = "[landmarks]\nneck_neutral_deg = -5.0\nneck_hinge_bias_deg = -7.0\nneck_depth_frac = 0.044\n"
+    p = parse_profile(old, "old.toml")
+    assert p.landmarks.neck_depth_frac == 0.044
+    assert {"neck_neutral_deg", "neck_hinge_bias_deg"} == RETIRED_LANDMARK_KEYS
+    assert not RETIRED_LANDMARK_KEYS & set(type(p.landmarks).model_fields)
+    with pytest.raises(ProfileError, match=r"landmarks\.neck_neutral"):
+        parse_profile("[landmarks]\nneck_neutral = -5.0\n", "typo.toml")
+
+
 def test_profile_errors_are_one_line_naming_the_key() -> None:
     from kiosk.core.profile_loader import ProfileError, parse_profile
 

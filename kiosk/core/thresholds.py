@@ -40,8 +40,22 @@ class SegmentationConfig(_Section):
     occlusion_attach_m: float = Field(default=0.30, ge=0.0, le=0.5)
 
 
+# Keys an older profile may still carry: accepted and ignored, since what they tuned is
+# gone (2026-12-07: the head's reading became relative to the athlete's standing head, and
+# its neutral offset and hinge bias, fitted on the parametric athlete, went with it).
+RETIRED_LANDMARK_KEYS = frozenset({"neck_neutral_deg", "neck_hinge_bias_deg"})
+
+
 class LandmarkConfig(_Section):
     """Sagittal profile and body model (landmarks.py)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired(cls, data: object) -> object:
+        # A profile copied from an older default_profile.toml keeps loading.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in RETIRED_LANDMARK_KEYS}
+        return data
 
     bin_m: float = Field(default=0.02, ge=0.005, le=0.06)
     edge_rank: int = Field(default=1, ge=0, le=10)
