@@ -2,8 +2,8 @@
 
 The camera sees one side of the body; only the sagittal projection (x, y) is used, so it
 does not matter whether the near side is +z or -z. Order: height profile -> heel, toe,
-buttocks, leg joints (legs.py) -> trunk axis, shoulder, back contour, head (back.py) ->
-silhouette centroid. Pure; ~1 ms for 15k points.
+buttocks, leg joints (legs.py) -> trunk axis, shoulder, back contour, head (back.py; the
+head's line: head.py) -> silhouette centroid. Pure; ~1 ms for 15k points.
 """
 
 from __future__ import annotations
