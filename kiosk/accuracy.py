@@ -154,8 +154,8 @@ def run_case(case: Case, profile: Profile, cache: Path | None = None) -> CaseRes
         cache.mkdir(parents=True, exist_ok=True)
     try:
         walls = _script_walls(case)
-    except ValueError as err:  # e.g. a wall beyond a short athlete's reach
-        return CaseResult(case.name, asdict(case), skipped=f"script not possible: {err}")
+    except ValueError as err:  # e.g. a wall beyond a short athlete's reach, a body out of reach
+        return CaseResult(case.name, asdict(case), skipped=f"not possible: {err}")
     # The drill starts at the script's first wall, as an operator sets --wall-in to match.
     # The drill never ends early here (max fails at one wall): every scripted rep is
     # judged, so a script may fail one wall more often than a session would allow.
@@ -193,7 +193,11 @@ def _script_walls(case: Case) -> list[float]:
     from hardware.sim.motion import make_script
 
     cfg = case.sim_config()
-    script = make_script(cfg.script, body_from_spec(cfg.body, cfg.height_m, cfg.build), **cfg.script_options)
+    body = body_from_spec(cfg.body, cfg.height_m, cfg.build)
+    # An MPFB2 person is built on first use: a body MakeHuman cannot make (a BMI out of
+    # the macros' reach) fails here, before any frame, not in a worker mid-run.
+    body.foot_length_m()
+    script = make_script(cfg.script, body, **cfg.script_options)
     return [r.wall_distance_in for r in script.reps if r.wall_distance_in is not None]
 
 

@@ -89,3 +89,18 @@ def test_every_rep_of_a_dowel_script_is_judged_as_a_dowel_rep() -> None:
         dowel = [r for r in planned if r.drill == "dowel"]
         assert case.dowel_reps == len(dowel), (case.name, case.dowel_reps, len(dowel))
     assert seen == set(VALIDATION_SCRIPTS)
+
+
+def test_a_person_makehuman_cannot_make_is_a_skipped_case_not_a_crash() -> None:
+    """HF12 (a soft build at BMI 33.7) is out of the macros' reach: the generator's BMI band
+    for a soft woman is wider than this person's body reaches. The harness records her
+    cases as skipped, with the reason, before any frame (a worker raising mid-run used to
+    end the whole report)."""
+    from kiosk.accuracy import run_case
+    from kiosk.core.profile_loader import load_profile
+
+    held = {s.id: s for s in holdout_specs()}
+    assert held["HF12"].build == "soft" and held["HF12"].bmi > 33.0
+    case = next(c for c in holdout_matrix() if c.body == "mpfb:HF12")
+    res = run_case(case, load_profile(None), None)
+    assert res.skipped is not None and "HF12" in res.skipped and "out of reach" in res.skipped
