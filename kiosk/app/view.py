@@ -224,7 +224,9 @@ def _stance(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str
         cue, lines = "Hold still...", ()
         progress = ctx.stance_progress
     else:
-        cue, lines = "Stand tall and still", ("Arms relaxed",)
+        # The head the athlete stands with is the reference a rep judges the head against
+        # (kiosk/core/head.py): a bow here reads as a raised head at the bottom.
+        cue, lines = "Stand tall and still", ("Arms relaxed, chin level",)
     return _base(ctx, key, "live", "GET SET", scene=scene, cue=cue, lines=lines, progress=progress,
                  checks=_checks(obs), arrow=_arrow(ctx) if hint == "turn" else None)
 
