@@ -50,11 +50,12 @@ def neck_flexion_deg(
     """Angle (deg) of the line neck base -> head's far end from the trunk axis, + = toward
     the front (head dropped, chin to chest), - = head raised. s, t: the upper body's points
     in the trunk frame (metres). None with fewer than MIN_HEAD_POINTS head points."""
-    ds, dt = s - base[0], t - base[1]
+    past = s >= s_shoulder_m  # the head's few hundred of the upper body's thousands
+    ds, dt = s[past] - base[0], t[past] - base[1]
     r = np.hypot(ds, dt)
-    sel = (s >= s_shoulder_m) & (r <= cfg.head_reach_frac * stature_m)
-    if int(sel.sum()) < MIN_HEAD_POINTS:
+    near = r <= cfg.head_reach_frac * stature_m
+    if int(near.sum()) < MIN_HEAD_POINTS:
         return None
-    rs = r[sel]
+    rs, ds, dt = r[near], ds[near], dt[near]
     far = rs >= np.quantile(rs, cfg.head_far_quantile)
-    return math.degrees(math.atan2(-float(dt[sel][far].mean()), float(ds[sel][far].mean())))
+    return math.degrees(math.atan2(-float(dt[far].mean()), float(ds[far].mean())))
