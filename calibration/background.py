@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from calibration.errors import CalibrationError
 from calibration.fileio import write_atomic
-from calibration.floor import D4XX_NOISE_M_PER_M2
+from calibration.ransac import D4XX_NOISE_M_PER_M2
 from hardware.frame import DepthFrame
 
 NPZ_FORMAT = 1

@@ -24,10 +24,9 @@ import numpy.typing as npt
 
 from calibration.errors import CalibrationError
 from calibration.geometry import FloatArray, deproject
+from calibration.ransac import D4XX_NOISE_M_PER_M2, Plane, angle_to_down_deg, find_floor_plane, find_walls
 from hardware.frame import DepthFrame
 
-# D4xx stereo depth RMS ~ z^2 * subpixel / (fx * baseline): D435 0.08 px / (421 px * 0.05 m).
-D4XX_NOISE_M_PER_M2 = 0.004
 _MIN_RANGE_M = 0.2  # D4xx minimum depth is ~0.28 m; nearer values are artefacts
 _REFINE_ITERATIONS = 5
 _MIN_BAND_INV_M = 2e-4  # inverse-depth band floor: mm quantisation at ~2 m
@@ -41,7 +40,9 @@ class FloorFit:
     inliers: sampled points used in the final fit. inlier_fraction: of the sampled valid
     points. image_fraction: of all sampled pixels (valid or not), i.e. how much of the image
     is floor. rms_mm: inliers' RMS distance to the plane along the normal, mm.
-    frames: depth frames the fit used.
+    frames: depth frames the fit used. noise_m_per_m2: the camera's depth noise measured on
+    the floor (depth_noise_m_per_m2): depth RMS at z metres ~ this x z^2; None when not
+    measured (too little floor near the camera, or a calibration file from before it was).
     """
 
     normal_cam: tuple[float, float, float]
@@ -51,6 +52,7 @@ class FloorFit:
     image_fraction: float
     rms_mm: float
     frames: int
+    noise_m_per_m2: float | None = None
 
     @property
     def n(self) -> FloatArray:
@@ -59,13 +61,6 @@ class FloorFit:
     def height_above_m(self, points_cam: npt.NDArray[np.floating]) -> FloatArray:
         """Signed height of camera-frame points (N, 3) above the floor, metres."""
         return np.asarray(points_cam, dtype=np.float64) @ self.n + self.height_m
-
-
-@dataclass(frozen=True)
-class _Plane:
-    normal: FloatArray  # unit, toward the camera
-    offset_m: float  # camera height above this plane
-    inliers: npt.NDArray[np.bool_]  # over the candidate points it was found in
 
 
 def sample_points(frames: Sequence[DepthFrame], max_points: int = 20_000, max_range_m: float = 6.0,
@@ -96,141 +91,7 @@ def sample_points(frames: Sequence[DepthFrame], max_points: int = 20_000, max_ra
     return points, sampled
 
 
-_RANSAC_BATCH = 128  # hypotheses scored per matrix product: (128, N) float32 is ~10 MB at N = 20 000
-_RANSAC_PROBABILITY = 0.99999999  # Open3D segment_plane's default early-stop confidence
-
-
-def _plane_through(points: FloatArray) -> tuple[FloatArray, float] | None:
-    """Least-squares plane (unit normal, offset) through `points` (>= 3): centroid and the
-    smallest right singular vector, as Open3D's segment_plane refines its winner."""
-    if len(points) < 3:
-        return None
-    centroid = points.mean(axis=0)
-    normal = np.linalg.svd(points - centroid, full_matrices=False)[2][-1]
-    return normal.astype(np.float64), -float(normal @ centroid)
-
-
-def _ransac(points: FloatArray, threshold_m: float, iterations: int, seed: int) -> _Plane:
-    """The largest plane in `points`: RANSAC on 3-point hypotheses, numpy only.
-
-    The semantics of Open3D's `segment_plane(distance_threshold, ransac_n=3, num_iterations)`,
-    which this replaces: up to `iterations` hypotheses, an inlier is a point closer than
-    `threshold_m`, the hypothesis with the most inliers wins (the first found on a tie), the
-    search stops early once a better plane is unlikely (Open3D's default probability), and
-    the winner is refined by least squares on its inliers, which are returned. Deterministic
-    for a seed. Hypotheses are scored `_RANSAC_BATCH` at a time in one matrix product."""
-    n = len(points)
-    rng = np.random.default_rng(seed)
-    pts32 = points.astype(np.float32)
-    best_count, best_model = 0, None
-    done = 0
-    budget = iterations
-    while done < budget:
-        b = min(_RANSAC_BATCH, budget - done)
-        tri = points[rng.integers(0, n, size=(b, 3))]  # (b, 3 points, xyz)
-        normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-        norms = np.linalg.norm(normals, axis=1)
-        ok = norms > 1e-12  # repeated or collinear samples give no plane
-        normals = np.where(ok[:, None], normals / np.where(ok, norms, 1.0)[:, None], 0.0)
-        offsets = -np.einsum("ij,ij->i", normals, tri[:, 0])
-        dist = np.abs(pts32 @ normals.T.astype(np.float32) + offsets.astype(np.float32))  # (n, b)
-        counts = np.where(ok, np.count_nonzero(dist < threshold_m, axis=0), 0)
-        k = int(np.argmax(counts))
-        if counts[k] > best_count:
-            best_count, best_model = int(counts[k]), (normals[k], float(offsets[k]))
-            # Open3D's adaptive stop: enough hypotheses to have drawn an all-inlier triple
-            # with the given probability, at the best inlier fraction so far.
-            frac3 = (best_count / n) ** 3
-            if frac3 >= 1.0:
-                budget = done + b
-            elif frac3 > 0.0:
-                need = math.log(1.0 - _RANSAC_PROBABILITY) / math.log(1.0 - frac3)
-                budget = min(budget, max(done + b, math.ceil(need)))
-        done += b
-    mask = np.zeros(n, dtype=bool)
-    if best_model is None:
-        return _Plane(normal=np.array([0.0, -1.0, 0.0]), offset_m=0.0, inliers=mask)
-    normal, offset = best_model
-    mask = np.abs(points @ normal + offset) < threshold_m
-    refined = _plane_through(points[mask])
-    if refined is not None:
-        normal, offset = refined
-    if offset < 0:  # orient toward the camera: the camera (origin) must be on the + side
-        normal, offset = -normal, -offset
-    return _Plane(normal=normal, offset_m=offset, inliers=mask)
-
-
-def _angle_to_down_deg(normal: FloatArray) -> float:
-    """Angle between a floor normal (floor -> camera) and the camera's -y (image up)."""
-    return math.degrees(math.acos(float(np.clip(-normal[1], -1.0, 1.0))))
-
-
-def _is_floor_like(plane: _Plane, max_tilt_deg: float) -> bool:
-    """Normal near image-up and the camera clearly above it."""
-    return _angle_to_down_deg(plane.normal) <= max_tilt_deg and plane.offset_m > 0.05
-
-
-def find_floor_plane(points: FloatArray, threshold_m: float = 0.03, max_tilt_deg: float = 45.0,
-                     min_fraction: float = 0.03, max_planes: int = 5, iterations: int = 1000,
-                     seed: int = 0) -> tuple[_Plane, list[_Plane]]:
-    """The floor among the large planes in `points` (camera frame), and the other planes.
-
-    RANSAC finds the largest plane, which may be a wall or (rarely) a person-sized slab;
-    its inliers are removed and RANSAC runs again, up to `max_planes` times. Floor-like
-    planes have a normal within `max_tilt_deg` of image-up; among those at least a quarter
-    the size of the largest, the lowest (largest camera height) wins: a bench or box top is
-    above the floor. Returns (floor, the non-floor planes, e.g. walls)."""
-    min_count = max(50, int(min_fraction * len(points)))
-    remaining = np.arange(len(points))
-    planes: list[_Plane] = []
-    largest_floor_like = 0
-    for i in range(max_planes):
-        # Stop once no remaining plane could be a qualifying floor candidate (>= 1/4 of the
-        # largest); walls found later matter less than the ~50 ms each RANSAC costs.
-        if len(remaining) < max(min_count, 0.25 * largest_floor_like):
-            break
-        plane = _ransac(points[remaining], threshold_m, iterations, seed + i)
-        if int(plane.inliers.sum()) < min_count:
-            break
-        mask = np.zeros(len(points), dtype=bool)
-        mask[remaining[plane.inliers]] = True
-        planes.append(_Plane(normal=plane.normal, offset_m=plane.offset_m, inliers=mask))
-        if _is_floor_like(plane, max_tilt_deg):
-            largest_floor_like = max(largest_floor_like, int(plane.inliers.sum()))
-        # Remove the plane's whole noise band, not just RANSAC's inliers: a far wall's
-        # stereo noise (7 cm at 4 m) is wider than the threshold and would come back as
-        # parallel slices, each costing another RANSAC.
-        rest = points[remaining]
-        band_m = np.maximum(threshold_m, 3.0 * D4XX_NOISE_M_PER_M2 * rest[:, 2] ** 2)
-        remaining = remaining[~(plane.inliers | (np.abs(rest @ plane.normal + plane.offset_m) < band_m))]
-    floor_like = [p for p in planes if _is_floor_like(p, max_tilt_deg)]
-    if not floor_like:
-        raise CalibrationError(
-            "No floor found in view: tilt the camera down so the floor in front of the station is visible"
-        )
-    largest = max(int(p.inliers.sum()) for p in floor_like)
-    floor = max((p for p in floor_like if p.inliers.sum() >= 0.25 * largest), key=lambda p: p.offset_m)
-    return floor, [p for p in planes if p is not floor]
-
-
-def _find_walls(points: FloatArray, min_count: int, max_tilt_deg: float, seed: int,
-                max_walls: int = 2) -> list[_Plane]:
-    """Up to `max_walls` large planes whose normal is far from vertical, among `points`."""
-    walls: list[_Plane] = []
-    remaining = points
-    for i in range(max_walls):
-        if len(remaining) < min_count:
-            break
-        plane = _ransac(remaining, 0.05, 500, seed + i)
-        if int(plane.inliers.sum()) < min_count:
-            break
-        if _angle_to_down_deg(plane.normal) > max_tilt_deg:
-            walls.append(plane)
-        remaining = remaining[~plane.inliers]
-    return walls
-
-
-def seen_on_other_planes(points: FloatArray, floor: _Plane, others: Sequence[_Plane],
+def seen_on_other_planes(points: FloatArray, floor: Plane, others: Sequence[Plane],
                          noise_m_per_m2: float = D4XX_NOISE_M_PER_M2) -> npt.NDArray[np.bool_]:
     """Points whose pixel sees one of `others` (e.g. a wall) rather than the floor.
 
@@ -255,8 +116,34 @@ def seen_on_other_planes(points: FloatArray, floor: _Plane, others: Sequence[_Pl
     return seen
 
 
+def _scaled_residual(rays: FloatArray, ray_len: FloatArray, inv_z: FloatArray,
+                     w: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Residuals in inverse depth (1/m) against the plane 1/z = w . ray, times the cosine of
+    the incidence, and that cosine: stereo noise is constant in them (module docstring)."""
+    cos_inc = np.clip(np.abs(rays @ w) / (float(np.linalg.norm(w)) * ray_len), 0.05, 1.0)
+    return (inv_z - rays @ w) * cos_inc, cos_inc
+
+
+def depth_noise_m_per_m2(points: FloatArray, normal: FloatArray, height_m: float,
+                         inliers: npt.NDArray[np.bool_], near_m: float = 3.0) -> float | None:
+    """The camera's depth noise as the floor shows it: the robust standard deviation (1.4826
+    x MAD) of the inliers' scaled inverse-depth residuals (_scaled_residual), over those
+    within `near_m` of the camera (the station's range: further out a plane a little off
+    inflates them). Depth RMS at z metres is about this x z^2, and so is the floor's noise
+    fuzz vertically (the 1/cos growth and the ray's slope cancel); by their specs a D435
+    gives 0.0038, a D455 0.0020 (0.08 px subpixel). None with fewer than 100 such points."""
+    near = inliers & (points[:, 2] <= near_m)
+    if int(near.sum()) < 100:
+        return None
+    p = points[near]
+    z = p[:, 2]
+    rays = p / z[:, None]
+    scaled, _ = _scaled_residual(rays, np.linalg.norm(rays, axis=1), 1.0 / z, -normal / height_m)
+    return 1.4826 * float(np.median(np.abs(scaled)))
+
+
 def refine_plane(
-    points: FloatArray, plane: _Plane, band_sigmas: float = 3.0, exclude: npt.NDArray[np.bool_] | None = None
+    points: FloatArray, plane: Plane, band_sigmas: float = 3.0, exclude: npt.NDArray[np.bool_] | None = None
 ) -> tuple[FloatArray, float, npt.NDArray[np.bool_]]:
     """Weighted least-squares refinement in inverse depth (see the module docstring).
 
@@ -273,8 +160,7 @@ def refine_plane(
     allowed = np.ones(len(points), dtype=bool) if exclude is None else ~exclude
 
     def scaled_residual(w: FloatArray) -> tuple[FloatArray, FloatArray]:
-        cos_inc = np.clip(np.abs(rays @ w) / (float(np.linalg.norm(w)) * ray_len), 0.05, 1.0)
-        return (inv_z - rays @ w) * cos_inc, cos_inc
+        return _scaled_residual(rays, ray_len, inv_z, w)
 
     def band_of(scaled: FloatArray, inl: npt.NDArray[np.bool_]) -> float:
         return max(band_sigmas * 1.4826 * float(np.median(np.abs(scaled[inl]))), _MIN_BAND_INV_M)
@@ -313,20 +199,20 @@ def fit_floor(frames: Sequence[DepthFrame], max_points: int = 20_000, max_range_
     search = points[near] if near.sum() >= 0.2 * len(points) else points
     plane, others = find_floor_plane(search, threshold_m=ransac_threshold_m, max_tilt_deg=max_tilt_deg,
                                      seed=seed)
-    walls = [p for p in others if _angle_to_down_deg(p.normal) > max_tilt_deg]
+    walls = [p for p in others if angle_to_down_deg(p.normal) > max_tilt_deg]
     start = np.abs(points @ plane.normal + plane.offset_m) < ransac_threshold_m
-    normal, height_m, inl = refine_plane(points, _Plane(plane.normal, plane.offset_m, start),
+    normal, height_m, inl = refine_plane(points, Plane(plane.normal, plane.offset_m, start),
                                          exclude=seen_on_other_planes(points, plane, walls))
     # Second look for walls among everything clearly off the floor, at all ranges (the
     # search above stopped at 4.5 m), then refine once more without their foot strips.
     off_floor = np.flatnonzero(points @ normal + height_m > 0.05)
-    more = _find_walls(points[off_floor], min_count=max(50, int(0.03 * len(points))),
+    more = find_walls(points[off_floor], min_count=max(50, int(0.03 * len(points))),
                        max_tilt_deg=max_tilt_deg, seed=seed + 100)
     if more:
-        floor = _Plane(normal, height_m, inl)
+        floor = Plane(normal, height_m, inl)
         seen_elsewhere = seen_on_other_planes(points, floor, walls + more)
         normal, height_m, inl = refine_plane(points, floor, exclude=seen_elsewhere)
-    if _angle_to_down_deg(normal) > max_tilt_deg:
+    if angle_to_down_deg(normal) > max_tilt_deg:
         raise CalibrationError(
             "No level floor found in view: level the camera and tilt it down so the floor is visible"
         )
@@ -339,4 +225,5 @@ def fit_floor(frames: Sequence[DepthFrame], max_points: int = 20_000, max_range_
         image_fraction=min(1.0, float(inl.sum()) / max(sampled, 1)),
         rms_mm=float(np.sqrt(np.mean(dist_m**2))) * 1000.0,
         frames=len(frames),
+        noise_m_per_m2=depth_noise_m_per_m2(points, normal, height_m, inl),
     )

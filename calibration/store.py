@@ -80,6 +80,8 @@ class FloorFile(_Strict):
     image_fraction: float = Field(ge=0.0, le=1.0)
     rms_mm: float = Field(ge=0.0, le=500.0)
     frames: int = Field(ge=1, le=100_000)
+    # Absent in files written before it was measured (2026-12-07): loads as None.
+    noise_m_per_m2: float | None = Field(default=None, ge=0.0, le=0.1)
 
 
 class ZoneFile(_Strict):
@@ -125,7 +127,7 @@ def _to_file(cal: Calibration, background: BackgroundRef | None) -> CalibrationF
                  "camera_pitch_deg": pose.pitch_deg, "camera_roll_deg": pose.roll_deg},
         "floor": {"normal_cam": f.normal_cam, "height_m": f.height_m, "inliers": f.inliers,
                   "inlier_fraction": f.inlier_fraction, "image_fraction": f.image_fraction,
-                  "rms_mm": f.rms_mm, "frames": f.frames},
+                  "rms_mm": f.rms_mm, "frames": f.frames, "noise_m_per_m2": f.noise_m_per_m2},
         "facing": cal.facing,
         "zone": {"centre_x_m": z.centre_x_m, "centre_z_m": z.centre_z_m, "size_x_m": z.size_x_m,
                  "size_z_m": z.size_z_m, "top_m": z.top_m},
@@ -142,7 +144,7 @@ def _from_file(m: CalibrationFile, background: BackgroundModel | None) -> Calibr
         pose=CameraPose.from_arrays(m.pose.rotation, m.pose.translation),
         floor=FloorFit(normal_cam=f.normal_cam, height_m=f.height_m, inliers=f.inliers,
                        inlier_fraction=f.inlier_fraction, image_fraction=f.image_fraction, rms_mm=f.rms_mm,
-                       frames=f.frames),
+                       frames=f.frames, noise_m_per_m2=f.noise_m_per_m2),
         facing=m.facing,
         zone=StationZone(centre_x_m=z.centre_x_m, centre_z_m=z.centre_z_m, size_x_m=z.size_x_m,
                          size_z_m=z.size_z_m, top_m=z.top_m),

@@ -24,6 +24,10 @@ MIN_FLOOR_IMAGE_FRACTION = 0.05
 MIN_FLOOR_INLIERS = 500
 MAX_FLOOR_RMS_MM = 60.0  # mostly stereo noise: a D435 floor at 3-4 m alone gives 30-40 mm
 STATION_RANGE_M = (1.5, 2.5)
+# The heel is read 5-12 cm above the floor (kiosk/core/legs.heel_edge). With more vertical
+# noise than this at the station, 2.5 sigma of the floor's fuzz reaches that band and the
+# virtual wall moves back 2-5 cm (docs/measurement.md, "heel"): a D435 beyond ~2.3 m.
+MAX_STATION_NOISE_MM = 20.0
 # Slack on the ranges above: the calibration's own error (height ~1 cm) and the station
 # centre being wherever the athlete happened to stand. Without it an installer is told
 # "1.20 m high; mount it at 0.7-1.2 m" for a value a few millimetres over.
@@ -61,6 +65,13 @@ _PARTS: tuple[_Part, ...] = (
 )
 
 
+def station_noise_mm(cal: Calibration) -> float | None:
+    """Depth noise (RMS, mm) at the station's distance from the camera, as the floor fit
+    measured it (FloorFit.noise_m_per_m2); None when the calibration did not measure it."""
+    k = cal.floor.noise_m_per_m2
+    return None if k is None else k * cal.zone.distance_from_camera_m(cal.pose) ** 2 * 1000.0
+
+
 def check(cal: Calibration) -> list[str]:
     """Every problem with the placement, in plain words with what to move; [] when fine."""
     problems: list[str] = []
@@ -89,6 +100,11 @@ def check(cal: Calibration) -> list[str]:
     if not STATION_RANGE_M[0] - STATION_TOL_M <= dist <= STATION_RANGE_M[1] + STATION_TOL_M:
         problems.append(f"Station is {dist:.1f} m away; move the camera to "
                         f"{STATION_RANGE_M[0]:.1f}-{STATION_RANGE_M[1]:.1f} m from the station")
+    noise_mm = station_noise_mm(cal)
+    if floor.noise_m_per_m2 is not None and noise_mm is not None and noise_mm > MAX_STATION_NOISE_MM:
+        near_m = max(STATION_RANGE_M[0], (MAX_STATION_NOISE_MM / 1000.0 / floor.noise_m_per_m2) ** 0.5)
+        problems.append(f"Depth noise at the station is about {noise_mm:.0f} mm, enough to move the virtual "
+                        f"wall by centimetres: move the camera nearer, within {near_m:.1f} m of the station")
     # Undecided facing: the hinge may go either way, so both must fit.
     facings: tuple[Facing, ...] = ("right", "left") if cal.facing == "auto" else (cal.facing,)
     built_for: Facing = "left" if cal.facing == "left" else "right"

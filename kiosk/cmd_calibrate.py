@@ -13,7 +13,7 @@ from pathlib import Path
 from calibration.calibrate import calibrate, calibration_summary_json
 from calibration.errors import CalibrationError
 from calibration.store import save
-from calibration.validate import check
+from calibration.validate import check, station_noise_mm
 from hardware.frame import DepthFrame
 from hardware.rs_frames import FilterConfig
 from hardware.source import FrameSource
@@ -91,7 +91,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             f"camera height {cal.camera_height_m:.3f} m, tilted {cal.camera_pitch_deg:.1f} deg down, "
             f"roll {cal.camera_roll_deg:.1f} deg, athlete faces {cal.facing}"
         )
-        print(f"floor: {cal.floor.inlier_fraction * 100:.0f}% of points, {cal.floor.rms_mm:.0f} mm RMS")
+        noise_mm = station_noise_mm(cal)
+        noise = "" if noise_mm is None else f", depth noise {noise_mm:.0f} mm at the station"
+        floor = cal.floor
+        print(f"floor: {floor.inlier_fraction * 100:.0f}% of points, {floor.rms_mm:.0f} mm RMS{noise}")
         for p in problems:
             print(f"problem: {p}")
         print(f"saved {out}" + ("" if not problems else " (fix the problems above and calibrate again)"))

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import calibration.floor as floor_mod
+import calibration.ransac as ransac_mod
 from calibration.calibrate import calibrate
 from calibration.errors import CalibrationError
-from calibration.floor import FloorFit, _Plane, fit_floor, sample_points
+from calibration.floor import FloorFit, fit_floor, sample_points
+from calibration.ransac import Plane
 from hardware.frame import DepthFrame
 
 try:
@@ -29,7 +30,7 @@ except ImportError:  # tests/ imported as a package
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _ransac_open3d(points: np.ndarray, threshold_m: float, iterations: int, seed: int) -> _Plane:
+def _ransac_open3d(points: np.ndarray, threshold_m: float, iterations: int, seed: int) -> Plane:
     """The Open3D fit calibration/floor.py used before issue 14 (the reference)."""
     o3d = pytest.importorskip("open3d")
     o3d.utility.random.seed(seed)
@@ -42,7 +43,7 @@ def _ransac_open3d(points: np.ndarray, threshold_m: float, iterations: int, seed
         normal, offset = -normal, -offset
     mask = np.zeros(len(points), dtype=bool)
     mask[np.asarray(idx, dtype=np.int64)] = True
-    return _Plane(normal=normal, offset_m=offset, inliers=mask)
+    return Plane(normal=normal, offset_m=offset, inliers=mask)
 
 
 def _sim_frames(n: int = 15) -> list[DepthFrame]:
@@ -76,7 +77,7 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
 def _fit_both(frames: list[DepthFrame], monkeypatch: pytest.MonkeyPatch) -> tuple[FloorFit, FloorFit]:
     ours = fit_floor(frames)
     with monkeypatch.context() as m:
-        m.setattr(floor_mod, "_ransac", _ransac_open3d)
+        m.setattr(ransac_mod, "_ransac", _ransac_open3d)
         ref = fit_floor(frames)
     return ours, ref
 
@@ -94,7 +95,7 @@ def test_largest_plane_as_good_as_open3d_on_sim_frames(sim_frames: list[DepthFra
     search must find planes as large as Open3D's and within Open3D's own seed spread."""
     points, _ = sample_points(sim_frames)
     for threshold, iterations in ((0.03, 1000), (0.05, 500)):
-        ours = [floor_mod._ransac(points, threshold, iterations, seed) for seed in range(3)]
+        ours = [ransac_mod._ransac(points, threshold, iterations, seed) for seed in range(3)]
         ref = [_ransac_open3d(points, threshold, iterations, seed) for seed in range(3)]
         ref_normal = np.mean([p.normal for p in ref], axis=0)
         ref_normal /= np.linalg.norm(ref_normal)
@@ -105,7 +106,7 @@ def test_largest_plane_as_good_as_open3d_on_sim_frames(sim_frames: list[DepthFra
         ours_n, ref_n = (float(np.mean([p.inliers.sum() for p in ps])) for ps in (ours, ref))
         assert abs(ours_n - ref_n) / len(points) < 0.03
         # Deterministic for a seed.
-        again = floor_mod._ransac(points, threshold, iterations, 0)
+        again = ransac_mod._ransac(points, threshold, iterations, 0)
         assert np.array_equal(ours[0].normal, again.normal) and np.array_equal(ours[0].inliers, again.inliers)
 
 
@@ -128,7 +129,7 @@ def test_no_floor_same_error_as_open3d(realdata: Path, monkeypatch: pytest.Monke
     with pytest.raises(CalibrationError) as ours:
         calibrate([frame], facing="right")
     with monkeypatch.context() as m:
-        m.setattr(floor_mod, "_ransac", _ransac_open3d)
+        m.setattr(ransac_mod, "_ransac", _ransac_open3d)
         with pytest.raises(CalibrationError) as ref:
             calibrate([frame], facing="right")
     assert str(ours.value) == str(ref.value)

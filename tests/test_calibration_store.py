@@ -111,6 +111,17 @@ def test_missing_key(saved: Path) -> None:
     assert "missing key 'floor.rms_mm'" in _error(saved)
 
 
+def test_floor_noise_round_trips_and_older_files_load_without_it(cal: Calibration, saved: Path) -> None:
+    data = json.loads(saved.read_text())
+    noise = cal.floor.noise_m_per_m2
+    assert noise is not None and data["floor"]["noise_m_per_m2"] == noise
+    _edit(saved, lambda d: d["floor"].pop("noise_m_per_m2"))  # written before 2026-12-07
+    back = load(saved)
+    assert back.floor.noise_m_per_m2 is None and back.floor.rms_mm == cal.floor.rms_mm
+    _edit(saved, lambda d: d["floor"].update(noise_m_per_m2=-0.001))
+    assert "floor.noise_m_per_m2 = -0.001 is out of range" in _error(saved)
+
+
 def test_out_of_range_names_key_value_and_range(saved: Path) -> None:
     _edit(saved, lambda d: d["floor"].update(rms_mm=900.0))
     msg = _error(saved)
