@@ -134,6 +134,13 @@ def _targets(ran: list[CaseResult]) -> list[str]:
     caught = sum("back_rounded" in d for d in lumbar)
     lines.append(f"| 15 deg lumbar flexion always caught | {caught}/{len(lumbar) + lumbar_missed} reps | "
                  f"{'yes' if lumbar and caught == len(lumbar) + lumbar_missed else '**no**'} |")
+    noisy = [r for r in ran if any(p.startswith("Depth noise") for p in r.problems)]
+    if noisy:
+        kept = [r for r in ran if r not in noisy]
+        e = pool(kept, "hip_to_wall_mm")
+        lines += ["", f"{len(noisy)} case(s) had a placement `calibrate` asks to move nearer for its "
+                  f"depth noise (calibration/validate.py); without them hip_to_wall_mm is {_f(rms(e))} mm "
+                  f"RMS, bias {_f(error_stats(e)[1], '{:+.1f}')} mm."]
     flipped = [r for r in ran if r.facing[0] != r.facing[1]]
     if flipped:
         kept = [r for r in ran if r.facing[0] == r.facing[1]]

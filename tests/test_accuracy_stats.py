@@ -121,3 +121,15 @@ def test_report_says_when_a_target_is_missed_and_lists_the_wrong_case() -> None:
     assert "| knee_flexion_deg RMS <= 3 | 1.0 | yes |" in text
     assert "`bad case`: rep 1: scripted head_not_neutral, measured clean" in text
     assert "| head_not_neutral | 0 | 1 | 0 | 0 | **no** |" in text
+
+
+def test_report_gives_hip_to_wall_without_the_placements_calibrate_moves_nearer() -> None:
+    near = CaseResult("near", CASE, errors={"hip_to_wall_mm": [3.0, -3.0]})
+    far = CaseResult("far", {**CASE, "distance_m": 2.5}, errors={"hip_to_wall_mm": [30.0, 30.0]},
+                     problems=["Depth noise at the station is about 23 mm, enough to move the virtual "
+                               "wall by centimetres: move the camera nearer, within 2.3 m of the station"])
+    text = markdown([near, far], "quick", "2000-01-01", 1.0)
+    assert "| hip_to_wall_mm RMS <= 8 | 21.3 | **no** |" in text
+    assert "1 case(s) had a placement `calibrate` asks to move nearer" in text
+    assert "without them hip_to_wall_mm is 3.0 mm RMS, bias +0.0 mm." in text
+    assert "move nearer" not in markdown([near], "quick", "2000-01-01", 1.0)
