@@ -35,6 +35,9 @@ def test_floor_found_among_five_real_people(realdata: Path) -> None:
     cal = calibrate([frame], facing="right")
     assert 0.3 < cal.camera_height_m < 2.5
     assert cal.floor.inlier_fraction > 0.05 and cal.floor.rms_mm < 40.0
+    # The depth noise read off the floor is a Kinect's: sigma_z ~ 0.0012 + 0.0019 (z - 0.4)^2 m
+    # (Nguyen, Izadi and Lovell 2012), 0.0016 x z^2 at 3 m; 0.0011 measured here.
+    assert cal.floor.noise_m_per_m2 is not None and 0.0005 < cal.floor.noise_m_per_m2 < 0.004
     world = cal.pose.to_world(deproject(frame.depth_m(), frame.intrinsics))
     # The fitted floor is the scene's lowest large surface: almost nothing lies below it,
     # and a real share of the image lies on it.
