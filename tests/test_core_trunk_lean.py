@@ -1,5 +1,5 @@
 """The trunk axis at the bottom of a hinge, and the rep machine's reading of a trunk that
-reads behind vertical (kiosk/core/back.py `_ridge_at`, metrics.trunk_lean_deg).
+reads behind vertical (kiosk/core/spine.py `ridge_t`, metrics.trunk_lean_deg).
 
 Ground truth is the parametric simulator's posed athlete (the tuning family) and
 synthetic metric series.

@@ -9,7 +9,7 @@ the side, stereo noise along the rays scatters points behind the back: robust_ba
 the extreme there by noise-free cell edges (the approach of landmarks.rear_surface_x).
 
 Shoulder joint model: `shoulder_depth_frac * stature` ventral of the upper back's ridge
-(_ridge_at: up to `shoulder_ridge_frac * stature` below) at `trunk_frac * stature` along
+(spine.ridge_t: up to `shoulder_ridge_frac * stature` below) at `trunk_frac * stature` along
 the axis. The axis is solved for by a few Newton steps:
 rotate `a` until that point lies on it (the step is exact to first order, so 3
 iterations converge from the initial guess of H -> upper-body centroid).
@@ -18,15 +18,16 @@ iterations converge from the initial guess of H -> upper-body centroid).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
 from kiosk.core.head import neck_base_st, neck_flexion_deg
 from kiosk.core.legs import despike
-from kiosk.core.profile import F64, BinnedContour, binned_contour, median, window_median
-from kiosk.core.spine import chord_turn_deg, lumbar_hollow_mm
+from kiosk.core.profile import F64, BinnedContour, bin_tops, binned_hi, contour_grid, median, window_median
+from kiosk.core.spine import back_at, chord_turn_deg, lumbar_hollow_mm, ridge_t
 from kiosk.core.thresholds import LandmarkConfig
 from kiosk.core.types import Point2
 
@@ -53,45 +54,31 @@ class UpperBody:
     lumbar_hollow_mm: float | None = None
 
 
-def _frame(x: F64, y: F64, hip: Point2, a: Point2) -> tuple[F64, F64]:
-    dx, dy = x - hip[0], y - hip[1]
-    return dx * a[0] + dy * a[1], -dx * a[1] + dy * a[0]
-
-
 def _to_world(hip: Point2, a: Point2, s: float, t: float) -> Point2:
     return hip[0] + s * a[0] - t * a[1], hip[1] + s * a[1] + t * a[0]
 
 
-def _back_at(prof: BinnedContour, s: float, half_m: float) -> float | None:
-    sel = (np.abs(prof.centre - s) <= half_m) & ~np.isnan(prof.hi)
-    return median(prof.hi[sel]) if sel.any() else None
+@lru_cache(maxsize=64)
+def _ridge_bins(bin_m: float, n_bins: int, s_sh: float, below_m: float) -> slice:
+    """The trunk contour's bins spine.ridge_t reads: centres from below_m under s_sh to 0.03 m
+    over it (empty: slice(0, 0)). Cached: the same athlete's recur every frame."""
+    centre = contour_grid(0.0, bin_m, n_bins)[0]
+    i = np.flatnonzero((centre >= s_sh - below_m) & (centre <= s_sh + 0.03))
+    return slice(int(i[0]), int(i[-1]) + 1) if i.size else slice(0, 0)
 
 
-def _ridge_at(prof: BinnedContour, s: float, below_m: float, half_m: float) -> float | None:
-    """The back's ridge under station s: the second-highest bin of the contour from below_m
-    under s to half_m over it (one stray bin does not set it; the highest with fewer than
-    three bins). The shoulder joint lies under the upper back's ridge (the shoulder
-    blades), not under whatever the contour does exactly at its station. At the bottom of a
-    hinge the station's own contour reads 30-50 mm low on the simulator's MPFB2 people (a
-    station a few centimetres past their shoulders is in the hollow at the base of the
-    neck) and put the axis 4-8 deg forward; on the parametric people 3-4 deg.
-    shoulder_depth_frac is fitted with this reading on the parametric family."""
-    sel = (prof.centre >= s - below_m) & (prof.centre <= s + half_m) & ~np.isnan(prof.hi)
-    v = np.sort(prof.hi[sel])
-    if v.size == 0:
-        return None
-    return float(v[-2]) if v.size >= 3 else float(v[-1])
-
-
-def trunk_axis(
-    x: F64, y: F64, hip: Point2, buttocks_x_m: float, stature_m: float, cfg: LandmarkConfig
-) -> tuple[Point2, npt.NDArray[np.bool_]] | None:
-    """The unit trunk axis by the Newton steps of the module docstring, and the mask of the
-    upper-body points it was solved on; None without enough upper body."""
+def _upper(x: F64, y: F64, hip: Point2, buttocks_x_m: float) -> npt.NDArray[np.bool_] | None:
+    """The upper body's points (above the hip, in front of the buttocks); None under 50."""
     up = (y > hip[1] - 0.05) & (x > buttocks_x_m - 0.05)
-    if up.sum() < 50:
-        return None
-    xu, yu = x[up], y[up]
+    return up if np.count_nonzero(up) >= 50 else None
+
+
+def _solve_axis(
+    xu: F64, yu: F64, hip: Point2, dxy: tuple[F64, F64], stature_m: float, cfg: LandmarkConfig
+) -> Point2 | None:
+    """The unit trunk axis by the Newton steps of the module docstring from the upper
+    body's points (xu, yu) and their offsets dxy from the hip joint; None without a ridge.
+    A step needs only the ridge's bins: it bins only their points, and reads only `hi`."""
     c = (float(xu.mean()) - hip[0], float(yu.mean()) - hip[1])
     norm = math.hypot(*c)
     if norm < 1e-6:
@@ -100,64 +87,84 @@ def trunk_axis(
     s_sh, d_sh = cfg.trunk_frac * stature_m, cfg.shoulder_depth_frac * stature_m
     n_bins = math.ceil((s_sh + 0.25 * stature_m) / cfg.bin_m)
     below = cfg.shoulder_ridge_frac * stature_m
+    win = _ridge_bins(cfg.bin_m, n_bins, s_sh, below)
+    if win.stop == 0:
+        return None
+    dx, dy = dxy
     for _ in range(3):
-        s, t = _frame(xu, yu, hip, a)
-        # The band holds every point of the bins _ridge_at reads.
-        band = (s >= s_sh - below - cfg.bin_m) & (s <= s_sh + 0.03 + cfg.bin_m)
-        prof = binned_contour(s[band], t[band], 0.0, cfg.bin_m, n_bins, cfg.edge_rank, cfg.run_gap_m)
-        back = _ridge_at(prof, s_sh, below, 0.03)
+        b = dx * a[0] + dy * a[1]  # s, then its bin coordinate (binned_contour's, for u0 = 0)
+        b /= cfg.bin_m
+        band = b >= win.start
+        band &= b < win.stop
+        t = -dx[band] * a[1] + dy[band] * a[0]
+        back = ridge_t(bin_tops(b[band], t, win, cfg.edge_rank))
         if back is None:
             return None
         ang = math.atan2(back - d_sh, s_sh)  # rotate a dorsally by this angle
         ca, sa = math.cos(ang), math.sin(ang)
         a = (a[0] * ca - a[1] * sa, a[1] * ca + a[0] * sa)  # n = (-a_y, a_x): +ang turns a toward n
-    return a, up
+    return a
+
+
+def trunk_axis(
+    x: F64, y: F64, hip: Point2, buttocks_x_m: float, stature_m: float, cfg: LandmarkConfig
+) -> tuple[Point2, npt.NDArray[np.bool_]] | None:
+    """The unit trunk axis by the Newton steps of the module docstring, and the mask of the
+    upper-body points it was solved on; None without enough upper body."""
+    up = _upper(x, y, hip, buttocks_x_m)
+    if up is None:
+        return None
+    xu, yu = x[up], y[up]
+    a = _solve_axis(xu, yu, hip, (xu - hip[0], yu - hip[1]), stature_m, cfg)
+    return None if a is None else (a, up)
 
 
 def upper_body(
-    x: F64,
-    y: F64,
-    hip: Point2,
-    buttocks_x_m: float,
-    stature_m: float,
-    cfg: LandmarkConfig,
+    x: F64, y: F64, hip: Point2, buttocks_x_m: float, stature_m: float, cfg: LandmarkConfig,
     z: F64 | None = None,
 ) -> UpperBody | None:
     """Trunk axis, shoulder joint and back landmarks; None without enough upper body.
     z: the points' lateral coordinate, for the back contour's noise model (robust_back);
     None: the plain contour."""
-    solved = trunk_axis(x, y, hip, buttocks_x_m, stature_m, cfg)
-    if solved is None:
+    up = _upper(x, y, hip, buttocks_x_m)
+    if up is None:
         return None
-    a, up = solved
-    xu, yu, zu = x[up], y[up], (None if z is None else z[up])
+    xu, yu = x[up], y[up]
+    dx, dy = xu - hip[0], yu - hip[1]
+    a = _solve_axis(xu, yu, hip, (dx, dy), stature_m, cfg)
+    if a is None:
+        return None
     s_sh, d_sh = cfg.trunk_frac * stature_m, cfg.shoulder_depth_frac * stature_m
     reach = s_sh + 0.25 * stature_m
     n_bins = math.ceil(reach / cfg.bin_m)
-    s, t = _frame(xu, yu, hip, a)
-    prof = binned_contour(s, t, 0.0, cfg.bin_m, n_bins, cfg.edge_rank, cfg.run_gap_m)
-    if zu is not None:
-        prof = replace(prof, hi=robust_back(prof, s, t, zu, cfg))
-    back_contour = despike(prof.hi, 0.015)
-    ridge = _ridge_at(prof, s_sh, cfg.shoulder_ridge_frac * stature_m, 0.03)
+    s, t = dx * a[0] + dy * a[1], -dx * a[1] + dy * a[0]
+    centre = contour_grid(0.0, cfg.bin_m, n_bins)[0]
+    hi = binned_hi(s, t, 0.0, cfg.bin_m, n_bins, cfg.edge_rank)
+    if z is not None:
+        hi = _robust_hi(centre, hi, s, t, z[up], cfg)
+    back_contour = despike(hi, 0.015)
+    ridge_bins = _ridge_bins(cfg.bin_m, n_bins, s_sh, cfg.shoulder_ridge_frac * stature_m)
+    ridge = ridge_t([v for v in hi[ridge_bins].tolist() if v == v])
     shoulder = _to_world(hip, a, s_sh, (ridge or d_sh) - d_sh)
 
     def contour_point(s_at: float) -> Point2 | None:
-        t_at = _back_at(prof, s_at, 0.025)
+        t_at = back_at(centre, hi, s_at, 0.025)
         return None if t_at is None else _to_world(hip, a, s_at, t_at)
 
     sacrum = contour_point(cfg.sacrum_frac * stature_m)
     spine_mid = contour_point(0.5 * s_sh)
-    thoracic = _max_in(prof.centre, back_contour, cfg.thoracic_lo * s_sh, cfg.thoracic_hi * s_sh, hip, a)
+    thoracic = _max_in(centre, back_contour, cfg.thoracic_lo * s_sh, cfg.thoracic_hi * s_sh, hip, a)
     head_lo = s_sh + cfg.head_start_frac * stature_m
-    head = _max_in(prof.centre, back_contour, head_lo, reach, hip, a)
+    head = _max_in(centre, back_contour, head_lo, reach, hip, a)
     neck_st = None if ridge is None else neck_base_st(s_sh, ridge, stature_m, cfg)
     neck_base = None if neck_st is None else _to_world(hip, a, *neck_st)
     neck_flex = None if neck_st is None else neck_flexion_deg(s, t, neck_st, s_sh, stature_m, cfg)
     in_head = s >= head_lo
-    head_centroid = (float(xu[in_head].mean()), float(yu[in_head].mean())) if in_head.sum() >= 20 else None
-    curve = chord_turn_deg(prof.centre, back_contour, s_sh, cfg)
-    hollow = lumbar_hollow_mm(prof.centre, back_contour, s_sh, cfg)
+    head_centroid = (
+        (float(xu[in_head].mean()), float(yu[in_head].mean())) if np.count_nonzero(in_head) >= 20 else None
+    )
+    curve = chord_turn_deg(centre, back_contour, s_sh, cfg)
+    hollow = lumbar_hollow_mm(centre, back_contour, s_sh, cfg)
     # The curve reads off the contour's view-dependent shape: on the simulator a neutral
     # spine reads ~+12 deg at the bottom of a 65 deg hinge, none upright; the bias grows
     # with the trunk's lean, as sin^2 (= a_x^2 for the unit axis).
@@ -250,14 +257,24 @@ def robust_back(prof: BinnedContour, s: F64, t: F64, z: F64, cfg: LandmarkConfig
     view decides the blend: the median over the bins of those points' z spread (std), ~30 mm
     square-on, 50-70 mm from 20-30 deg behind the side, blends the extreme
     (back_spread_min_m) into the cells' edge (back_spread_full_m)."""
-    hi = prof.hi
+    return _robust_hi(prof.centre, prof.hi, s, t, z, cfg)
+
+
+def _robust_hi(centre: F64, hi: F64, s: F64, t: F64, z: F64, cfg: LandmarkConfig) -> F64:
+    """robust_back of the contour (centre, hi)."""
     if cfg.back_spread_full_m <= 0.0 or z.size == 0:
         return hi
     n = hi.size
-    b = np.floor((s - (prof.centre[0] - 0.5 * cfg.bin_m)) / cfg.bin_m).astype(np.int64)
-    ok = (b >= 0) & (b < n)
-    ok[ok] &= ~np.isnan(hi[b[ok]])
-    ok[ok] &= t[ok] > hi[b[ok]] - cfg.rear_patch_m
+    b = np.floor((s - (centre[0] - 0.5 * cfg.bin_m)) / cfg.bin_m).astype(np.int64)
+    # The points within rear_patch_m of their bin's contour, by one lookup of each point's
+    # limit: bins padded by a NaN on each side take the points outside the bins (clipped
+    # onto them) and NaN bins; a comparison with NaN is False.
+    limit = np.full(n + 2, np.nan)
+    np.subtract(hi, cfg.rear_patch_m, out=limit[1:-1])
+    lb = np.minimum(b, n)
+    np.maximum(lb, -1, out=lb)
+    lb += 1
+    ok = t > limit[lb]
     bg, tg, zg = b[ok], t[ok], z[ok]
     cnt = np.bincount(bg, minlength=n).astype(np.float64)
     many = cnt >= 2 * cfg.rear_cell_min_points

@@ -2,7 +2,7 @@
 axis from the hip joint, t dorsal; see back.py).
 
 Neck base: a body-model point neck_base_frac * stature along the axis past the shoulder
-station and neck_depth_frac * stature ventral of the upper back's ridge (back._ridge_at,
+station and neck_depth_frac * stature ventral of the upper back's ridge (spine.ridge_t,
 the same reading that places the shoulder joint). It is anchored on the ridge, not on the
 contour at the station: on people whose shoulders sit lower than the model's station (the
 simulator's MPFB2 people, 40-75 mm) that station lies on the slope into the hollow at the
@@ -57,5 +57,20 @@ def neck_flexion_deg(
     if int(near.sum()) < MIN_HEAD_POINTS:
         return None
     rs, ds, dt = r[near], ds[near], dt[near]
-    far = rs >= np.quantile(rs, cfg.head_far_quantile)
+    far = rs >= _quantile(rs, cfg.head_far_quantile)
     return math.degrees(math.atan2(-float(dt[far].mean()), float(ds[far].mean())))
+
+
+def _quantile(a: F64, q: float) -> float:
+    """np.quantile(a, q) (its default, linear method) of values >= +0.0 (no -0.0 whose
+    place among equal zeros would matter), 0 <= q <= 1, by a partition at the two ranks it
+    interpolates between, with numpy's interpolation: np.quantile's own overhead is ~20 us,
+    the most of this module's time."""
+    v = (a.size - 1) * q
+    lo = int(v)  # floor: v >= 0
+    if v >= a.size - 1:
+        return float(a.max())
+    p = np.partition(a, (lo, lo + 1))
+    a0, a1 = float(p[lo]), float(p[lo + 1])
+    g, d = v - lo, a1 - a0
+    return a1 - d * (1.0 - g) if g >= 0.5 else a0 + d * g

@@ -1,7 +1,8 @@
 """Shape of the back along the trunk, from its contour in the trunk frame: the spinal
-curve (turn between two line fits) and the lumbar hollow under a dowel. Inputs: contour
-bins along the trunk axis (centre, metres from the hip joint) and their dorsal offsets
-(back, metres, NaN where empty); s_sh_m: hip -> shoulder span, metres. Pure numpy."""
+curve (turn between two line fits), the lumbar hollow under a dowel, and the contour's
+readings at a station (back_at, and ridge_t under the shoulders). Inputs: contour bins
+along the trunk axis (centre, metres from the hip joint) and their dorsal offsets (back,
+metres, NaN where empty); s_sh_m: hip -> shoulder span, metres. Pure numpy."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import math
 
 import numpy as np
 
-from kiosk.core.profile import F64, fit_line
+from kiosk.core.profile import F64, fit_line, median
 from kiosk.core.thresholds import LandmarkConfig
 
 
@@ -54,3 +55,25 @@ def lumbar_hollow_mm(centre: F64, back: F64, s_sh_m: float, cfg: LandmarkConfig)
         return None
     line = t0 + (t1 - t0) * (c[span] - s0) / (s1 - s0)
     return float(np.max(line - b[span])) * 1000.0
+
+
+def back_at(centre: F64, back: F64, s_m: float, half_m: float) -> float | None:
+    """Median of the contour's bins within half_m of station s_m; None without one."""
+    sel = (np.abs(centre - s_m) <= half_m) & ~np.isnan(back)
+    return median(back[sel]) if sel.any() else None
+
+
+def ridge_t(back: list[float]) -> float | None:
+    """The back's ridge under the shoulder station, from the contour's values `back` (no
+    NaN) over the bins from shoulder_ridge_frac * stature under the station to 0.03 m over
+    it: the second-highest bin (one stray bin does not set it; the highest with fewer than
+    three bins); None without a bin. The shoulder joint lies under the upper back's ridge
+    (the shoulder blades), not under whatever the contour does exactly at its station. At
+    the bottom of a hinge the station's own contour reads 30-50 mm low on the simulator's
+    MPFB2 people (a station a few centimetres past their shoulders is in the hollow at the
+    base of the neck) and put the axis 4-8 deg forward; on the parametric people 3-4 deg.
+    shoulder_depth_frac is fitted with this reading on the parametric family."""
+    v = sorted(back)  # a handful of bins: plain Python
+    if not v:
+        return None
+    return v[-2] if len(v) >= 3 else v[-1]
