@@ -26,13 +26,17 @@ MAX_FLOOR_RMS_MM = 60.0  # mostly stereo noise: a D435 floor at 3-4 m alone give
 STATION_RANGE_M = (1.5, 2.5)
 # The heel is read 5-12 cm above the floor (kiosk/core/legs.heel_edge). With more vertical
 # noise than this at the station, 2.5 sigma of the floor's fuzz reaches that band and the
-# virtual wall moves back 2-5 cm (docs/measurement.md, "heel"): a D435 beyond ~2.3 m.
+# virtual wall moves back 2-5 cm (docs/measurement.md, "heel"): a D435 beyond ~2.3 m. The
+# check allows STATION_NOISE_TOL_MM more; its advice is the distance of this noise.
 MAX_STATION_NOISE_MM = 20.0
 # Slack on the ranges above: the calibration's own error (height ~1 cm) and the station
 # centre being wherever the athlete happened to stand. Without it an installer is told
 # "1.20 m high; mount it at 0.7-1.2 m" for a value a few millimetres over.
 HEIGHT_TOL_M = 0.02
 STATION_TOL_M = 0.1
+# The noise read off the floor runs 0-30 % over the camera model's (a D435 at 2.25 m reads
+# 17-21 mm for the model's 19; at 2.5 m 22-28 for 23.5): a D435 at 2.25 m is not told off.
+STATION_NOISE_TOL_MM = 2.0
 MARGIN_PX = 6.0
 
 ATHLETE_HEIGHT_M = 2.0
@@ -101,7 +105,8 @@ def check(cal: Calibration) -> list[str]:
         problems.append(f"Station is {dist:.1f} m away; move the camera to "
                         f"{STATION_RANGE_M[0]:.1f}-{STATION_RANGE_M[1]:.1f} m from the station")
     noise_mm = station_noise_mm(cal)
-    if floor.noise_m_per_m2 is not None and noise_mm is not None and noise_mm > MAX_STATION_NOISE_MM:
+    if (floor.noise_m_per_m2 is not None and noise_mm is not None
+            and noise_mm > MAX_STATION_NOISE_MM + STATION_NOISE_TOL_MM):
         near_m = max(STATION_RANGE_M[0], (MAX_STATION_NOISE_MM / 1000.0 / floor.noise_m_per_m2) ** 0.5)
         problems.append(f"Depth noise at the station is about {noise_mm:.0f} mm, enough to move the virtual "
                         f"wall by centimetres: move the camera nearer, within {near_m:.1f} m of the station")

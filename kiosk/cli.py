@@ -42,7 +42,7 @@ def _add_sim_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--body", default="parametric", metavar="SPEC",
                    help="parametric (--athlete-height, --build) or mpfb:<id>, e.g. mpfb:F07")
     g.add_argument("--camera", default="D435", choices=["D435", "D455"], help="camera model to simulate")
-    g.add_argument("--distance", type=float, default=2.4, metavar="M", help="camera to station, metres")
+    g.add_argument("--distance", type=float, default=2.2, metavar="M", help="camera to station, metres")
     g.add_argument("--camera-height", type=float, default=1.0, metavar="M")
     g.add_argument("--pitch", type=float, default=0.0, metavar="DEG", help="camera tilt down, degrees")
     g.add_argument("--side", default="right", choices=["left", "right"], help="athlete side the camera is on")

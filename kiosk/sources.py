@@ -18,7 +18,7 @@ def sim_config_from_args(
     height_m: float = 1.78,
     build: str = "average",
     camera: str = "D435",
-    distance_m: float = 2.4,
+    distance_m: float = 2.2,
     camera_height_m: float = 1.0,
     pitch_deg: float = 0.0,
     side: str = "right",

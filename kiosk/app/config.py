@@ -113,7 +113,7 @@ class SimSection(_Section):
     script: str = "session"
     seed: int = Field(default=0, ge=0, le=1_000_000)
     athlete_height_m: float = Field(default=1.78, ge=1.2, le=2.2)
-    distance_m: float = Field(default=2.4, ge=1.2, le=3.5)
+    distance_m: float = Field(default=2.2, ge=1.2, le=3.5)  # a D435 within ~2.3 m (docs/placement.md)
     camera_height_m: float = Field(default=1.0, ge=0.5, le=1.6)
     dowel_reps: int | None = Field(default=None, ge=0, le=10)
     loop: bool = True  # start the script again when it ends (a demo kiosk)
