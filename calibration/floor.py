@@ -1,4 +1,5 @@
-"""Floor plane from depth frames: RANSAC (numpy) to find it, least squares to refine it.
+"""Floor plane from depth frames: RANSAC (calibration/ransac.py) to find it, least squares to
+refine it, and the camera's depth noise read off it (depth_noise_m_per_m2).
 
 Frame: camera (RealSense optical: +x image right, +y image down, +z forward), metres.
 The plane is `normal_cam . p + height_m = 0`, normal unit and pointing from the floor to
