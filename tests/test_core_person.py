@@ -103,18 +103,3 @@ def test_sparse_labelling_equals_ndimage_label() -> None:
         lab, n = _label_26(coords, shape)
         assert n == n_expected
         assert np.array_equal(lab, expected[solid])
-
-
-def test_cube_dilation_equals_ndimage() -> None:
-    from scipy import ndimage
-
-    from kiosk.core.person import _dilate_cube
-
-    rng = np.random.default_rng(1)
-    for _ in range(120):
-        ndim = int(rng.integers(1, 4))
-        shape = tuple(int(n) for n in rng.integers(1, 10, ndim))
-        mask = rng.random(shape) < rng.choice([0.02, 0.1, 0.4])
-        r = int(rng.integers(1, 4))
-        expected = ndimage.binary_dilation(mask, structure=np.ones((3,) * ndim, dtype=bool), iterations=r)
-        assert np.array_equal(_dilate_cube(mask, r), expected)
