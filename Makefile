@@ -56,12 +56,12 @@ calibration-report: $(STAMP)
 	$(PY) -m kiosk.calib_report --out docs/calibration.md
 
 ## Measurement accuracy and verdicts over simulated athletes, placements, cameras and fault
-## scripts, both body families -> docs/accuracy.md (~1.5 h of CPU to render, 30-50 s a case; --cache DIR re-reads rendered frames in ~4 min)
+## scripts, both body families -> docs/accuracy.md (~70 min on two cores to render, 30-50 s a case; --cache DIR re-reads rendered frames in ~4 min)
 accuracy: $(STAMP)
 	$(PY) -m kiosk.accuracy --matrix both --jobs 2 --out docs/accuracy.md
 
 ## The held-out MPFB2 people (hardware/sim/population.py: HF01-HF12, HM01-HM12), 48 cases, ~40 min
-## on two cores -> docs/accuracy-holdout.md. Run it only once a measurement change is frozen on the
+## on two cores (25 min here) -> docs/accuracy-holdout.md. Run it only once a measurement change is frozen on the
 ## tuning and validation families, and report it as it comes: a rule changed after looking at it
 ## makes it one more tuning set.
 accuracy-holdout: $(STAMP)

@@ -18,6 +18,7 @@ from typing import Any
 from calibration.geometry import CameraPose
 from calibration.model import Calibration
 from calibration.rays import Box, BoxRays, box_rays, points_in_box
+from calibration.validate import station_noise_mm
 from calibration.zone import StationZone as CalZone
 from hardware.frame import DepthFrame, Intrinsics
 from hardware.rs_frames import FilterConfig
@@ -55,8 +56,9 @@ HINGE_REACH_X_M = 0.7
 HINGE_REACH_Z_M = 0.2
 
 
-def core_zone(zone: CalZone) -> StationZone:
-    """The calibration's station box grown by the hinge's reach, as the core's zone (world m)."""
+def core_zone(zone: CalZone, floor_noise_m: float = 0.0) -> StationZone:
+    """The calibration's station box grown by the hinge's reach, as the core's zone (world
+    m), with the floor's stereo noise at the station (m RMS; 0 = not measured)."""
     half_x = zone.size_x_m / 2 + HINGE_REACH_X_M
     half_z = zone.size_z_m / 2 + HINGE_REACH_Z_M
     return StationZone(
@@ -68,6 +70,7 @@ def core_zone(zone: CalZone) -> StationZone:
         # degenerate (top at the floor): never lower than a crouching athlete, so the core
         # finds nobody rather than failing.
         y_max_m=max(zone.top_m, MIN_ZONE_TOP_M),
+        floor_noise_m=floor_noise_m,
     )
 
 
@@ -129,7 +132,8 @@ class FrameAnalyzer:
     pause_on_second_person: bool = False  # the kiosk: True; `analyze` reports and goes on
 
     def __post_init__(self) -> None:
-        self.zone = core_zone(self.calibration.zone)
+        noise_mm = station_noise_mm(self.calibration)
+        self.zone = core_zone(self.calibration.zone, 0.0 if noise_mm is None else min(noise_mm / 1000.0, 0.5))
         self.drill = DrillState.start(self.profile)
         self._rays: BoxRays | None = None
         self._rays_key: tuple[Intrinsics, float, CameraPose, Box] | None = None

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from core_synth import Camera, Pose, Truth, body_samples, render
 
-from kiosk.core.legs import heel_edge
+from kiosk.core.legs import heel_band_bottom_m, heel_edge
 from kiosk.core.pipeline import PipelineState, measure_frame
 from kiosk.core.thresholds import LandmarkConfig, Profile
 from kiosk.core.types import FrameMetrics, StationZone
@@ -127,3 +127,54 @@ def test_no_feet_no_heel() -> None:
     """Too few points at heel height: no heel (the frame's landmarks then fail plainly)."""
     cfg = LandmarkConfig()
     assert heel_edge(np.array([0.0, 0.1]), np.array([0.08, 0.09]), cfg) is None
+
+
+def _heel_over_floor_fuzz(heel_back_frac: float, sigma_m: float, seed: int) -> tuple[float, float, float]:
+    """The heel's x error (mm) with a fixed band and with the band set from the noise, on
+    a noiseless body over 400 floor points spread up to 18 cm behind the heel whose
+    heights are |N(0, sigma_m)|: the fuzz stereo noise leaves there (the simulator's truth
+    is the capsule foot's rear edge). Returns (fixed band, noise-set band, band bottom m)."""
+    pts, nrm, truth = _samples(Pose(trunk_deg=1.0, heel_back_frac=heel_back_frac))
+    world, _, is_body = render([(pts, nrm)], CAM, noise=False, seed=0)
+    body = world[is_body].astype(np.float64)
+    rng = np.random.default_rng(seed)
+    fuzz_x = rng.uniform(truth.heel_x_m - 0.18, truth.heel_x_m, 400)
+    fuzz_y = np.abs(rng.normal(0.0, sigma_m, 400))
+    x, y = np.r_[body[:, 0], fuzz_x], np.r_[body[:, 1], fuzz_y]
+    cfg = LandmarkConfig()
+    fixed, noise_set = heel_edge(x, y, cfg), heel_edge(x, y, cfg, sigma_m)
+    assert fixed is not None and noise_set is not None
+    err = [(e[0] - truth.heel_x_m) * 1000.0 for e in (fixed, noise_set)]
+    return err[0], err[1], heel_band_bottom_m(cfg, sigma_m)
+
+
+@pytest.mark.parametrize("heel_back_frac", [0.005, 0.03, 0.055])
+def test_the_heel_band_rises_above_the_floor_fuzz_the_calibration_measured(heel_back_frac: float) -> None:
+    """Floor fuzz of 10-25 mm behind the heel (a placement calibrate still accepts): the
+    band set from the measured noise reads every foot shape within 12 mm over 5 seeds.
+    The fixed 5 cm band is fooled by the fuzz: it reads the floor up to 18 cm behind (a
+    wall placed that much too far back) in most of the 25 mm runs."""
+    fooled = 0
+    for sigma_m in (0.01, 0.02, 0.025):
+        for seed in range(5):
+            fixed_mm, noise_set_mm, _ = _heel_over_floor_fuzz(heel_back_frac, sigma_m, seed)
+            assert abs(noise_set_mm) <= 12.0, (sigma_m, seed, noise_set_mm)
+            fooled += sigma_m == 0.025 and fixed_mm < -30.0
+    assert fooled >= 4
+
+
+def test_the_heel_band_is_bounded() -> None:
+    """Unknown noise (0) keeps the fixed band; low noise never lowers it under
+    heel_noise_min_y_m; a very noisy floor never lifts it within 3 cm of the feet's top
+    (the heel would then be read on the ankle)."""
+    cfg = LandmarkConfig()
+    assert heel_band_bottom_m(cfg, 0.0) == cfg.heel_min_y_m
+    assert heel_band_bottom_m(cfg, 0.001) == cfg.heel_noise_min_y_m
+    assert heel_band_bottom_m(cfg, 0.02) == pytest.approx(cfg.heel_noise_sigmas * 0.02)
+    assert heel_band_bottom_m(cfg, 0.5) == pytest.approx(cfg.foot_max_y_m - 0.03)
+
+
+@pytest.mark.parametrize("noise_m", [-0.001, 0.6, float("nan")])
+def test_a_zone_refuses_an_impossible_floor_noise(noise_m: float) -> None:
+    with pytest.raises(ValueError, match="floor noise"):
+        StationZone(floor_noise_m=noise_m)

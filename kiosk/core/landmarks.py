@@ -29,12 +29,14 @@ def top_of_body_m(points: Points, rank: int = 2) -> float:
 
 
 def find_landmarks(
-    points: Points, cfg: LandmarkConfig, stature_m: float | None = None, heel_offset_m: float | None = None
+    points: Points, cfg: LandmarkConfig, stature_m: float | None = None, heel_offset_m: float | None = None,
+    floor_noise_m: float = 0.0,
 ) -> tuple[Landmarks | None, str]:
     """Landmarks of the athlete's points (M, 3) world; `stature_m` is the standing height
     tracked over frames (None: this frame's top, which is right only when standing);
     `heel_offset_m` the athlete's heel offset behind the ankle learnt over frames (None:
-    the heel is this frame's observed edge).
+    the heel is this frame's observed edge); `floor_noise_m` the stereo noise at the
+    station (StationZone.floor_noise_m; 0 = unknown), which sets where the heel is read.
     Returns (None, reason) when the feet or the buttocks cannot be found."""
     if points.shape[0] < 50:
         return None, "too few points"
@@ -45,7 +47,7 @@ def find_landmarks(
         np.clip(stature_m if stature_m is not None else top, cfg.stature_min_m, cfg.stature_max_m)
     )
     prof = height_profile(x, y, top + cfg.bin_m, cfg)
-    seen = heel_edge(x, y, cfg)
+    seen = heel_edge(x, y, cfg, floor_noise_m)
     lower = lower_body(prof, seen, stature, cfg, heel_offset_m)
     if lower is None:
         return None, "feet or hips not seen"

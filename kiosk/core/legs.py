@@ -64,16 +64,28 @@ def _extreme(prof: BinnedContour, y_lo: float, y_hi: float, values: F64, posteri
     return float(v[i]), float(c[i])
 
 
-def heel_edge(x: F64, y: F64, cfg: LandmarkConfig) -> Point2 | None:
+def heel_band_bottom_m(cfg: LandmarkConfig, floor_noise_m: float = 0.0) -> float:
+    """Height (m) the heel is read from. Stereo noise lifts floor points behind the heel
+    about floor_noise_m (its RMS at the station) high, and the heel's rearmost point lies
+    3-5 cm up: the band starts heel_noise_sigmas of the noise up, not lower than
+    heel_noise_min_y_m, and keeps 3 cm below foot_max_y_m. With the noise unknown (0), at
+    heel_min_y_m (docs/measurement.md, "heel")."""
+    if floor_noise_m <= 0.0:
+        return cfg.heel_min_y_m
+    lo = max(cfg.heel_noise_min_y_m, cfg.heel_noise_sigmas * floor_noise_m)
+    return min(lo, cfg.foot_max_y_m - 0.03)
+
+
+def heel_edge(x: F64, y: F64, cfg: LandmarkConfig, floor_noise_m: float = 0.0) -> Point2 | None:
     """The heel: the posterior edge of the feet, world (x, y) metres, or None with too few
     foot points. The foot_rank-th smallest x (the athlete faces +x) of the points between
-    heel_min_y_m (above the floor's noise fuzz) and foot_max_y_m, within heel_window_m of
-    their median x (a stray point far behind is not a heel). Measured, not modelled: a
-    heel placed a body-model offset behind the ankle sits 20 mm off on bodies whose feet
-    are shorter for their stature than the model's (docs/accuracy.md, MPFB2 women); the
-    observed edge reads within a few mm on both body families. A low rank, not the
-    extreme: one flying pixel behind the heel must not move the wall."""
-    sel = (y >= cfg.heel_min_y_m) & (y <= cfg.foot_max_y_m) & np.isfinite(x)
+    heel_band_bottom_m (above the floor's noise fuzz) and foot_max_y_m, within
+    heel_window_m of their median x (a stray point far behind is not a heel). Measured,
+    not modelled: a heel placed a body-model offset behind the ankle sits 20 mm off on
+    bodies whose feet are shorter for their stature than the model's (docs/accuracy.md,
+    MPFB2 women); the observed edge reads within a few mm on both body families. A low
+    rank, not the extreme: one flying pixel behind the heel must not move the wall."""
+    sel = (y >= heel_band_bottom_m(cfg, floor_noise_m)) & (y <= cfg.foot_max_y_m) & np.isfinite(x)
     if np.count_nonzero(sel) < 3 * (cfg.foot_rank + 1):
         return None
     xs, ys = x[sel], y[sel]

@@ -61,6 +61,10 @@ class LandmarkConfig(_Section):
     edge_rank: int = Field(default=1, ge=0, le=10)
     foot_max_y_m: float = Field(default=0.12, ge=0.05, le=0.2)
     heel_min_y_m: float = Field(default=0.05, ge=0.0, le=0.1)
+    # With the floor's noise known (StationZone.floor_noise_m) the heel band starts at
+    # heel_noise_sigmas of it, not lower than heel_noise_min_y_m (legs.heel_edge).
+    heel_noise_sigmas: float = Field(default=2.75, ge=0.0, le=6.0)
+    heel_noise_min_y_m: float = Field(default=0.04, ge=0.0, le=0.1)
     foot_rank: int = Field(default=2, ge=0, le=20)
     heel_window_m: float = Field(default=0.2, ge=0.05, le=0.5)
     hip_min_y_m: float = Field(default=0.30, ge=0.1, le=0.6)

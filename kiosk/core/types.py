@@ -20,17 +20,23 @@ Point2 = tuple[float, float]
 @dataclass(frozen=True)
 class StationZone:
     """Box on the floor where the athlete stands, world metres. Points outside
-    x in [x_min_m, x_max_m], z in [z_min_m, z_max_m] or above y_max_m are ignored."""
+    x in [x_min_m, x_max_m], z in [z_min_m, z_max_m] or above y_max_m are ignored.
+    floor_noise_m: the stereo noise (RMS, metres) at the station, as the calibration's floor
+    fit measured it: the floor's fuzz reaches about that high (legs.heel_edge reads the
+    heel above it); 0 = not known."""
 
     x_min_m: float = -1.2
     x_max_m: float = 1.2
     z_min_m: float = -0.6
     z_max_m: float = 0.6
     y_max_m: float = 2.4
+    floor_noise_m: float = 0.0
 
     def __post_init__(self) -> None:
         if not (self.x_max_m > self.x_min_m and self.z_max_m > self.z_min_m and self.y_max_m > 0.5):
             raise ValueError(f"degenerate station zone {self}")
+        if not 0.0 <= self.floor_noise_m <= 0.5:  # also rejects NaN
+            raise ValueError(f"floor noise {self.floor_noise_m} m out of range 0-0.5")
 
 
 @dataclass(frozen=True, eq=False)
