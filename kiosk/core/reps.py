@@ -5,7 +5,8 @@ still: the reference - heel x, buttocks x, spine curve - is (re)taken here, so e
 rep starts from the athlete's own stance), HINGE (a rep in progress).
 
 - A rep starts from READY when the trunk passes `hinge_start_trunk_deg` AND the hips
-  have travelled back `hip_travel_start_m`; it ends once the athlete has stood again
+  have travelled back `hip_travel_start_m` (or `wall_gap_start_frac` of the way to a wall
+  that stands nearer than that allows); it ends once the athlete has stood again
   (trunk < `stand_max_trunk_deg`, hips within `stand_max_hip_travel_m`) for
   `stand_confirm_s` and the trunk is back within `motion_deg` of its start angle (or 1 s
   has passed). The gap between the two trunk thresholds is the hysteresis. start_s/end_s
@@ -156,6 +157,20 @@ def _push(window: tuple[RepSample, ...], s: RepSample, cfg: RepConfig) -> tuple[
     return w[first:]
 
 
+def _start_travel_m(travel_m: float, s: RepSample, cfg: RepConfig) -> float:
+    """Hip travel (m) that starts a rep: `hip_travel_start_m`, or less when a wall stands
+    nearer: `wall_gap_start_frac` of the athlete's own standing gap to it (travel so far +
+    what is left, from hip_to_wall_mm). A short athlete's first wall can stand 40 mm behind
+    their standing hips, so the whole rep travels about hip_travel_start_m and a fixed
+    travel misses it."""
+    if s.hip_to_wall_mm is None:
+        return cfg.hip_travel_start_m
+    gap_m = travel_m + s.hip_to_wall_mm / 1000.0
+    if gap_m <= 0.0:
+        return cfg.hip_travel_start_m
+    return min(cfg.hip_travel_start_m, cfg.wall_gap_start_frac * gap_m)
+
+
 def rep_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState, RepRecord | None]:
     """Advance the rep state machine by one frame."""
     if not s.person or s.trunk_angle_deg is None or s.heel_x_m is None:
@@ -172,7 +187,7 @@ def rep_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState, R
             # moved the feet: walking in, out, or re-stancing -> take a new reference
             return replace(state, phase=Phase.SETTLING, reference=None, window=(s,)), None
         travel = ref.buttocks_x_m - s.buttocks_x_m if s.buttocks_x_m is not None else 0.0
-        hinging = s.trunk_angle_deg >= cfg.hinge_start_trunk_deg and travel >= cfg.hip_travel_start_m
+        hinging = s.trunk_angle_deg >= cfg.hinge_start_trunk_deg and travel >= _start_travel_m(travel, s, cfg)
         if hinging or s.trunk_angle_deg >= cfg.stoop_start_trunk_deg:
             return replace(
                 state,

@@ -135,6 +135,8 @@ class RepConfig(_Section):
     stand_max_trunk_deg: float = Field(default=8.0, ge=2.0, le=40.0)
     hinge_start_trunk_deg: float = Field(default=10.0, ge=3.0, le=60.0)
     hip_travel_start_m: float = Field(default=0.035, ge=0.0, le=0.3)
+    # With a wall near the standing hips, half the way to it starts a rep (reps._start_travel_m).
+    wall_gap_start_frac: float = Field(default=0.5, ge=0.1, le=1.0)
     # A trunk this far forward starts a rep whatever the hips did: bending at the waist
     # without pushing the hips back (a stoop) is an attempt to judge, not sway to ignore.
     stoop_start_trunk_deg: float = Field(default=25.0, ge=10.0, le=80.0)
