@@ -64,16 +64,21 @@ def _extreme(prof: BinnedContour, y_lo: float, y_hi: float, values: F64, posteri
     return float(v[i]), float(c[i])
 
 
+# The heel band keeps at least this much height under foot_max_y_m: raised further by a
+# noisy floor, it would read the heel on the ankle.
+HEEL_BAND_MIN_SPAN_M = 0.03
+
+
 def heel_band_bottom_m(cfg: LandmarkConfig, floor_noise_m: float = 0.0) -> float:
     """Height (m) the heel is read from. Stereo noise lifts floor points behind the heel
     about floor_noise_m (its RMS at the station) high, and the heel's rearmost point lies
     3-5 cm up: the band starts heel_noise_sigmas of the noise up, not lower than
-    heel_noise_min_y_m, and keeps 3 cm below foot_max_y_m. With the noise unknown (0), at
+    heel_noise_min_y_m, and keeps HEEL_BAND_MIN_SPAN_M below foot_max_y_m. With the noise unknown (0), at
     heel_min_y_m (docs/measurement.md, "heel")."""
     if floor_noise_m <= 0.0:
         return cfg.heel_min_y_m
     lo = max(cfg.heel_noise_min_y_m, cfg.heel_noise_sigmas * floor_noise_m)
-    return min(lo, cfg.foot_max_y_m - 0.03)
+    return min(lo, cfg.foot_max_y_m - HEEL_BAND_MIN_SPAN_M)
 
 
 def heel_edge(x: F64, y: F64, cfg: LandmarkConfig, floor_noise_m: float = 0.0) -> Point2 | None:
