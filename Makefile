@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.setup-stamp
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test lint bench bench-pi calibration-report accuracy accuracy-holdout soak clean install-proof
+.PHONY: setup demo test lint bench bench-pi calibration-report accuracy accuracy-holdout accuracy-rates soak clean install-proof
 
 $(STAMP): pyproject.toml hardware/setup_host.sh
 	bash hardware/setup_host.sh
@@ -66,6 +66,11 @@ accuracy: $(STAMP)
 ## makes it one more tuning set.
 accuracy-holdout: $(STAMP)
 	$(PY) -m kiosk.accuracy --matrix holdout --jobs 2 --out docs/accuracy-holdout.md
+
+## The same six sessions (both body families) at 6, 15, 30, 60 and 90 fps, as recorded and with 10 % of
+## the frames dropped: do the reps and the errors depend on the frame rate? -> docs/accuracy-rates.md (18 min on two cores to render here; with --cache DIR a re-run reads the frames back in ~2 min)
+accuracy-rates: $(STAMP)
+	$(PY) -m kiosk.accuracy --matrix rates --jobs 2 --out docs/accuracy-rates.md
 
 ## The kiosk loop for 30 minutes at 30 fps on a looping simulated session: RSS growth and
 ## fps over time -> docs/soak.md (CI runs a 2-minute variant: tests/test_soak.py)

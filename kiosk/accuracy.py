@@ -4,9 +4,11 @@ measured exactly as `hinge-kiosk analyze` measures a recording, compared with th
     .venv/bin/python -m kiosk.accuracy --matrix both --jobs 2 --out docs/accuracy.md
     .venv/bin/python -m kiosk.accuracy --quick --out /tmp/acc.md        # 8 cases
     ... --matrix full (parametric, where the core is tuned) | validation (MPFB2, never tuned on)
+    ... --matrix rates (the same sessions at 6-90 fps, with drops: kiosk/accuracy_rates.py)
     ... --cache DIR                                                     # keep rendered frames
 
-Cases and matrices: kiosk/accuracy_cases.py. Per case: the script is rendered at 848x480
+Cases and matrices: kiosk/accuracy_cases.py; rendering and the frame cache:
+kiosk/accuracy_frames.py. Per case: the script is rendered at 848x480
 through the SDK's software device, like a camera; raw frames at
 `calibration_sample_indices` self-calibrate (floor, pose, station, facing and heading from
 the hinge: kiosk/cmd_analyze.self_calibrate); the calibration check's placement problems
@@ -25,127 +27,22 @@ import multiprocessing
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from calibration.errors import CalibrationError
 from calibration.validate import check
-from hardware.frame import DepthFrame, Intrinsics
-from hardware.sim.source import SimulatedSource
 from kiosk.accuracy_cases import QUICK, Case, full_matrix
+from kiosk.accuracy_frames import capture_of, drop_frames, is_cached, samples_of, stamp_case_time
+from kiosk.accuracy_rates import rates_markdown, rates_matrix
 from kiosk.accuracy_report import markdown
 from kiosk.accuracy_stats import CaseResult, compare
 from kiosk.accuracy_validation import holdout_matrix, validation_matrix
-from kiosk.analysis import MEASURE_FILTERS, with_drill
-from kiosk.cmd_analyze import analyze_frames, calibration_sample_indices, self_calibrate
+from kiosk.analysis import with_drill
+from kiosk.cmd_analyze import analyze_frames, self_calibrate
 from kiosk.core.profile_loader import load_profile
 from kiosk.core.thresholds import Profile
-
-
-@dataclass
-class Capture:
-    """A rendered case's measurement pass: frames after MEASURE_FILTERS (424x240), the
-    truth row of each frame and the scripted reps (RepPlan fields) and extras."""
-
-    frames: list[DepthFrame]
-    truth: list[dict[str, Any]]
-    reps: list[dict[str, Any]]
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-def render_samples(case: Case) -> list[DepthFrame]:
-    """Raw 848x480 frames at the indices `analyze` samples for its self-calibration."""
-    cfg = case.sim_config()
-    raw = SimulatedSource(cfg)
-    raw.start()
-    try:
-        return [
-            DepthFrame(raw.render_depth(i / cfg.fps)[0], 0.001, raw.intrinsics, i / cfg.fps, i)
-            for i in calibration_sample_indices(raw.n_frames)
-        ]
-    finally:
-        raw.close()
-
-
-def render_frames(case: Case) -> Capture:
-    """Every frame through the SDK path (software device + MEASURE_FILTERS) and its truth."""
-    cfg = case.sim_config()
-    src = SimulatedSource(cfg, filters=MEASURE_FILTERS)
-    frames: list[DepthFrame] = []
-    with src:
-        while (f := src.read(5.0)) is not None:
-            frames.append(f)
-    reps = [asdict(r) for r in src.script.reps]
-    return Capture(
-        frames,
-        list(src.truth),
-        reps,
-        {"hinge_depth_in": src.script.hinge_depth_in, "facing": cfg.placement.facing},
-    )
-
-
-def _with(path: Path, suffix: str) -> Path:
-    return path.parent / (path.name + suffix)  # names carry dots (1.78m): no with_suffix
-
-
-def _save_frames(frames: list[DepthFrame], path: Path, extra: dict[str, Any]) -> None:
-    np.savez_compressed(
-        _with(path, ".npz"),
-        depth=np.stack([f.depth for f in frames]),
-        t=np.array([f.timestamp_s for f in frames]),
-        i=np.array([f.index for f in frames]),
-    )
-    _with(path, ".json").write_text(json.dumps({**extra, "intrinsics": asdict(frames[0].intrinsics)}))
-
-
-def _load_frames(path: Path) -> tuple[list[DepthFrame], dict[str, Any]]:
-    doc = json.loads(_with(path, ".json").read_text())
-    d = doc.pop("intrinsics")
-    intr = Intrinsics(**{**d, "coeffs": tuple(d["coeffs"])})
-    arr = np.load(_with(path, ".npz"))
-    frames = [
-        DepthFrame(z, 0.001, intr, float(t), int(i))
-        for z, t, i in zip(arr["depth"], arr["t"], arr["i"], strict=True)
-    ]
-    return frames, doc
-
-
-def _cached(path: Path | None) -> bool:
-    return path is not None and _with(path, ".npz").exists() and _with(path, ".json").exists()
-
-
-def _cache_path(case: Case, cache: Path | None, kind: str) -> Path | None:
-    return None if cache is None else cache / (case.name.replace(" ", "_") + f"__{kind}")
-
-
-def is_cached(case: Case, cache: Path | None) -> bool:
-    """Both the calibration samples and the measured frames of `case` are in `cache`."""
-    return all(_cached(_cache_path(case, cache, k)) for k in ("samples", "frames"))
-
-
-def samples_of(case: Case, cache: Path | None) -> list[DepthFrame]:
-    path = _cache_path(case, cache, "samples")
-    if path is not None and _cached(path):
-        return _load_frames(path)[0]
-    samples = render_samples(case)
-    if path is not None:
-        _save_frames(samples, path, {})
-    return samples
-
-
-def capture_of(case: Case, cache: Path | None) -> Capture:
-    path = _cache_path(case, cache, "frames")
-    if path is not None and _cached(path):
-        frames, doc = _load_frames(path)
-        return Capture(frames, doc["truth"], doc["reps"], doc["meta"])
-    cap = render_frames(case)
-    if path is not None:
-        _save_frames(cap.frames, path, {"truth": cap.truth, "reps": cap.reps, "meta": cap.meta})
-    return cap
 
 
 def run_case(case: Case, profile: Profile, cache: Path | None = None) -> CaseResult:
@@ -179,15 +76,6 @@ def run_case(case: Case, profile: Profile, cache: Path | None = None) -> CaseRes
     return res
 
 
-def stamp_case_time(case: Case, cache: Path, seconds: float) -> None:
-    """Remember in the cache how long the case took when its frames were rendered."""
-    path = _cache_path(case, cache, "frames")
-    if path is not None and _cached(path):
-        doc = json.loads(_with(path, ".json").read_text())
-        doc["meta"]["case_s"] = round(seconds, 1)
-        _with(path, ".json").write_text(json.dumps(doc))
-
-
 def _script_walls(case: Case) -> list[float]:
     from hardware.sim.bodies import body_from_spec
     from hardware.sim.motion import make_script
@@ -199,17 +87,6 @@ def _script_walls(case: Case) -> list[float]:
     body.foot_length_m()
     script = make_script(cfg.script, body, **cfg.script_options)
     return [r.wall_distance_in for r in script.reps if r.wall_distance_in is not None]
-
-
-def drop_frames(cap: Capture, frac: float, seed: int) -> Capture:
-    """The capture as a camera that dropped `frac` of its frames (seeded; never the first):
-    the frames and their truth rows go together, timestamps keep their gaps."""
-    if frac <= 0.0:
-        return cap
-    keep = np.random.default_rng(seed).random(len(cap.frames)) >= frac
-    keep[0] = True
-    idx = np.flatnonzero(keep)
-    return Capture([cap.frames[i] for i in idx], [cap.truth[i] for i in idx], cap.reps, cap.meta)
 
 
 def _run_one(case: Case, profile: Profile, cache: Path | None) -> CaseResult:
@@ -246,15 +123,17 @@ def run_cases(cases: tuple[Case, ...], profile: Profile, cache: Path | None, job
     return [results[i] for i in range(len(cases))]
 
 
-MATRICES = ("quick", "full", "validation", "both", "holdout")
+MATRICES = ("quick", "full", "validation", "both", "holdout", "rates")
 
 
 def matrix(kind: str) -> tuple[Case, ...]:
     """The cases of a matrix: quick/full (parametric family, where the core is tuned),
     validation (the MPFB2 family, never tuned on), both (full + validation), holdout (MPFB2
-    people nobody has looked at: only to report a frozen change)."""
+    people nobody has looked at: only to report a frozen change), rates (kiosk/accuracy_rates.py)."""
     if kind == "holdout":
         return holdout_matrix()
+    if kind == "rates":
+        return rates_matrix()
     if kind == "quick":
         return QUICK
     if kind == "full":
@@ -283,11 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     cache = Path(args.cache) if args.cache else None
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-    t0 = time.monotonic()
-    results = run_cases(cases, profile, cache, max(1, args.jobs))
+    t0, jobs = time.monotonic(), max(1, args.jobs)
+    results = run_cases(cases, profile, cache, jobs)
     minutes = (time.monotonic() - t0) / 60.0
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    text = markdown(results, kind, stamp, minutes, max(1, args.jobs))
+    if kind == "rates":
+        text = rates_markdown(results, stamp, minutes, jobs)
+    else:
+        text = markdown(results, kind, stamp, minutes, jobs)
     if args.out:
         Path(args.out).write_text(text)
     else:

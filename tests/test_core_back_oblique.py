@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from kiosk.accuracy import render_samples
 from kiosk.accuracy_cases import Case
+from kiosk.accuracy_frames import render_samples
 from kiosk.core.back import cell_edges, robust_back
 from kiosk.core.profile import binned_contour
 from kiosk.core.profile_loader import load_profile

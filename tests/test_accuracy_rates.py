@@ -1,0 +1,60 @@
+"""The frame-rate matrix (kiosk/accuracy_rates.py): the same sessions at every D4xx rate
+with and without drops, sharing one rendering per rate, and a report that says when a
+session's reps differ between rates."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from kiosk.accuracy_frames import _cache_path
+from kiosk.accuracy_rates import BASES, DROPS, RATES_FPS, base_key, rates_markdown, rates_matrix
+from kiosk.accuracy_report import family_of
+from kiosk.accuracy_stats import CaseResult
+
+
+def test_every_base_runs_at_every_rate_with_and_without_drops() -> None:
+    cases = rates_matrix()
+    assert len(cases) == len(BASES) * len(RATES_FPS) * len(DROPS)
+    assert len({c.name for c in cases}) == len(cases)
+    for base in BASES:
+        mine = [c for c in cases if replace(c, fps=30, drop_frac=0.0, seed=0) == replace(base, seed=0)]
+        assert {(c.fps, c.drop_frac) for c in mine} == {(f, d) for f in RATES_FPS for d in DROPS}
+        assert len({c.seed for c in mine}) == 1  # one noise seed: only rate and drops differ
+
+
+def test_a_case_with_drops_reads_its_twins_rendering_after_it() -> None:
+    cases = rates_matrix()
+    cache = Path("/cache")
+    for i, case in enumerate(cases):
+        if case.drop_frac > 0:
+            twin = replace(case, drop_frac=0.0)
+            assert _cache_path(case, cache, "frames") == _cache_path(twin, cache, "frames")
+            assert cases.index(twin) < i
+
+
+def test_both_families_are_in_the_matrix() -> None:
+    families = {family_of(CaseResult(c.name, asdict(c))) for c in rates_matrix()}
+    assert families == {"parametric", "mpfb"}
+
+
+def _result(fps: int, drop: float, detected: int, faults: tuple[str, ...] = ()) -> CaseResult:
+    case = replace(BASES[0], fps=fps, drop_frac=drop)
+    return CaseResult(
+        case.name, asdict(case), scripted_reps=2, detected_reps=detected,
+        pairs=[((), faults)] * detected, errors={"hip_to_wall_mm": [3.0, -3.0]},
+    )
+
+
+def test_the_report_counts_a_session_alike_only_when_every_rate_found_the_same_reps() -> None:
+    alike = [_result(f, d, 2) for f in RATES_FPS for d in DROPS]
+    text = rates_markdown(alike, "2026-12-07", 1.0, 2)
+    assert "every rate and drop: 1 of 1 base sessions" in text
+    assert base_key(alike[0]) == base_key(alike[-1])
+    one_lost = [*alike[:-1], _result(90, 0.1, 1)]
+    assert "every rate and drop: 0 of 1 base sessions" in rates_markdown(one_lost, "2026-12-07", 1.0, 2)
+    other_fault = [*alike[:-1], _result(90, 0.1, 2, ("back_rounded",))]
+    assert "every rate and drop: 0 of 1 base sessions" in rates_markdown(other_fault, "2026-12-07", 1.0, 2)
+    assert "| 90 | 0.1 | 2/2 | **no** | back_rounded, back_rounded |" in rates_markdown(
+        other_fault, "2026-12-07", 1.0, 2
+    )
