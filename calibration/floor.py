@@ -16,7 +16,6 @@ so there is no errors-in-variables bias.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from calibration.errors import CalibrationError
-from calibration.geometry import FloatArray, deproject
+from calibration.geometry import FloatArray, deproject_pixels
 from calibration.ransac import D4XX_NOISE_M_PER_M2, Plane, angle_to_down_deg, find_floor_plane, find_walls
 from hardware.frame import DepthFrame
 
@@ -66,29 +65,36 @@ class FloorFit:
 
 def sample_points(frames: Sequence[DepthFrame], max_points: int = 20_000, max_range_m: float = 6.0,
                   seed: int = 0) -> tuple[FloatArray, int]:
-    """Camera-frame points from all frames, decimated to about `max_points` in total.
+    """Camera-frame points from all frames, about `max_points` in total: in each frame the
+    same number of pixels drawn at random (seeded), never a regular grid. A grid of every
+    k-th row and column aliases with any periodic structure in the depth: on the simulator's
+    6 px noise cells the noise read off the floor (depth_noise_m_per_m2) came out 49 with
+    k a multiple of 6 and 36-40 otherwise, for the same frames, and k followed the number
+    of frames (docs/accuracy-rates.md).
 
     Returns (points (N, 3) float64, number of pixels sampled including invalid ones); the
     pixel count lets callers turn point counts into fractions of the image."""
     if not frames:
         raise CalibrationError("No depth frames to calibrate from: check that the camera is streaming")
+    rng = np.random.default_rng(seed)
     pixels = sum(f.depth.size for f in frames)
-    stride = max(1, int(math.sqrt(pixels / max_points)))
+    share = min(1.0, max_points / pixels)
     parts: list[FloatArray] = []
     sampled = 0
     for f in frames:
-        pts = deproject(f.depth_m(), f.intrinsics, stride=stride).astype(np.float64)
-        sampled += len(range(0, f.depth.shape[0], stride)) * len(range(0, f.depth.shape[1], stride))
-        keep = (pts[:, 2] >= _MIN_RANGE_M) & (pts[:, 2] <= max_range_m)
-        parts.append(pts[keep])
+        d = f.depth_m()
+        h, w = d.shape
+        flat = rng.choice(h * w, size=max(1, round(share * h * w)), replace=False)
+        sampled += len(flat)
+        vs, us = np.divmod(flat, w)
+        z = d[vs, us]
+        keep = (z >= _MIN_RANGE_M) & (z <= max_range_m)
+        parts.append(deproject_pixels(z[keep], us[keep], vs[keep], f.intrinsics).astype(np.float64))
     points = np.concatenate(parts, axis=0)
     if len(points) > max_points:
-        # Random, not regular, so the union of frames keeps covering the whole image.
-        rng = np.random.default_rng(seed)
         idx = rng.choice(len(points), size=max_points, replace=False)
-        keep_frac = max_points / len(points)
+        sampled = round(sampled * max_points / len(points))
         points = points[np.sort(idx)]
-        sampled = round(sampled * keep_frac)
     return points, sampled
 
 

@@ -27,11 +27,17 @@ def deproject(
     `stride` subsamples rows and columns (a cheap decimation for calibration)."""
     d = np.asarray(depth_m, dtype=np.float32)[::stride, ::stride]
     vs, us = np.nonzero(d > 0)
-    z = d[vs, us]
-    u = us.astype(np.float32) * stride
-    v = vs.astype(np.float32) * stride
-    x = (u - np.float32(intr.ppx)) / np.float32(intr.fx) * z
-    y = (v - np.float32(intr.ppy)) / np.float32(intr.fy) * z
+    return deproject_pixels(d[vs, us], us * stride, vs * stride, intr)
+
+
+def deproject_pixels(
+    z_m: npt.NDArray[np.floating], us: npt.NDArray[np.integer], vs: npt.NDArray[np.integer], intr: Intrinsics
+) -> npt.NDArray[np.float32]:
+    """Pixels (column us, row vs) with depths z_m (metres, all valid) to camera-frame
+    points, (N, 3) float32."""
+    z = np.asarray(z_m, dtype=np.float32)
+    x = (us.astype(np.float32) - np.float32(intr.ppx)) / np.float32(intr.fx) * z
+    y = (vs.astype(np.float32) - np.float32(intr.ppy)) / np.float32(intr.fy) * z
     return np.stack([x, y, z], axis=1)
 
 

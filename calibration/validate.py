@@ -34,8 +34,10 @@ MAX_STATION_NOISE_MM = 20.0
 # "1.20 m high; mount it at 0.7-1.2 m" for a value a few millimetres over.
 HEIGHT_TOL_M = 0.02
 STATION_TOL_M = 0.1
-# The noise read off the floor runs 0-30 % over the camera model's (a D435 at 2.25 m reads
-# 17-21 mm for the model's 19; at 2.5 m 22-28 for 23.5): a D435 at 2.25 m is not told off.
+# The noise read off the floor is within -7..+4 % of the camera model's on 99 of the 105
+# simulated placements; a D435 level at 2.5 m reads 20-34 % over (the far floor seen at
+# grazing incidence). It ran 0-30 % over before the floor was sampled at random pixels
+# (calibration.floor.sample_points). The slack keeps a D435 at 2.25 m (19 mm) untold.
 STATION_NOISE_TOL_MM = 2.0
 MARGIN_PX = 6.0
 

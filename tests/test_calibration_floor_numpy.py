@@ -92,17 +92,19 @@ def test_largest_plane_as_good_as_open3d_on_sim_frames(sim_frames: list[DepthFra
     """One RANSAC on its own: the winning triple, and so the plane, moves by ~0.5 deg and
     ~1 cm with the seed in both implementations (the far floor's noise is wider than the
     threshold), so the strict tolerances are on the fitted floor below; here the numpy
-    search must find planes as large as Open3D's and within Open3D's own seed spread."""
+    search must find planes as large as Open3D's and within Open3D's own seed spread
+    (each implementation's offsets span ~0.98-1.02 m over six seeds on these points)."""
     points, _ = sample_points(sim_frames)
     for threshold, iterations in ((0.03, 1000), (0.05, 500)):
-        ours = [ransac_mod._ransac(points, threshold, iterations, seed) for seed in range(3)]
-        ref = [_ransac_open3d(points, threshold, iterations, seed) for seed in range(3)]
+        ours = [ransac_mod._ransac(points, threshold, iterations, seed) for seed in range(6)]
+        ref = [_ransac_open3d(points, threshold, iterations, seed) for seed in range(6)]
         ref_normal = np.mean([p.normal for p in ref], axis=0)
         ref_normal /= np.linalg.norm(ref_normal)
         ref_offset = float(np.mean([p.offset_m for p in ref]))
+        assert abs(float(np.mean([p.offset_m for p in ours])) - ref_offset) < 0.008
         for p in ours:
             assert _angle_deg(p.normal, ref_normal) < 1.5
-            assert abs(p.offset_m - ref_offset) < 0.015
+            assert abs(p.offset_m - ref_offset) < 0.025
         ours_n, ref_n = (float(np.mean([p.inliers.sum() for p in ps])) for ps in (ours, ref))
         assert abs(ours_n - ref_n) / len(points) < 0.03
         # Deterministic for a seed.
@@ -154,3 +156,14 @@ def test_calibrate_does_not_import_open3d(sim_frames: list[DepthFrame], tmp_path
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_the_floor_noise_reading_does_not_follow_the_frame_count(sim_frames: list[DepthFrame]) -> None:
+    """The simulator's correlated noise comes in 6 px cells; a sampling grid whose step is a
+    multiple of 6 read 49 instead of 36-40 (x 1e-4 /m^2) off the same frames, and the step
+    followed the number of frames. Drawn at random pixels, every frame count reads alike."""
+    frames = (sim_frames * 10)[:30]  # 30 frames: the old grid's step was 24 px here
+    readings = [fit_floor(frames[:n]).noise_m_per_m2 for n in (5, 12, 18, 24, 30)]
+    assert all(r is not None for r in readings)
+    values = np.array(readings, dtype=np.float64)
+    assert values.max() / values.min() < 1.12, values
