@@ -15,6 +15,7 @@ offset behind the ankle, which places the heel (legs.lower_body).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,9 +30,15 @@ from kiosk.core.thresholds import Profile
 from kiosk.core.types import DowelGaps, FrameMetrics, Landmarks, Points, StationZone
 
 _UPRIGHT_DEG = 6.0  # stature and heel are learnt only with the trunk leaning forward less than this
-_STATURE_GAIN = 0.2  # per upright frame: converges in ~0.5 s at 30 fps
-_STATURE_DECAY = 0.01  # per upright frame with the top lower: a 10 % drop takes ~2 s
-_HEEL_LEARN_S = 2.0  # the heel offset: median over the upright frames of the last 2 s seen
+# The stature follows a higher top with a 0.15 s time constant (converges in ~0.5 s) and,
+# upright, a lower one with 3.3 s (a 10 % drop takes ~2 s); in seconds, so alike at 6-90 fps
+# (per frame, 0.2 and 0.01 were that only at 30 fps: at 6 fps 2.5 s to converge).
+_STATURE_UP_S = 0.15
+_STATURE_DOWN_S = 3.3
+_STATURE_MAX_STEP_S = 0.5  # a longer gap (dropped frames, a dropout) counts as this long
+_HEEL_LEARN_S = 2.0  # the heel offset: shorth over the upright frames of the last 2 s seen,
+# or of the last 30 when 2 s hold fewer: the shorth of 12 (6 fps) jumps by 10 mm and more
+_HEEL_LEARN_MIN_SAMPLES = 30
 _HEEL_OFFSET_MAX_M = 0.15  # an observed heel further than this behind the ankle is not one
 _NO_POINTS: Points = np.zeros((0, 3), dtype=np.float32)
 _NO_POINTS.setflags(write=False)  # shared by every absent frame
@@ -42,16 +49,32 @@ class PipelineState:
     """Carried from frame to frame. stature_m: None until first seen upright.
     heel_offsets: (t_s, metres) of the upright frames' observed heel edge behind the
     ankle over the last _HEEL_LEARN_S seconds they were seen (a count of seconds, so the
-    same at 6 and 90 fps); their median places the heel."""
+    same at 15-90 fps), or the last _HEEL_LEARN_MIN_SAMPLES where those seconds hold
+    fewer (6 fps: 5 s); their shorth places the heel. stature_t_s: when the stature
+    was last updated."""
 
     smoother: SmootherState = field(default_factory=SmootherState)
     stature_m: float | None = None
     heel_offsets: tuple[tuple[float, float], ...] = ()
+    stature_t_s: float | None = None
 
     @property
     def heel_offset_m(self) -> float | None:
         """The athlete's heel offset behind the ankle joint, metres; None until learnt."""
-        return median(np.array([o for _, o in self.heel_offsets])) if self.heel_offsets else None
+        return shorth(np.array([o for _, o in self.heel_offsets])) if self.heel_offsets else None
+
+
+def shorth(values: npt.NDArray[np.float64]) -> float:
+    """Location of the densest half of `values`: the median of the shortest interval that
+    holds half of them (Rousseeuw's shorth). For a sample contaminated on one side only,
+    where the median follows the contamination."""
+    v = np.sort(values)
+    k = (len(v) + 1) // 2
+    if len(v) < 4:
+        return median(v)
+    widths = v[k - 1:] - v[: len(v) - k + 1]
+    i = int(np.argmin(widths))
+    return median(v[i:i + k])
 
 
 def measure_frame(
@@ -124,7 +147,9 @@ def measure_frame_and_body(
             sacrum_mm=_nn(sm["gap_sacrum_mm"]),
             resting_on=g.resting_on,
         )
-    stature = _update_stature(state.stature_m, seg.points, sm["trunk_lean_deg"], profile)
+    stature = _update_stature(
+        state.stature_m, _step_s(state.stature_t_s, t_s), seg.points, sm["trunk_lean_deg"], profile
+    )
     # This frame's own trunk lean, not the smoothed one: the filter's lag would let the
     # first frames of a brisk descent count as upright.
     heel_offsets = _update_heel_offsets(state.heel_offsets, lm, raw["trunk_lean_deg"], t_s)
@@ -148,17 +173,27 @@ def measure_frame_and_body(
         com_over_foot=sm["com_over_foot"],
         landmarks=lm,
     )
-    return metrics, PipelineState(smoother=smoother, stature_m=stature, heel_offsets=heel_offsets), seg.points
+    after = PipelineState(smoother=smoother, stature_m=stature, heel_offsets=heel_offsets, stature_t_s=t_s)
+    return metrics, after, seg.points
 
 
 def _nn(v: float | None) -> float:
     return 0.0 if v is None else max(v, 0.0)
 
 
+def _step_s(last_t_s: float | None, t_s: float) -> float:
+    """Seconds since the last update, within (0, _STATURE_MAX_STEP_S]; a nominal 30 fps
+    frame when there was none or time went backwards."""
+    if last_t_s is None or t_s <= last_t_s:
+        return 1.0 / 30.0
+    return min(t_s - last_t_s, _STATURE_MAX_STEP_S)
+
+
 def _update_stature(
-    current: float | None, points: Points, trunk_lean_deg: float | None, profile: Profile
+    current: float | None, dt_s: float, points: Points, trunk_lean_deg: float | None, profile: Profile
 ) -> float | None:
-    """Stature: the top of the body, followed up at once and down only slowly while upright."""
+    """Stature: the top of the body, followed up at once and down only slowly while upright
+    (time constants _STATURE_UP_S / _STATURE_DOWN_S; dt_s since the last update)."""
     cfg = profile.landmarks
     top = float(np.clip(top_of_body_m(points), cfg.stature_min_m, cfg.stature_max_m))
     if current is None:
@@ -166,9 +201,9 @@ def _update_stature(
     # Up fast whatever the pose (the top of the body only ever reads short of the stature:
     # bent, or the head still out of view when first seen); down slowly and only upright.
     if top > current:
-        return current + _STATURE_GAIN * (top - current)
+        return current + (1.0 - math.exp(-dt_s / _STATURE_UP_S)) * (top - current)
     if trunk_lean_deg is not None and trunk_lean_deg < _UPRIGHT_DEG:
-        return current + _STATURE_DECAY * (top - current)
+        return current + (1.0 - math.exp(-dt_s / _STATURE_DOWN_S)) * (top - current)
     return current
 
 
@@ -184,7 +219,10 @@ def _update_heel_offsets(
     offset = lm.ankle[0] - lm.heel_seen_x_m
     if not 0.0 <= offset <= _HEEL_OFFSET_MAX_M:
         return offsets
-    kept = tuple(o for o in offsets if t_s - _HEEL_LEARN_S < o[0] <= t_s)
+    newest = len(offsets) - (_HEEL_LEARN_MIN_SAMPLES - 1)
+    kept = tuple(
+        o for i, o in enumerate(offsets) if o[0] <= t_s and (t_s - _HEEL_LEARN_S < o[0] or i >= newest)
+    )
     return (*kept, (t_s, offset))
 
 
