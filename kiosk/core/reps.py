@@ -132,6 +132,14 @@ def _still_reference(window: tuple[RepSample, ...], cfg: RepConfig) -> Reference
         or max(trunk) - min(trunk) > cfg.still_trunk_range_deg
     ):
         return None
+    # Within the ranges but on the move: the first half second of a slow descent (trunk
+    # 1 -> 7 deg, hips 20 mm back) passes them, and a reference taken there made the rep's
+    # travel read 22 mm for 38 (docs/measurement.md, "Frame rates").
+    if (
+        abs(_slope([(s.t_s, s.trunk_angle_deg) for s in window])) > cfg.still_trunk_rate_deg_s
+        or abs(_slope([(s.t_s, s.buttocks_x_m) for s in window])) > cfg.still_hip_rate_m_s
+    ):
+        return None
     spine = [s.spinal_curve_deg for s in window if s.spinal_curve_deg is not None]
     hollow = [s.lumbar_hollow_mm for s in window if s.lumbar_hollow_mm is not None]
     neck = [s.neck_flexion_deg for s in window if s.neck_flexion_deg is not None]
@@ -144,6 +152,18 @@ def _still_reference(window: tuple[RepSample, ...], cfg: RepConfig) -> Reference
         lumbar_hollow_mm=median(hollow) if hollow else None,
         neck_flexion_deg=median(neck) if neck else None,
     )
+
+
+def _slope(points: list[tuple[float, float | None]]) -> float:
+    """Least-squares slope (units per second) of the (t_s, value) points with a value; 0
+    for fewer than 3."""
+    pts = [(t, v) for t, v in points if v is not None]
+    if len(pts) < 3:
+        return 0.0
+    t_mean = sum(t for t, _ in pts) / len(pts)
+    v_mean = sum(v for _, v in pts) / len(pts)
+    var = sum((t - t_mean) ** 2 for t, _ in pts)
+    return 0.0 if var <= 0.0 else sum((t - t_mean) * (v - v_mean) for t, v in pts) / var
 
 
 def _push(window: tuple[RepSample, ...], s: RepSample, cfg: RepConfig) -> tuple[RepSample, ...]:

@@ -145,6 +145,10 @@ class RepConfig(_Section):
     still_heel_range_m: float = Field(default=0.03, ge=0.005, le=0.2)
     still_hip_range_m: float = Field(default=0.04, ge=0.005, le=0.2)
     still_trunk_range_deg: float = Field(default=6.0, ge=0.5, le=30.0)
+    # A still window must not trend either (least-squares slope over it): the slow start of
+    # a descent passes the ranges above, and a reference taken there creeps into the hinge.
+    still_trunk_rate_deg_s: float = Field(default=4.0, ge=0.5, le=60.0)
+    still_hip_rate_m_s: float = Field(default=0.04, ge=0.005, le=1.0)
     motion_deg: float = Field(default=5.0, ge=0.5, le=20.0)
     stand_confirm_s: float = Field(default=0.15, ge=0.0, le=2.0)
     min_rep_s: float = Field(default=0.6, ge=0.1, le=5.0)
