@@ -82,12 +82,12 @@ def sample_points(frames: Sequence[DepthFrame], max_points: int = 20_000, max_ra
     parts: list[FloatArray] = []
     sampled = 0
     for f in frames:
-        d = f.depth_m()
-        h, w = d.shape
+        h, w = f.depth.shape
         flat = rng.choice(h * w, size=max(1, round(share * h * w)), replace=False)
         sampled += len(flat)
         vs, us = np.divmod(flat, w)
-        z = d[vs, us]
+        # Only the drawn pixels to metres (as DepthFrame.depth_m does the whole image).
+        z = f.depth[vs, us].astype(np.float32) * np.float32(f.depth_scale_m)
         keep = (z >= _MIN_RANGE_M) & (z <= max_range_m)
         parts.append(deproject_pixels(z[keep], us[keep], vs[keep], f.intrinsics).astype(np.float64))
     points = np.concatenate(parts, axis=0)

@@ -11,15 +11,16 @@ after rendering). Bases come from both body families; the MPFB2 ones only report
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 from hardware.sim.population import population
 from kiosk.accuracy_cases import Case
-from kiosk.accuracy_report import family_of
+from kiosk.accuracy_report import family_of, num
 from kiosk.accuracy_stats import CaseResult, error_stats, label, pool, rms
 
 RATES_FPS = (6, 15, 30, 60, 90)
+DROPS = (0.0, 0.1)
+SEED0 = 9100
 
 
 def _person(pid: str, case: Case) -> Case:
@@ -28,8 +29,6 @@ def _person(pid: str, case: Case) -> Case:
     return replace(case, height_m=person.stature_m, build=person.build, body=person.body)
 
 
-DROPS = (0.0, 0.1)
-SEED0 = 9100
 # One session per row; each runs at every rate in RATES_FPS, as recorded and with drops.
 # Wall scripts with near misses (wall_near: a touch, then a stop 40 mm short) put the wall
 # verdict where a few mm decide it; rounded_lumbar and weight_on_toes judge faults read at
@@ -72,8 +71,12 @@ def _reps(r: CaseResult) -> str:
     return f"{r.detected_reps}/{r.scripted_reps}"
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.1f}" if math.isfinite(v) else "-"
+def _by_base(results: list[CaseResult]) -> dict[str, list[CaseResult]]:
+    """The results grouped by base session (base_key), in the order first seen."""
+    groups: dict[str, list[CaseResult]] = {}
+    for r in results:
+        groups.setdefault(base_key(r), []).append(r)
+    return groups
 
 
 def _labels(r: CaseResult) -> str:
@@ -98,10 +101,7 @@ def rates_markdown(results: list[CaseResult], date: str, minutes: float, jobs: i
         "",
     ]
     lines += _summary(results)
-    groups: dict[str, list[CaseResult]] = {}
-    for r in results:
-        groups.setdefault(base_key(r), []).append(r)
-    for key, rs in groups.items():
+    for key, rs in _by_base(results).items():
         lines += [f"## {key} ({family_of(rs[0])})", "",
                   "| fps | dropped | reps det/scr | verdicts right | measured faults per rep | "
                   "h2w RMS mm | h2w bias mm | bottom h2w RMS | bottom bias | knee RMS deg | trunk RMS deg |",
@@ -111,9 +111,9 @@ def rates_markdown(results: list[CaseResult], date: str, minutes: float, jobs: i
             hb = error_stats(r.bottom_errors.get("hip_to_wall_mm", []))
             lines.append(
                 f"| {r.case['fps']} | {r.case['drop_frac']:g} | {_reps(r)} | "
-                f"{'yes' if r.verdicts_right else '**no**'} | {_labels(r)} | {_fmt(h[0])} | {_fmt(h[1])} | "
-                f"{_fmt(hb[0])} | {_fmt(hb[1])} | {_fmt(r.rms('knee_flexion_deg'))} | "
-                f"{_fmt(r.rms('trunk_angle_deg'))} |"
+                f"{'yes' if r.verdicts_right else '**no**'} | {_labels(r)} | {num(h[0])} | {num(h[1])} | "
+                f"{num(hb[0])} | {num(hb[1])} | {num(r.rms('knee_flexion_deg'))} | "
+                f"{num(r.rms('trunk_angle_deg'))} |"
             )
         lines.append("")
     return "\n".join(lines) + "\n"
@@ -136,12 +136,10 @@ def _summary(results: list[CaseResult]) -> list[str]:
             out.append(
                 f"| {fam} | {fps} | {len(rs)} | {sum(r.detected_reps for r in rs)}/"
                 f"{sum(r.scripted_reps for r in rs)} | {sum(r.verdicts_right for r in rs)}/{len(rs)} | "
-                f"{_fmt(h[0])} | {_fmt(h[1])} | {_fmt(hb[0])} | {_fmt(hb[1])} | "
-                f"{_fmt(rms(pool(rs, 'knee_flexion_deg')))} | {_fmt(rms(pool(rs, 'trunk_angle_deg')))} |"
+                f"{num(h[0])} | {num(h[1])} | {num(hb[0])} | {num(hb[1])} | "
+                f"{num(rms(pool(rs, 'knee_flexion_deg')))} | {num(rms(pool(rs, 'trunk_angle_deg')))} |"
             )
-    groups: dict[str, list[CaseResult]] = {}
-    for r in results:
-        groups.setdefault(base_key(r), []).append(r)
+    groups = _by_base(results)
     alike = [k for k, rs in groups.items() if len({(r.detected_reps, _labels(r)) for r in rs}) == 1]
     out += ["", f"Same reps and the same measured faults at every rate and drop: {len(alike)} of "
             f"{len(groups)} base sessions.", ""]

@@ -41,7 +41,7 @@ SHORT = {"hip_to_wall_mm": "h2w mm", "knee_flexion_deg": "knee deg", "trunk_angl
          "gap_head_mm": "gap head mm", "gap_thoracic_mm": "gap thor. mm", "gap_sacrum_mm": "gap sacrum mm"}
 
 
-def _f(v: float, fmt: str = "{:.1f}") -> str:
+def num(v: float, fmt: str = "{:.1f}") -> str:
     return fmt.format(v) if math.isfinite(v) else "-"
 
 
@@ -112,9 +112,9 @@ def _targets(ran: list[CaseResult]) -> list[str]:
     lines = ["## Targets (DESIGN.md budgets)", "", "| target | measured | met |", "|---|---|---|"]
     for m, budget in BUDGETS.items():
         v = rms(pool(ran, m))
-        lines.append(f"| {m} RMS <= {budget:g} | {_f(v)} | {'yes' if v <= budget else '**no**'} |")
+        lines.append(f"| {m} RMS <= {budget:g} | {num(v)} | {'yes' if v <= budget else '**no**'} |")
     bias = error_stats(pool(ran, "hip_to_wall_mm"))[1]
-    lines.append(f"| hip_to_wall_mm abs(bias) <= {BIAS_BUDGET_MM:g} | {_f(bias, '{:+.1f}')} | "
+    lines.append(f"| hip_to_wall_mm abs(bias) <= {BIAS_BUDGET_MM:g} | {num(bias, '{:+.1f}')} | "
                  f"{'yes' if abs(bias) <= BIAS_BUDGET_MM else '**no**'} |")
     pairs = sum(len(r.pairs) + len(r.missed) + len(r.spurious) for r in ran)
     exact = sum(r.exact for r in ran)
@@ -122,7 +122,7 @@ def _targets(ran: list[CaseResult]) -> list[str]:
     share = exact / pairs if pairs else math.nan
     lines.append(
         f"| reps with verdict and faults right >= {VERDICT_TARGET:.0%} | {exact}/{pairs} reps "
-        f"({_f(100 * share)} %), {right}/{len(ran)} cases wholly right | "
+        f"({num(100 * share)} %), {right}/{len(ran)} cases wholly right | "
         f"{'yes' if share >= VERDICT_TARGET else '**no**'} |"
     )
     neutral = [d for r in ran for e, d in r.pairs if "back_rounded" not in e]
@@ -139,12 +139,12 @@ def _targets(ran: list[CaseResult]) -> list[str]:
         kept = [r for r in ran if r not in noisy]
         e = pool(kept, "hip_to_wall_mm")
         lines += ["", f"{len(noisy)} case(s) had a placement `calibrate` asks to move nearer for its "
-                  f"depth noise (calibration/validate.py); without them hip_to_wall_mm is {_f(rms(e))} mm "
-                  f"RMS, bias {_f(error_stats(e)[1], '{:+.1f}')} mm."]
+                  f"depth noise (calibration/validate.py); without them hip_to_wall_mm is {num(rms(e))} mm "
+                  f"RMS, bias {num(error_stats(e)[1], '{:+.1f}')} mm."]
     flipped = [r for r in ran if r.facing[0] != r.facing[1]]
     if flipped:
         kept = [r for r in ran if r.facing[0] == r.facing[1]]
-        values = ", ".join(f"{m} {_f(rms(pool(kept, m)))}" for m in BUDGETS)
+        values = ", ".join(f"{m} {num(rms(pool(kept, m)))}" for m in BUDGETS)
         lines += [
             "",
             f"{len(flipped)} case(s) had the facing decided wrong, which reverses x and spoils every "
@@ -168,8 +168,8 @@ def _pooled(ran: list[CaseResult]) -> list[str]:
         v, bias, p95, mx = error_stats(e)
         budget = (f"<= {BUDGETS[m]:g} " + ("ok" if v <= BUDGETS[m] else "**over**")) if m in BUDGETS else "-"
         lines.append(
-            f"| {m} | {_f(v)} | {_f(bias, '{:+.1f}')} | {_f(p95)} | {_f(mx)} | {len(e)} | {budget} | "
-            f"{_f(rms(pool(ran, m, bottom=True)))} |"
+            f"| {m} | {num(v)} | {num(bias, '{:+.1f}')} | {num(p95)} | {num(mx)} | {len(e)} | {budget} | "
+            f"{num(rms(pool(ran, m, bottom=True)))} |"
         )
     found = sum(r.found_frames for r in ran)
     station = sum(r.station_frames for r in ran)
@@ -182,7 +182,7 @@ def _breakdowns(ran: list[CaseResult]) -> list[str]:
     for title, key, fmt in AXES:
         lines += [f"### By {title}", "", head.format(title.split(" (")[0]), "|---" * (len(METRICS) + 3) + "|"]
         for level, group in group_by(ran, key).items():
-            cells = [_f(rms(pool(group, m))) for m in METRICS]
+            cells = [num(rms(pool(group, m))) for m in METRICS]
             right = sum(r.verdicts_right for r in group)
             row = f"| {fmt.format(level)} | {len(group)} | " + " | ".join(cells)
             lines.append(row + f" | {right}/{len(group)} |")
@@ -250,10 +250,10 @@ def _cases(results: list[CaseResult]) -> list[str]:
         if r.skipped:
             lines.append(f"| {r.name} | skipped: {r.skipped} | | | | | | | | | | |")
             continue
-        gaps = "/".join(_f(r.rms(f"gap_{k}_mm"), "{:.0f}") for k in ("head", "thoracic", "sacrum"))
+        gaps = "/".join(num(r.rms(f"gap_{k}_mm"), "{:.0f}") for k in ("head", "thoracic", "sacrum"))
         lines.append(
-            f"| {r.name} | {_f(r.rms('hip_to_wall_mm'))} | {_f(r.rms('knee_flexion_deg'))} | "
-            f"{_f(r.rms('trunk_angle_deg'))} | {gaps} | {r.detected_reps}/{r.scripted_reps} | {r.exact} | "
+            f"| {r.name} | {num(r.rms('hip_to_wall_mm'))} | {num(r.rms('knee_flexion_deg'))} | "
+            f"{num(r.rms('trunk_angle_deg'))} | {gaps} | {r.detected_reps}/{r.scripted_reps} | {r.exact} | "
             f"{r.hinge_depth[1]}/{r.hinge_depth[0]} | {r.facing[1]}/{r.facing[0]} | {len(r.problems)} | "
             f"{r.run_s:.0f} | {'yes' if r.verdicts_right else '**no**'} |"
         )
