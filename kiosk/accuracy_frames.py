@@ -6,6 +6,7 @@ runs (`--cache DIR`, ~60 MB a case), and frames dropped as a camera drops them.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from hardware.sim.source import SimulatedSource
 from kiosk.accuracy_cases import Case
 from kiosk.analysis import MEASURE_FILTERS
 from kiosk.cmd_analyze import calibration_sample_indices
+from kiosk.results.paths import write_private
 
 
 @dataclass
@@ -67,13 +69,21 @@ def _with(path: Path, suffix: str) -> Path:
 
 
 def _save_frames(frames: list[DepthFrame], path: Path, extra: dict[str, Any]) -> None:
+    # Each file replaced whole (write_private): a run killed mid-write leaves the cache as
+    # it was, never a torn file that a later run (or a case's twin with drops) would read.
+    buf = io.BytesIO()
     np.savez_compressed(
-        _with(path, ".npz"),
+        buf,
         depth=np.stack([f.depth for f in frames]),
         t=np.array([f.timestamp_s for f in frames]),
         i=np.array([f.index for f in frames]),
     )
-    _with(path, ".json").write_text(json.dumps({**extra, "intrinsics": asdict(frames[0].intrinsics)}))
+    write_private(_with(path, ".npz"), buf.getvalue())
+    _write_json(_with(path, ".json"), {**extra, "intrinsics": asdict(frames[0].intrinsics)})
+
+
+def _write_json(path: Path, doc: dict[str, Any]) -> None:
+    write_private(path, json.dumps(doc).encode())
 
 
 def _load_frames(path: Path) -> tuple[list[DepthFrame], dict[str, Any]]:
@@ -131,7 +141,7 @@ def stamp_case_time(case: Case, cache: Path, seconds: float) -> None:
     if path is not None and _cached(path):
         doc = json.loads(_with(path, ".json").read_text())
         doc["meta"]["case_s"] = round(seconds, 1)
-        _with(path, ".json").write_text(json.dumps(doc))
+        _write_json(_with(path, ".json"), doc)
 
 
 def drop_frames(cap: Capture, frac: float, seed: int) -> Capture:
