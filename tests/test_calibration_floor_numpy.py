@@ -46,13 +46,16 @@ def _ransac_open3d(points: np.ndarray, threshold_m: float, iterations: int, seed
     return Plane(normal=normal, offset_m=offset, inliers=mask)
 
 
+CAMERA_HEIGHT_M = 1.0  # the simulated camera's height above the floor: the plane's true offset
+
+
 def _sim_frames(n: int = 15) -> list[DepthFrame]:
     """`n` frames of the simulator with the athlete standing in the station (needs Open3D)."""
     pytest.importorskip("open3d")
     from hardware.sim.camera import Placement
     from hardware.sim.source import SimConfig, SimulatedSource
 
-    placement = Placement(distance_m=2.2, height_m=1.0, pitch_deg=10.0, side="right")
+    placement = Placement(distance_m=2.2, height_m=CAMERA_HEIGHT_M, pitch_deg=10.0, side="right")
     cfg = SimConfig(script="walk_in_stand", placement=placement, seed=7)
     with SimulatedSource(cfg) as src:
         stand = next(i for i in range(src.n_frames) if src.script.sample(i / cfg.fps).phase == "stand")
@@ -93,18 +96,21 @@ def test_largest_plane_as_good_as_open3d_on_sim_frames(sim_frames: list[DepthFra
     ~1 cm with the seed in both implementations (the far floor's noise is wider than the
     threshold), so the strict tolerances are on the fitted floor below; here the numpy
     search must find planes as large as Open3D's and within Open3D's own seed spread
-    (each implementation's offsets span ~0.98-1.02 m over six seeds on these points)."""
+    (each implementation's offsets span ~0.98-1.02 m over six seeds on these points).
+    Open3D's seeded result is not reproducible from run to run (its six-seed mean moved
+    1.000-1.017 m over five runs here, its seeds up to 28 mm off the true 1.0 m), so the
+    offsets are held to the simulator's true camera height instead: each within 30 mm of
+    it, the six seeds' mean within 10 mm (ours: 22 mm and 5 mm)."""
     points, _ = sample_points(sim_frames)
     for threshold, iterations in ((0.03, 1000), (0.05, 500)):
         ours = [ransac_mod._ransac(points, threshold, iterations, seed) for seed in range(6)]
         ref = [_ransac_open3d(points, threshold, iterations, seed) for seed in range(6)]
         ref_normal = np.mean([p.normal for p in ref], axis=0)
         ref_normal /= np.linalg.norm(ref_normal)
-        ref_offset = float(np.mean([p.offset_m for p in ref]))
-        assert abs(float(np.mean([p.offset_m for p in ours])) - ref_offset) < 0.008
+        assert abs(float(np.mean([p.offset_m for p in ours])) - CAMERA_HEIGHT_M) < 0.010
         for p in ours:
             assert _angle_deg(p.normal, ref_normal) < 1.5
-            assert abs(p.offset_m - ref_offset) < 0.025
+            assert abs(p.offset_m - CAMERA_HEIGHT_M) < 0.030
         ours_n, ref_n = (float(np.mean([p.inliers.sum() for p in ps])) for ps in (ours, ref))
         assert abs(ours_n - ref_n) / len(points) < 0.03
         # Deterministic for a seed.
