@@ -51,7 +51,9 @@ def box_rays(intr: Intrinsics, pose: CameraPose, box: Box, depth_scale_m: float)
     t_hi = np.full(len(dirs), np.inf)
     for axis, (a, b) in enumerate(box):
         o, d = pose.t[axis], dirs[:, axis]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # A direction that is almost parallel to a face overflows to inf here; `parallel`
+        # below replaces those entries, so the warnings carry no information.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             t1, t2 = (a - o) / d, (b - o) / d
         parallel = np.abs(d) < 1e-12
         inside = (a <= o) & (o <= b)

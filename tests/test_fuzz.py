@@ -6,6 +6,8 @@ Random world points with NaN, inf, zeros and huge values; random depth images of
 on the floor, a camera looking straight down). What is checked: no exception, and a
 result of the right type whose numbers are finite or None. Truncated, empty and foreign
 recordings through `analyze` are in tests/test_e2e_sim.py (one line, no traceback).
+A numpy RuntimeWarning (overflow, invalid value) fails a test too: hostile numbers are to
+be dropped on purpose, where the code says why, not left to warn on the kiosk's log.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -26,6 +29,8 @@ from kiosk.analysis import FrameAnalyzer, core_zone
 from kiosk.core.drill import DrillFrame
 from kiosk.core.pipeline import PipelineState, measure_frame
 from kiosk.core.profile_loader import load_profile
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 PROFILE = load_profile(None)
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -81,9 +81,12 @@ def segment_person(
     # Column-wise arithmetic on the (3, N) coordinates: ~10x faster than (N, 3) row ops on
     # strided data, and one numpy call for the three (subtracting 0 from y changes no bit).
     cols = pts.T
-    f = cols - np.array([[zone.x_min_m], [0.0], [zone.z_min_m]], dtype=np.float32)
-    f *= inv
-    inside = (f >= 0) & (f < np.array([[dims[0]], [dims[1]], [dims[2]]], dtype=np.float32))
+    # A coordinate far outside float32's range (a corrupt frame) turns inf or NaN here and
+    # fails the `inside` test below, which is what should happen to it: no warning needed.
+    with np.errstate(over="ignore", invalid="ignore"):
+        f = cols - np.array([[zone.x_min_m], [0.0], [zone.z_min_m]], dtype=np.float32)
+        f *= inv
+        inside = (f >= 0) & (f < np.array([[dims[0]], [dims[1]], [dims[2]]], dtype=np.float32))
     # y >= 0 is implied: y > floor_band_m >= 0, and y / voxel_m >= y.
     ok = inside[0] & inside[1] & inside[2] & (cols[1] > np.float32(cfg.floor_band_m))
     if foreground is not None:
