@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from hardware.sim.population import population
 from kiosk.accuracy_cases import Case
-from kiosk.accuracy_report import family_of, num
+from kiosk.accuracy_report import family_of, num, run_time_lines
 from kiosk.accuracy_stats import CaseResult, error_stats, label, pool, rms
 
 RATES_FPS = (6, 15, 30, 60, 90)
@@ -85,7 +85,6 @@ def _labels(r: CaseResult) -> str:
 
 def rates_markdown(results: list[CaseResult], date: str, minutes: float, jobs: int) -> str:
     """docs/accuracy-rates.md for the results of rates_matrix()."""
-    rendered = sum(r.rendered for r in results)
     lines = [
         f"# Frame rates on the same sessions ({date})",
         "",
@@ -96,10 +95,10 @@ def rates_markdown(results: list[CaseResult], date: str, minutes: float, jobs: i
         "(kiosk/accuracy_rates.py). Errors are measured - truth over the station frames, as in",
         "docs/accuracy.md; 'bottom' is the frames held at the bottom of a rep.",
         "",
-        f"{len(results)} cases; run time {minutes:.1f} min in {jobs} process(es) ({rendered} rendered, "
-        f"{len(results) - rendered} read from the frame cache).",
-        "",
     ]
+    # A dropped-frame twin reads its twin's rendering: count each rendering once.
+    lines += run_time_lines(results, minutes, jobs, [r for r in results if not r.case.get("drop_frac")])
+    lines.append("")
     lines += _summary(results)
     for key, rs in _by_base(results).items():
         lines += [f"## {key} ({family_of(rs[0])})", "",

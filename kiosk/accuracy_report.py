@@ -41,6 +41,28 @@ SHORT = {"hip_to_wall_mm": "h2w mm", "knee_flexion_deg": "knee deg", "trunk_angl
          "gap_head_mm": "gap head mm", "gap_thoracic_mm": "gap thor. mm", "gap_sacrum_mm": "gap sacrum mm"}
 
 
+def run_time_lines(
+    results: list[CaseResult], minutes: float, jobs: int, renderings: list[CaseResult] | None = None
+) -> list[str]:
+    """The report's run-time lines: this run's time and, when the frames came from the
+    cache, what rendering them from scratch took (the CPU minutes recorded when each was
+    rendered). renderings: the results that each stand for one rendering (default: all;
+    the rates matrix's dropped-frame twins share their twin's)."""
+    rendered = sum(r.rendered for r in results)
+    lines = [
+        f"{len(results)} cases; run time {minutes:.1f} min in {jobs} process(es) ({rendered} cases rendered, "
+        f"{len(results) - rendered} read from the frame cache)."
+    ]
+    once = results if renderings is None else renderings
+    fresh = [r.fresh_s for r in once if r.fresh_s > 0]
+    if rendered < len(results) and once and len(fresh) == len(once):
+        lines.append(
+            f"Rendering and measuring every case from scratch took {sum(fresh) / 60.0:.1f} min of CPU "
+            "(each rendering's wall-clock time, recorded when its frames were rendered)."
+        )
+    return lines
+
+
 def num(v: float, fmt: str = "{:.1f}") -> str:
     return fmt.format(v) if math.isfinite(v) else "-"
 
@@ -67,7 +89,6 @@ def family_of(r: CaseResult) -> str:
 def markdown(results: list[CaseResult], kind: str, date: str, minutes: float, jobs: int = 1) -> str:
     """The whole report for `results` of a `kind` matrix run on `date` that took `minutes`
     wall-clock in `jobs` processes; one part per body family, the validation family first."""
-    rendered = sum(r.rendered for r in results)
     lines = [
         f"# Measurement accuracy on the simulator ({kind} matrix, {date})",
         "",
@@ -81,15 +102,8 @@ def markdown(results: list[CaseResult], kind: str, date: str, minutes: float, jo
         "A third set, MPFB2 people held out from all diagnosis, is run only to report a frozen",
         "change: docs/accuracy-holdout.md (`make accuracy-holdout`).",
         "",
-        f"{len(results)} cases; run time {minutes:.1f} min in {jobs} process(es) ({rendered} cases rendered, "
-        f"{len(results) - rendered} read from the frame cache).",
     ]
-    fresh = [r.fresh_s for r in results if r.fresh_s > 0]
-    if rendered < len(results) and len(fresh) == len(results):
-        lines.append(
-            f"Rendering and measuring every case from scratch took {sum(fresh) / 60.0:.1f} min of CPU "
-            "(each case's wall-clock time, recorded when its frames were rendered)."
-        )
+    lines += run_time_lines(results, minutes, jobs)
     lines.append("")
     for fam in sorted({family_of(r) for r in results}, key=lambda f: (f != "holdout", f != "mpfb")):
         mine = [r for r in results if family_of(r) == fam]

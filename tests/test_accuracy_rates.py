@@ -58,3 +58,16 @@ def test_the_report_counts_a_session_alike_only_when_every_rate_found_the_same_r
     assert "| 90 | 0.1 | 2/2 | **no** | back_rounded, back_rounded |" in rates_markdown(
         other_fault, "2026-12-07", 1.0, 2
     )
+
+
+def test_the_from_scratch_time_counts_each_rendering_once() -> None:
+    # Each undropped case rendered its frames in 60 s; its dropped twin read the same frames
+    # (and carries the same recorded time), so the whole matrix took 5 minutes, not 10.
+    results = [_result(f, d, 2) for f in RATES_FPS for d in DROPS]
+    for r in results:
+        r.fresh_s, r.rendered = 60.0, False
+    text = rates_markdown(results, "2026-12-07", 1.0, 2)
+    assert "from scratch took 5.0 min of CPU" in text
+    assert "0 cases rendered, 10 read from the frame cache" in text
+    results[0].fresh_s = 0.0  # one rendering's time unknown: no total rather than a short one
+    assert "from scratch" not in rates_markdown(results, "2026-12-07", 1.0, 2)
