@@ -43,6 +43,7 @@ from hardware.frame import DepthFrame  # noqa: E402
 from hardware.source import FrameSource  # noqa: E402
 from kiosk.app.sources import KioskSources  # noqa: E402
 from kiosk.app.view import ViewModel  # noqa: E402
+from kiosk.bench_idle import analysis_ms_by_gap, idle_lines  # noqa: E402
 from kiosk.bench_loop_report import FPS, markdown  # noqa: E402
 
 
@@ -250,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     kiosk["imports_s"] = imports_s
     rss_end, rss_peak = rss_mb()
     o3d = "open3d" in sys.modules
-    write_report(markdown(kiosk, floor, rss_start, rss_end, rss_peak, o3d, os.getloadavg()), args.out)
+    text = markdown(kiosk, floor, rss_start, rss_end, rss_peak, o3d, os.getloadavg())
+    idle = "\n".join(idle_lines(analysis_ms_by_gap(rec)))  # after RSS: its frames are not the kiosk's
+    write_report(text.replace("## Memory", idle + "\n## Memory", 1), args.out)
     return 0
 
 
