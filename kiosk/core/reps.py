@@ -223,7 +223,9 @@ def rep_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState, R
         phase = Phase.READY if (new_ref is not None or state.phase is Phase.READY) else Phase.SETTLING
         return replace(state, phase=phase, window=window, reference=new_ref or ref, last_stand_s=s.t_s), None
     if state.phase is Phase.READY:
-        return state, None  # sway between the thresholds: keep the reference and the window
+        # Leaning past standing, no rep: the reference stays, the still window restarts
+        # (kept, samples from both sides of the lean passed the still tests together).
+        return replace(state, window=()), None
     return replace(state, phase=Phase.SETTLING, window=()), None
 
 
