@@ -4,6 +4,8 @@ no two cases share a name (the name is the frame cache's key)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from hardware.sim.population import holdout_specs, mpfb_body, person_specs
@@ -73,7 +75,6 @@ def test_every_rep_of_a_dowel_script_is_judged_as_a_dowel_rep() -> None:
     rep was judged at a 6 in wall the script never had, and its hinge depth compared with
     none); a wall script has no dowel stage. (How many reps a script plans does not depend
     on the body: the parametric athlete stands in for the MPFB2 person.)"""
-    from dataclasses import replace
 
     from hardware.sim.bodies import body_from_spec
     from hardware.sim.motion import make_script
@@ -91,16 +92,20 @@ def test_every_rep_of_a_dowel_script_is_judged_as_a_dowel_rep() -> None:
     assert seen == set(VALIDATION_SCRIPTS)
 
 
-def test_a_person_makehuman_cannot_make_is_a_skipped_case_not_a_crash() -> None:
-    """HF12 (a soft build at BMI 33.7) is out of the macros' reach: the generator's BMI band
-    for a soft woman is wider than this person's body reaches. The harness records her
-    cases as skipped, with the reason, before any frame (a worker raising mid-run used to
-    end the whole report)."""
+def test_a_person_makehuman_cannot_make_is_a_skipped_case_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A soft woman at BMI 36 is out of the macros' reach (HF12 at BMI 33.7 was, when the
+    held-out people were drawn at shift 77; the person is made here, so the test holds
+    whichever people the shift draws). The harness records her cases as skipped, with the
+    reason, before any frame (a worker raising mid-run used to end the whole report)."""
+    import hardware.sim.population as population
     from kiosk.accuracy import run_case
     from kiosk.core.profile_loader import load_profile
 
-    held = {s.id: s for s in holdout_specs()}
-    assert held["HF12"].build == "soft" and held["HF12"].bmi > 33.0
+    held = population.holdout_specs()
+    unmakeable = tuple(replace(s, build="soft", bmi=36.0) if s.id == "HF12" else s for s in held)
+    monkeypatch.setattr(population, "holdout_specs", lambda: unmakeable)
     case = next(c for c in holdout_matrix() if c.body == "mpfb:HF12")
     res = run_case(case, load_profile(None), None)
     assert res.skipped is not None and "HF12" in res.skipped and "out of reach" in res.skipped
