@@ -7,6 +7,7 @@ at every D4xx rate with +-20 % jitter and 10 % of frames dropped."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -20,35 +21,44 @@ STAND_TRUNK_DEG = 1.0
 RATES_FPS = [6.0, 15.0, 30.0, 60.0, 90.0]
 
 
-def _run(fps: float, seed: int, descent_s: float = 1.6) -> tuple[list[RepRecord], RepState]:
-    """2 s standing (trunk +-0.4 deg, hips +-2 mm of noise), a hinge to 30 deg and 90 mm of
-    hip travel whose descent takes `descent_s` (cosine: slow at first), held 0.5 s, back up
-    as slowly, 1.5 s standing."""
+def _movement(
+    fps: float, seed: int, down_s: float, hold_s: float, hip_m: float, trunk_deg: float
+) -> Iterator[RepSample]:
+    """The samples that arrive (10 % dropped, +-20 % jitter on the frame period) of 2 s
+    standing (trunk +-0.4 deg, hips +-2 mm of noise), a move to `trunk_deg` more lean and
+    `hip_m` of hip travel whose way down takes `down_s` (cosine: slow at first), held
+    `hold_s`, back up as slowly, 1.5 s standing."""
     rng = np.random.default_rng(seed)
-    t, state, reps = 0.0, RepState(), []
-    t_end = 2.0 + 2.0 * descent_s + 0.5 + 1.5
-    while t < t_end:
-        if t < 2.0:
+    up_at = 2.0 + down_s + hold_s
+    t = 0.0
+    while t < up_at + down_s + 1.5:
+        if t < 2.0 or t >= up_at + down_s:
             w = 0.0
-        elif t < 2.0 + descent_s:
-            w = 0.5 - 0.5 * math.cos(math.pi * (t - 2.0) / descent_s)
-        elif t < 2.5 + descent_s:
+        elif t < 2.0 + down_s:
+            w = 0.5 - 0.5 * math.cos(math.pi * (t - 2.0) / down_s)
+        elif t < up_at:
             w = 1.0
-        elif t < 2.5 + 2.0 * descent_s:
-            w = 0.5 + 0.5 * math.cos(math.pi * (t - 2.5 - descent_s) / descent_s)
         else:
-            w = 0.0
+            w = 0.5 + 0.5 * math.cos(math.pi * (t - up_at) / down_s)
         s = RepSample(
             t_s=t, person=True, heel_x_m=0.0,
-            buttocks_x_m=STAND_BUTT_X_M - 0.09 * w + rng.uniform(-0.002, 0.002),
-            trunk_angle_deg=STAND_TRUNK_DEG + 29.0 * w + rng.uniform(-0.4, 0.4),
+            buttocks_x_m=STAND_BUTT_X_M - hip_m * w + rng.uniform(-0.002, 0.002),
+            trunk_angle_deg=STAND_TRUNK_DEG + trunk_deg * w + rng.uniform(-0.4, 0.4),
             knee_flexion_deg=10.0,
         )
         if rng.random() >= 0.1:
-            state, rec = rep_step(state, s, CFG)
-            if rec is not None:
-                reps.append(rec)
+            yield s
         t += (1.0 + rng.uniform(-0.2, 0.2)) / fps
+
+
+def _run(fps: float, seed: int, descent_s: float = 1.6) -> tuple[list[RepRecord], RepState]:
+    """A hinge to 30 deg and 90 mm of hip travel whose descent takes `descent_s`, held 0.5 s
+    (_movement)."""
+    state, reps = RepState(), []
+    for s in _movement(fps, seed, descent_s, 0.5, 0.09, 29.0):
+        state, rec = rep_step(state, s, CFG)
+        if rec is not None:
+            reps.append(rec)
     last = settle(state, CFG)
     return reps + ([last] if last is not None else []), state
 
@@ -86,32 +96,15 @@ def test_a_noisy_stance_is_still_taken_as_the_reference(fps: float) -> None:
 
 
 def _dip_refs(fps: float, seed: int) -> list[tuple[float, float]]:
-    """Every reference held over 2 s standing, a dip that is no rep (trunk to 9.5 deg, under
-    hinge_start_trunk_deg, hips 22 mm back; 1 s down, 0.4 s held, 1 s up, cosine) and 1.5 s
-    standing: (buttocks_x_m, trunk_angle_deg) per frame while READY."""
-    rng = np.random.default_rng(seed)
-    t, state, refs = 0.0, RepState(), []
-    while t < 5.9:
-        if t < 2.0 or t >= 4.4:
-            w = 0.0
-        elif t < 3.0:
-            w = 0.5 - 0.5 * math.cos(math.pi * (t - 2.0))
-        elif t < 3.4:
-            w = 1.0
-        else:
-            w = 0.5 + 0.5 * math.cos(math.pi * (t - 3.4))
-        s = RepSample(
-            t_s=t, person=True, heel_x_m=0.0,
-            buttocks_x_m=STAND_BUTT_X_M - 0.022 * w + rng.uniform(-0.002, 0.002),
-            trunk_angle_deg=STAND_TRUNK_DEG + 8.5 * w + rng.uniform(-0.4, 0.4),
-            knee_flexion_deg=10.0,
-        )
-        if rng.random() >= 0.1:
-            state, rec = rep_step(state, s, CFG)
-            assert rec is None  # the dip is no rep
-            if state.phase is Phase.READY and state.reference is not None:
-                refs.append((state.reference.buttocks_x_m, state.reference.trunk_angle_deg))
-        t += (1.0 + rng.uniform(-0.2, 0.2)) / fps
+    """Every reference held over a dip that is no rep (trunk to 9.5 deg, under
+    hinge_start_trunk_deg, hips 22 mm back; 1 s down, 0.4 s held, 1 s up: _movement):
+    (buttocks_x_m, trunk_angle_deg) per frame while READY."""
+    state, refs = RepState(), []
+    for s in _movement(fps, seed, 1.0, 0.4, 0.022, 8.5):
+        state, rec = rep_step(state, s, CFG)
+        assert rec is None  # the dip is no rep
+        if state.phase is Phase.READY and state.reference is not None:
+            refs.append((state.reference.buttocks_x_m, state.reference.trunk_angle_deg))
     return refs
 
 
