@@ -4,8 +4,8 @@ The paced loop (kiosk/bench_loop.py) sleeps between frames: at 30 fps the main t
 busy a few ms of each 33 ms. On this shared host the same `FrameAnalyzer.process` then
 takes about twice the CPU time it takes back to back: caches and the core's state go
 cold while the thread sleeps (a virtual CPU here; whether a Pi's frequency governor does
-the same is not measured). The loop's main-thread median therefore says as much about the host as about the
-code. This measures the analysis alone on the same recorded frames, back to back and
+the same is not measured). The loop's main-thread median therefore says as much about
+the host as about the code. This measures the analysis alone on the same recorded frames, back to back and
 with the loop's idle gap before each frame, so the report can show both in one run.
 
 Benchmark only: thread CPU time (time.thread_time), never asserted in a test.
@@ -56,7 +56,7 @@ def analysis_ms_by_gap(recording: Path, gaps_s: tuple[float, ...] = GAPS_S) -> d
     return out
 
 
-def idle_lines(ms_by_gap: dict[float, float], loop_analysis_note: str = "") -> list[str]:
+def idle_lines(ms_by_gap: dict[float, float]) -> list[str]:
     """The report's section for analysis_ms_by_gap's result."""
     base = ms_by_gap.get(0.0, float("nan"))
     lines = [
@@ -71,6 +71,4 @@ def idle_lines(ms_by_gap: dict[float, float], loop_analysis_note: str = "") -> l
     ]
     for gap_s, ms in ms_by_gap.items():
         lines.append(f"| {1000 * gap_s:.0f} ms | {ms:.2f} | {ms / base:.2f}x |")
-    if loop_analysis_note:
-        lines += ["", loop_analysis_note]
     return [*lines, ""]

@@ -222,11 +222,10 @@ def rep_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState, R
         new_ref = _still_reference(window, cfg)
         phase = Phase.READY if (new_ref is not None or state.phase is Phase.READY) else Phase.SETTLING
         return replace(state, phase=phase, window=window, reference=new_ref or ref, last_stand_s=s.t_s), None
-    if state.phase is Phase.READY:
-        # Leaning past standing, no rep: the reference stays, the still window restarts
-        # (kept, samples from both sides of the lean passed the still tests together).
-        return replace(state, window=()), None
-    return replace(state, phase=Phase.SETTLING, window=()), None
+    # Not standing, no rep: the still window restarts (kept across a lean, samples from both
+    # sides of it passed the still tests together); READY keeps its reference.
+    phase = Phase.READY if state.phase is Phase.READY else Phase.SETTLING
+    return replace(state, phase=phase, window=()), None
 
 
 def _hinge_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState, RepRecord | None]:
