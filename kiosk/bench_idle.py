@@ -71,4 +71,4 @@ def idle_lines(ms_by_gap: dict[float, float]) -> list[str]:
     ]
     for gap_s, ms in ms_by_gap.items():
         lines.append(f"| {1000 * gap_s:.0f} ms | {ms:.2f} | {ms / base:.2f}x |")
-    return [*lines, ""]
+    return lines

@@ -251,9 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     kiosk["imports_s"] = imports_s
     rss_end, rss_peak = rss_mb()
     o3d = "open3d" in sys.modules
-    text = markdown(kiosk, floor, rss_start, rss_end, rss_peak, o3d, os.getloadavg())
-    idle = "\n".join(idle_lines(analysis_ms_by_gap(rec)))  # after RSS: its frames are not the kiosk's
-    write_report(text.replace("## Memory", idle + "\n## Memory", 1), args.out)
+    load = os.getloadavg()  # at the end of the kiosk's run, as the report says
+    idle = idle_lines(analysis_ms_by_gap(rec))  # after RSS: its frames are not the kiosk's
+    write_report(markdown(kiosk, floor, rss_start, rss_end, rss_peak, o3d, load, idle), args.out)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import statistics
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,8 +30,10 @@ def _verdict(ok: bool) -> str:
 
 
 def markdown(kiosk: dict[str, Any], floor: dict[str, Any], rss_start_mb: float, rss_end_mb: float,
-             rss_peak_mb: float, open3d_loaded: bool, load: tuple[float, float, float]) -> str:
-    """The report. kiosk/floor: the dicts run_kiosk/run_floor return."""
+             rss_peak_mb: float, open3d_loaded: bool, load: tuple[float, float, float],
+             sections: Sequence[str] = ()) -> str:
+    """The report. kiosk/floor: the dicts run_kiosk/run_floor return; sections: more lines
+    (e.g. bench_idle.idle_lines) placed after the latency table, before Memory."""
     core = kiosk["cpu_s"] / kiosk["wall_s"]
     floor_core = floor["cpu_s"] / floor["wall_s"]
     # Frames analysed per second from the first to the last: whether the loop keeps up
@@ -89,6 +92,7 @@ def markdown(kiosk: dict[str, Any], floor: dict[str, Any], rss_start_mb: float, 
         drw = kiosk["draw_latency_s"].get(name, [])
         lines.append(f"| {label} | {len(snd)} | {_ms(snd, 0.5)} | {_ms(snd, 1.0)} "
                      f"| {_ms(drw, 0.5)} | {_ms(drw, 1.0)} |")
+    lines += ["", *sections] if sections else []
     lines += [
         "",
         "## Memory",
