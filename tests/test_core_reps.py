@@ -150,10 +150,9 @@ def test_sway_and_shallow_dips_are_not_reps() -> None:
             frame(s.t, trunk=3.0 + 10.0 * abs(math.sin(i / 10)), butt=BUTT_X - 0.03 * math.sin(i / 7))
         )
         s.t += 1 / FPS
-    # A dip past the start thresholds that never reaches a hinge (min_rep_trunk_deg). A 28 deg
-    # dip with 8 cm of hip travel would be a real shallow hinge: the simulator's 6 in wall
-    # rep needs only ~22 deg of trunk.
-    s.rep(depth_m=0.045, trunk=11.0)
+    # A dip under the trunk's start threshold, however far the hips go (a hinge past both
+    # start thresholds is a rep, however short: tests/test_core_reps_near_wall.py).
+    s.rep(depth_m=0.045, trunk=9.5)
     s.rep(depth_m=0.2, trunk=60.0, down_s=0.15, hold_s=0.0)  # a twitch: too short
     _, reps = s.run(Profile())
     assert reps == []

@@ -11,8 +11,10 @@ rep starts from the athlete's own stance), HINGE (a rep in progress).
   `stand_confirm_s` and the trunk is back within `motion_deg` of its start angle (or 1 s
   has passed). The gap between the two trunk thresholds is the hysteresis. start_s/end_s
   are when the trunk leaves / returns within `motion_deg` of the reference angle.
-- Sway never reaches the start thresholds; a dip that does but stays shallower than
-  `min_rep_trunk_deg` or shorter than `min_rep_s` is dropped.
+- Sway never reaches the start thresholds; a dip that does but lasts less than
+  `min_rep_s` is dropped. `min_rep_trunk_deg` (default: the start threshold itself) can
+  drop shallow hinges too; above the start threshold it makes a short hinge toward a
+  near wall count only where noise lifts its peak, so the reps differ between rates.
 - Walking (heel x leaving the reference by `walk_heel_shift_m`) drops the reference; a
   new one needs `still_window_s` of standing still. Pauses (standing, or holding the
   bottom) change nothing.
