@@ -18,6 +18,7 @@ Pure numpy; `orient_from_hinge` is what the live kiosk calls after the first hin
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -33,6 +34,14 @@ _HEAD_DEPTH_M = 0.20  # top of a standing body taken as the head
 _TOP_BAND_M = 0.3  # hinged head: in the body's highest band this deep
 _FRONT_SLAB_M = 0.1  # ... and that band's front slab this deep along the forward
 _MIN_TRAVEL_M = 0.15  # head travel below this is no hinge (sway, a dip)
+# heading_from_shallow_hinge: head travel minus buttocks travel below this is unreadable
+# (0.02-0.08 m on sway and the first few degrees of a hinge read 15-160 deg off).
+_MIN_REL_TRAVEL_M = 0.12
+# The buttocks: this band of the standing body's top, standing and (lower: the pelvis
+# sinks a little) hinged.
+_PELVIS_BAND_FRAC = (0.40, 0.60)
+_PELVIS_HINGED_FRAC = (0.35, 0.60)
+_REAR_SLAB_M = 0.05
 _MIN_POINTS = 30
 # A hinged body whose top is below this fraction of its standing top is too deep to read:
 # the upper back rises to the head's height (trunk ~60 deg, or less with the head dropped),
@@ -86,20 +95,84 @@ def heading_from_hinge(
         return None
     # Shallow hinge: the head is the top; deep hinge: the back is as high, the head in
     # front: the head is where forward + up is greatest, the shoulders behind and below it.
-    upper = h[h[:, 1] > float(np.percentile(h[:, 1], 99.5)) - _TOP_BAND_M]
-    if len(upper) < 3 * _MIN_POINTS:
+    upper = _upper_band(h)
+    if upper is None:
         return None
     yaw, travel = 0.0, 0.0
     for _ in range(iterations):
-        score = upper[:, 0] * math.cos(yaw) + upper[:, 2] * math.sin(yaw) + upper[:, 1]
-        front = upper[score >= float(np.percentile(score, 99.0)) - _FRONT_SLAB_M]
-        if len(front) < _MIN_POINTS:
+        head_h = _front_head_xz(upper, yaw)
+        if head_h is None:
             return None
-        head_h = _head_centre(front)
         dx, dz = head_h[0] - head_s[0], head_h[1] - head_s[1]
         travel, yaw = math.hypot(dx, dz), math.atan2(dz, dx)
     yaw_deg = math.degrees(yaw)
     if travel < _MIN_TRAVEL_M or abs(yaw_deg) > MAX_YAW_DEG:
+        return None
+    return yaw_deg
+
+
+def _upper_band(hinged: FloatArray) -> FloatArray | None:
+    """The hinged body's highest band (_TOP_BAND_M deep), None with too few points."""
+    upper = hinged[hinged[:, 1] > float(np.percentile(hinged[:, 1], 99.5)) - _TOP_BAND_M]
+    return upper if len(upper) >= 3 * _MIN_POINTS else None
+
+
+def _front_head_xz(upper: FloatArray, yaw: float) -> tuple[float, float] | None:
+    """The hinged head's top-view centre: the front slab, along the forward at `yaw`
+    (radians), of the highest band, where forward + up is greatest; None if too few."""
+    score = upper[:, 0] * math.cos(yaw) + upper[:, 2] * math.sin(yaw) + upper[:, 1]
+    front = upper[score >= float(np.percentile(score, 99.0)) - _FRONT_SLAB_M]
+    return _head_centre(front) if len(front) >= _MIN_POINTS else None
+
+
+def _rear_xz(points: FloatArray, yaw: float, y_lo_m: float, y_hi_m: float) -> tuple[float, float] | None:
+    """Top-view centre of the rear slab (_REAR_SLAB_M deep along the forward at `yaw`,
+    radians) of the points between heights y_lo_m and y_hi_m: the buttocks; None if too few."""
+    band = points[(points[:, 1] > y_lo_m) & (points[:, 1] < y_hi_m)]
+    if len(band) < 3 * _MIN_POINTS:
+        return None
+    score = -(band[:, 0] * math.cos(yaw) + band[:, 2] * math.sin(yaw))
+    rear = band[score >= float(np.percentile(score, 99.0)) - _REAR_SLAB_M]
+    return _head_centre(rear) if len(rear) >= _MIN_POINTS else None
+
+
+def heading_from_shallow_hinge(
+    standing_world: FloatArray, hinged_world: FloatArray, iterations: int = 3
+) -> float | None:
+    """Yaw (deg) of the forward direction from a hinge too shallow for `heading_from_hinge`
+    (the head travels under _MIN_TRAVEL_M: a wall rep at a near wall), or None.
+
+    In a hinge the head goes forward and the buttocks back, both along the forward; the
+    head's travel minus the buttocks' (the rear slab of the pelvis band) is about twice
+    the head's alone, and a step of the whole body cancels out of it. Each slab is seen
+    from the same side standing and hinged, so its offset toward the camera cancels as
+    the head's does. On the tuning family's two wall sessions no hinge of which read (a
+    heavy build at 4-6 in walls, 20 and 30 deg behind the side) the readings with a
+    relative travel of at least _MIN_REL_TRAVEL_M were within 5 deg (under it, up to
+    160 deg off). Same frames, arguments and refusals (too deep, too few points, beyond
+    MAX_YAW_DEG) as `heading_from_hinge`."""
+    head_s = standing_head_xz(standing_world)
+    s = np.asarray(standing_world, dtype=np.float64)
+    h = np.asarray(hinged_world, dtype=np.float64)
+    if head_s is None or len(h) < 3 * _MIN_POINTS:
+        return None
+    top_s = body_top_m(s)
+    upper = _upper_band(h) if readable_depth(top_s, h) else None
+    if upper is None:
+        return None
+    lo_s, hi_s = (f * top_s for f in _PELVIS_BAND_FRAC)
+    lo_h, hi_h = (f * top_s for f in _PELVIS_HINGED_FRAC)
+    yaw, travel = 0.0, 0.0
+    for _ in range(iterations):
+        head_h = _front_head_xz(upper, yaw)
+        butt_s, butt_h = _rear_xz(s, yaw, lo_s, hi_s), _rear_xz(h, yaw, lo_h, hi_h)
+        if head_h is None or butt_s is None or butt_h is None:
+            return None
+        dx = (head_h[0] - head_s[0]) - (butt_h[0] - butt_s[0])
+        dz = (head_h[1] - head_s[1]) - (butt_h[1] - butt_s[1])
+        travel, yaw = math.hypot(dx, dz), math.atan2(dz, dx)
+    yaw_deg = math.degrees(yaw)
+    if travel < _MIN_REL_TRAVEL_M or abs(yaw_deg) > MAX_YAW_DEG:
         return None
     return yaw_deg
 
@@ -157,13 +230,15 @@ def _to_world_of(points: FloatArray, old: Calibration, new: Calibration) -> Floa
 
 
 def orient_from_hinge(
-    cal: Calibration, standing_world: FloatArray, hinged_world: FloatArray, decide_facing: bool = True
+    cal: Calibration, standing_world: FloatArray, hinged_world: FloatArray, decide_facing: bool = True,
+    read: Callable[[FloatArray, FloatArray], float | None] = heading_from_hinge,
 ) -> tuple[Calibration, float | None]:
     """The calibration oriented by a hinge: facing decided from it (when `decide_facing`,
     e.g. the calibration's facing is "auto" or came from ambiguous feet), then world +x
     turned onto the athlete's measured forward. Points are (N, 3) athlete points in `cal`'s
-    world frame. Returns (calibration, yaw applied in deg, None when none could be measured;
-    the calibration is then unchanged apart from the facing)."""
+    world frame. `read`: heading_from_hinge, or heading_from_shallow_hinge for a hinge too
+    shallow for the head's travel alone. Returns (calibration, yaw applied in deg, None when
+    none could be measured; the calibration is then unchanged apart from the facing)."""
     s = np.asarray(standing_world, dtype=np.float64)
     h = np.asarray(hinged_world, dtype=np.float64)
     out = cal
@@ -175,7 +250,7 @@ def orient_from_hinge(
         s, h = _to_world_of(s, cal, out), _to_world_of(h, cal, out)
     if out.facing == "auto":
         return out, None
-    yaw = heading_from_hinge(s, h)
+    yaw = read(s, h)
     if yaw is None:
         return out, None
     return with_heading(out, yaw), yaw

@@ -7,20 +7,23 @@ is the image axis rather than the athlete's forward (calibration/heading.py). He
 sampled frames are segmented with the core, the station is where the feet dwell, and the
 deepest hinge among the samples decides the facing; every hinged sample not too deep to
 read (calibration.heading.readable_depth) measures the heading, and the median is taken.
+When no hinge moves the head far enough to read (wall reps at near walls), every sample
+leaning off upright is read by the head's travel against the buttocks'
+(calibration.heading.heading_from_shallow_hinge) instead.
 
 Frames: world of the calibration (metres). Pure compute: frames in, calibration out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from calibration.facing import detect_facing, facing_from_hinge
 from calibration.geometry import FloatArray, deproject
-from calibration.heading import facing_from_lean, heading_from_hinge, with_heading
+from calibration.heading import facing_from_lean, heading_from_hinge, heading_from_shallow_hinge, with_heading
 from calibration.model import Calibration
 from calibration.pose import Facing
 from hardware.frame import DepthFrame
@@ -35,6 +38,11 @@ _DWELL_RADIUS_M = 0.15  # feet within this of each other: the same stance
 _STANDING_FRAC = 0.97  # standing: body top at least this fraction of the tallest at the station
 _UPPER_FRAC = 0.45  # the part of the body that stretches out front-to-back in a hinge
 _HINGE_SPREAD_M = 0.12  # a hinge: the upper body this much longer (top view) than upright
+# A sample the shallow-hinge heading reads: body top under this share of the tallest, and
+# the upper body this much longer (top view) than upright; a step or an arm swinging
+# behind the buttocks (+0.01 m) gave readings 13 deg off.
+_LEANING_FRAC = 0.99
+_LEANING_SPREAD_M = 0.03
 _FEET_VOTES = 3  # standing samples whose feet must agree on the facing (and twice the others)
 
 
@@ -156,9 +164,15 @@ def orient_calibration(
         if facing is not None:
             out = cal.with_facing(facing)
     if standing and hinged and out.facing != "auto":
-        yaw = _median_heading(cal, out, standing, hinged)
-        if yaw is not None:
-            out = with_heading(out, yaw)
+        yaw = _median_heading(cal, out, standing, hinged, heading_from_hinge)
+    if yaw is None and standing and out.facing != "auto":
+        # No hinge moved the head far enough (wall reps at a near wall, a heavy build):
+        # the head's travel against the buttocks' over every sample leaning off upright.
+        leaning = [b for b in bodies
+                   if b.top_m < _LEANING_FRAC * stature and b.spread_m >= upright_m + _LEANING_SPREAD_M]
+        yaw = _median_heading(cal, out, standing, leaning, heading_from_shallow_hinge)
+    if yaw is not None:
+        out = with_heading(out, yaw)
     feet = np.array([b.feet_xz for b in bodies])
     centre = np.array([[float(np.median(feet[:, 0])), 0.0, float(np.median(feet[:, 1]))]])
     cx, _, cz = _to_frame(centre, cal, out)[0]
@@ -184,15 +198,16 @@ def _nearest_before(standing: list[SampleBody], index: int) -> SampleBody:
 
 
 def _median_heading(
-    cal: Calibration, out: Calibration, standing: list[SampleBody], hinged: list[SampleBody]
+    cal: Calibration, out: Calibration, standing: list[SampleBody], hinged: list[SampleBody],
+    read: Callable[[FloatArray, FloatArray], float | None],
 ) -> float | None:
-    """Median heading over every hinged sample that can be read (each against the
-    standing sample before it; heading_from_hinge refuses the deepest, where the back is as
-    high as the head), in `out`'s frame."""
+    """Median heading over every hinged sample that `read` (heading_from_hinge or
+    heading_from_shallow_hinge) can read, each against the standing sample before it
+    (both refuse the deepest, where the back is as high as the head), in `out`'s frame."""
     yaws: list[float] = []
     for h in hinged:
         s = _nearest_before(standing, h.index)
-        yaw = heading_from_hinge(_to_frame(s.points, cal, out), _to_frame(h.points, cal, out))
+        yaw = read(_to_frame(s.points, cal, out), _to_frame(h.points, cal, out))
         if yaw is not None:
             yaws.append(yaw)
     return float(np.median(yaws)) if yaws else None

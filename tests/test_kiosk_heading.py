@@ -37,14 +37,19 @@ BRISK = {"absent_s": 0.5, "walk_s": 0.8, "enter_x_m": -1.2, "exit_x_m": 1.2, "st
 H2W_TOL_MM = 15.0
 
 
-@functools.lru_cache(maxsize=4)
-def learn(side: str, oblique_deg: float) -> tuple[Calibration, HeadingOutcome | None, float, float]:
-    """One clean dowel rep at a placement through FrameAnalyzer + HeadingLearner: (the
-    kiosk's calibration, the outcome, heading error before and after, deg)."""
+@functools.lru_cache(maxsize=6)
+def learn(
+    side: str, oblique_deg: float, script: str = "dowel_reps", build: str = "average",
+    stature_m: float = 1.78, extra: tuple[tuple[str, float], ...] = (),
+) -> tuple[Calibration, HeadingOutcome | None, float, float]:
+    """`script` (one clean dowel rep; `extra`: more script options) at a placement through
+    FrameAnalyzer + HeadingLearner: (the kiosk's calibration, the outcome, heading error
+    before and after, deg)."""
     placement = Placement(distance_m=2.2, height_m=1.0, pitch_deg=0.5, side=side,  # type: ignore[arg-type]
                           oblique_deg=oblique_deg)
-    src = SimulatedSource(SimConfig(script="dowel_reps", script_options=BRISK, placement=placement, seed=3),
-                          filters=MEASURE_FILTERS)
+    sim = SimConfig(script=script, script_options={**BRISK, **dict(extra)}, placement=placement, seed=3,
+                    build=build, height_m=stature_m)
+    src = SimulatedSource(sim, filters=MEASURE_FILTERS)
     src.start()
     try:
         empty = [DepthFrame(src.render_depth(i / 30)[0], 0.001, src.intrinsics, i / 30, i) for i in range(12)]
@@ -71,6 +76,18 @@ def test_oblique_heading_is_learnt_from_the_first_hinge(side: str, oblique_deg: 
     assert abs(after) <= HEADING_TOL_DEG, f"heading off by {after:.2f} deg ({side} {oblique_deg})"
     turned = outcome.calibration
     assert turned.facing == cal.facing and turned.pose.height_m == pytest.approx(cal.pose.height_m)
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_a_wall_only_drill_learns_the_heading_from_shallow_hinges(side: str) -> None:
+    """Wall reps at 6 and 8 in by a heavy 1.65 m build, 30 deg behind the side, no dowel
+    rep: no frame passes HINGE_TRUNK_DEG (45 deg), so only the shallow reading
+    (heading_from_shallow_hinge) can learn the heading; before it the image axis stayed."""
+    _, outcome, before, after = learn(side, 30.0, "wall_pass", "heavy", 1.65, (("reps", 2),))
+    assert abs(abs(before) - 30.0) < 3.0
+    assert outcome is not None and outcome.applied and outcome.calibration is not None, outcome
+    print(f"{side} wall only: learnt {outcome.yaw_deg:+.2f} deg, heading error {after:+.2f} deg")
+    assert abs(after) <= HEADING_TOL_DEG + 2.0, f"heading off by {after:.2f} deg ({side})"
 
 
 def test_square_on_leaves_the_calibration_alone() -> None:

@@ -11,7 +11,10 @@ hinge lies along the forward direction.
 `HeadingLearner.feed(body, frame)` per analysed frame: it keeps the last upright body seen
 while the rep machine stands (READY/SETTLING) and the deepest few bodies of the rep in
 progress (trunk past `hinge_trunk_deg`, not so deep that the back is as high as the head:
-calibration.heading.readable_depth); when the rep completes it measures the yaw. Once a
+calibration.heading.readable_depth); when the rep completes it measures the yaw. A rep
+that never passes `hinge_trunk_deg` (wall reps at near walls: a wall-only drill) is read
+from its deepest bodies past SHALLOW_TRUNK_DEG by the head's travel against the buttocks'
+(calibration.heading.heading_from_shallow_hinge). Once a
 sane yaw is measured (|yaw| <= `max_yaw_deg`), the learner is done for this calibration:
 a turn of at least `min_yaw_deg` (and a facing decided from the hinge when the calibration's
 is "auto") comes back as the corrected calibration, a smaller one leaves it as it is.
@@ -25,11 +28,20 @@ from __future__ import annotations
 
 import logging
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from calibration.heading import body_top_m, orient_from_hinge, readable_depth, with_heading
+from calibration.geometry import FloatArray
+from calibration.heading import (
+    body_top_m,
+    heading_from_hinge,
+    heading_from_shallow_hinge,
+    orient_from_hinge,
+    readable_depth,
+    with_heading,
+)
 from calibration.model import Calibration
 from kiosk.core import DrillFrame, Landmarks, Profile
 from kiosk.core.landmarks import find_landmarks
@@ -38,8 +50,12 @@ from kiosk.core.reps import Phase, Reference
 from kiosk.core.types import Points
 
 log = logging.getLogger(__name__)
+Reader = Callable[[FloatArray, FloatArray], float | None]  # standing, hinged points -> yaw deg
 
 HINGE_TRUNK_DEG = 45.0  # a clear hinge: at 40 deg (a squat pattern) the reading was off by 5 deg
+# A rep that never passes HINGE_TRUNK_DEG (wall reps at near walls, a wall-only drill) is
+# read from its bodies past this by the head's travel against the buttocks'.
+SHALLOW_TRUNK_DEG = 15.0
 UPRIGHT_TRUNK_DEG = 6.0  # the standing body: trunk this close to vertical
 MIN_YAW_DEG = 3.0  # below this the turn is within the estimate's own error (~1-3 deg)
 MAX_YAW_DEG = 40.0  # a camera is at most 30 deg oblique: beyond this the reading is wrong
@@ -80,8 +96,10 @@ class HeadingLearner:
         self.outcome: HeadingOutcome | None = None  # the deciding outcome, once done
         self._standing: Points | None = None
         self._standing_top_m: float | None = None  # body_top_m of _standing, when needed
-        # (trunk deg, body) of the rep in progress, deepest first.
+        # (trunk deg, body) of the rep in progress, deepest first: past hinge_trunk_deg,
+        # and (read only when the rep has none of those) past SHALLOW_TRUNK_DEG.
         self._hinged: list[tuple[float, Points]] = []
+        self._shallow: list[tuple[float, Points]] = []
 
     def feed(self, body: Points | None, frame: DrillFrame) -> HeadingOutcome | None:
         """One analysed frame: the athlete's points (world of `calibration`) and the drill
@@ -91,19 +109,22 @@ class HeadingLearner:
             return None
         outcome = None
         if frame.completed is not None and self._hinged:
-            outcome = self._measure()
+            outcome = self._measure(self._hinged, heading_from_hinge, "deep")
+        elif frame.completed is not None and self._shallow:
+            outcome = self._measure(self._shallow, heading_from_shallow_hinge, "shallow")
         if frame.phase is not Phase.HINGE:
-            self._hinged = []  # a finished rep, or a dip the rep machine dropped
+            self._hinged, self._shallow = [], []  # a finished rep, or a dip the rep machine dropped
         if body is None or len(body) < _MIN_POINTS or not frame.person or frame.trunk_angle_deg is None:
             return outcome
         trunk = frame.trunk_angle_deg
         if frame.phase is Phase.HINGE:
-            if trunk >= self.hinge_trunk_deg and self._standing is not None and readable_depth(
+            if trunk >= SHALLOW_TRUNK_DEG and self._standing is not None and readable_depth(
                 self._standing_top(), body
             ):
-                self._hinged.append((trunk, body))
-                self._hinged.sort(key=lambda th: -th[0])
-                del self._hinged[DEEPEST:]
+                kept = self._hinged if trunk >= self.hinge_trunk_deg else self._shallow
+                kept.append((trunk, body))
+                kept.sort(key=lambda th: -th[0])
+                del kept[DEEPEST:]
         elif frame.phase in (Phase.READY, Phase.SETTLING) and trunk <= UPRIGHT_TRUNK_DEG:
             self._standing, self._standing_top_m = body, None
         return outcome
@@ -116,19 +137,25 @@ class HeadingLearner:
             self._standing_top_m = body_top_m(self._standing)
         return self._standing_top_m
 
-    def _measure(self) -> HeadingOutcome:
-        """The heading from the stored standing body and the rep's deepest bodies."""
+    def _measure(
+        self, kept: list[tuple[float, Points]], read: Reader, kind: str
+    ) -> HeadingOutcome:
+        """The heading from the stored standing body and the rep's deepest `kept` bodies,
+        each read by `read` (heading_from_hinge, or heading_from_shallow_hinge for a rep
+        that never passed hinge_trunk_deg: a wall rep at a near wall)."""
         assert self._standing is not None
         cal, standing = self.calibration, self._standing.astype(np.float64)
         decide = cal.facing == "auto"
-        readings = [orient_from_hinge(cal, standing, hinged.astype(np.float64), decide_facing=decide)
-                    for _, hinged in self._hinged]
+        readings = [
+            orient_from_hinge(cal, standing, hinged.astype(np.float64), decide_facing=decide, read=read)
+            for _, hinged in kept
+        ]
         # The deepest body decides the facing; yaws are only comparable within one facing.
         base = readings[0][0]
         yaws = [yaw for out, yaw in readings if yaw is not None and out.facing == base.facing]
         self.attempts += 1
         if base.facing == "auto" or not yaws:
-            return self._retry(f"no heading from the hinge ({len(self._hinged)} deep frames)")
+            return self._retry(f"no heading from the hinge ({len(kept)} {kind} frames)")
         yaw = statistics.median(yaws)
         if abs(yaw) > self.max_yaw_deg:
             return self._retry(f"heading {yaw:+.1f} deg is beyond {self.max_yaw_deg:.0f} deg: not trusted")
@@ -154,7 +181,7 @@ class HeadingLearner:
 
     def _finish(self, outcome: HeadingOutcome, logged: bool = False) -> HeadingOutcome:
         self.done, self.outcome = True, outcome
-        self._standing, self._standing_top_m, self._hinged = None, None, []
+        self._standing, self._standing_top_m, self._hinged, self._shallow = None, None, [], []
         if not logged:
             log.info("%s", outcome.note)
         return outcome
