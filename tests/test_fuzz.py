@@ -22,6 +22,7 @@ from hypothesis.extra.numpy import arrays
 
 from calibration.floor import FloorFit
 from calibration.geometry import CameraPose, look_at_rotation
+from calibration.heading import MAX_YAW_DEG, heading_from_hinge, heading_from_shallow_hinge
 from calibration.model import Calibration
 from calibration.zone import StationZone
 from hardware.frame import DepthFrame, Intrinsics
@@ -105,3 +106,24 @@ def test_frame_analyzer_never_raises_on_odd_frames_and_calibrations(
         assert isinstance(out, DrillFrame)
         assert _finite_or_none(out.hip_to_wall_mm, out.knee_flexion_deg, out.trunk_angle_deg)
         assert math.isfinite(out.t_s)
+
+
+# Unit-cube points, scaled to a body's box (x 1 m, y 2 m, z 0.6 m) or squashed onto a plane
+# or a line by a zero scale: the segmentation's output is finite and in the zone.
+_unit_points = arrays(np.float64, st.tuples(st.integers(0, 2000), st.just(3)),
+                      elements=st.floats(0.0, 1.0, allow_nan=False, width=32))
+_box_scale = st.tuples(st.sampled_from([0.0, 1.0]), st.sampled_from([0.0, 2.0]), st.sampled_from([0.0, 0.6]))
+
+
+@FUZZ
+@given(standing=_unit_points, hinged=_unit_points, s_scale=_box_scale, h_scale=_box_scale)
+def test_the_heading_readers_never_raise_on_any_body(
+    standing: np.ndarray, hinged: np.ndarray,
+    s_scale: tuple[float, float, float], h_scale: tuple[float, float, float],
+) -> None:
+    """Both heading readers (calibration/heading.py) on any pair of point sets in a body's
+    box, degenerate ones included: None or a yaw within MAX_YAW_DEG, no numpy warning."""
+    standing, hinged = standing * np.array(s_scale), hinged * np.array(h_scale)
+    for read in (heading_from_hinge, heading_from_shallow_hinge):
+        yaw = read(standing, hinged)
+        assert yaw is None or (math.isfinite(yaw) and abs(yaw) <= MAX_YAW_DEG)
