@@ -25,7 +25,7 @@ from hardware.frame import DepthFrame
 from hardware.sim.camera import Placement
 from hardware.sim.source import SimConfig, SimulatedSource
 from hardware.source import FrameSource
-from kiosk.analysis import MEASURE_FILTERS, FrameAnalyzer
+from kiosk.analysis import MEASURE_FILTERS, FrameAnalyzer, with_drill
 from kiosk.app.config import KioskConfig, SimSection
 from kiosk.app.orient_live import HeadingLearner, HeadingOutcome
 from kiosk.app.sources import KioskSources
@@ -40,11 +40,12 @@ H2W_TOL_MM = 15.0
 @functools.lru_cache(maxsize=6)
 def learn(
     side: str, oblique_deg: float, script: str = "dowel_reps", build: str = "average",
-    stature_m: float = 1.78, extra: tuple[tuple[str, float], ...] = (),
+    stature_m: float = 1.78, extra: tuple[tuple[str, float], ...] = (), dowel_stage: bool = False,
 ) -> tuple[Calibration, HeadingOutcome | None, float, float]:
     """`script` (one clean dowel rep; `extra`: more script options) at a placement through
     FrameAnalyzer + HeadingLearner: (the kiosk's calibration, the outcome, heading error
-    before and after, deg)."""
+    before and after, deg). A wall script runs a wall-only drill (a kiosk set to no dowel
+    reps) unless `dowel_stage`: the kiosk's default drill, which judges them as dowel reps."""
     placement = Placement(distance_m=2.2, height_m=1.0, pitch_deg=0.5, side=side,  # type: ignore[arg-type]
                           oblique_deg=oblique_deg)
     sim = SimConfig(script=script, script_options={**BRISK, **dict(extra)}, placement=placement, seed=3,
@@ -54,7 +55,9 @@ def learn(
     try:
         empty = [DepthFrame(src.render_depth(i / 30)[0], 0.001, src.intrinsics, i / 30, i) for i in range(12)]
         cal = calibrate(empty, facing=side, station_distance_m=placement.distance_m)
-        analyzer, learner = FrameAnalyzer(cal, PROFILE, pause_on_second_person=True), HeadingLearner(cal)
+        wall_only = script.startswith("wall") and not dowel_stage
+        profile = with_drill(PROFILE, dowel_reps=0) if wall_only else PROFILE
+        analyzer, learner = FrameAnalyzer(cal, profile, pause_on_second_person=True), HeadingLearner(cal)
         outcome = None
         while not learner.done and src.online:
             frame = src.read()
@@ -88,6 +91,15 @@ def test_a_wall_only_drill_learns_the_heading_from_shallow_hinges(side: str) -> 
     assert outcome is not None and outcome.applied and outcome.calibration is not None, outcome
     print(f"{side} wall only: learnt {outcome.yaw_deg:+.2f} deg, heading error {after:+.2f} deg")
     assert abs(after) <= HEADING_TOL_DEG + 2.0, f"heading off by {after:.2f} deg ({side})"
+
+
+def test_shallow_dowel_reps_wait_for_a_deeper_one() -> None:
+    """The same shallow reps judged in the dowel stage (the default drill) teach nothing:
+    deeper dowel reps follow, which the head's travel alone reads better."""
+    _, outcome, before, after = learn(
+        "left", 30.0, "wall_pass", "heavy", 1.65, (("reps", 2),), dowel_stage=True
+    )
+    assert outcome is None and after == before
 
 
 def test_square_on_leaves_the_calibration_alone() -> None:

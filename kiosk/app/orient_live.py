@@ -11,8 +11,8 @@ hinge lies along the forward direction.
 `HeadingLearner.feed(body, frame)` per analysed frame: it keeps the last upright body seen
 while the rep machine stands (READY/SETTLING) and the deepest few bodies of the rep in
 progress (trunk past `hinge_trunk_deg`, not so deep that the back is as high as the head:
-calibration.heading.readable_depth); when the rep completes it measures the yaw. A rep
-that never passes `hinge_trunk_deg` (wall reps at near walls: a wall-only drill) is read
+calibration.heading.readable_depth); when the rep completes it measures the yaw. A wall
+rep that never passes `hinge_trunk_deg` (near walls: a wall-only drill) is read
 from its deepest bodies past SHALLOW_TRUNK_DEG by the head's travel against the buttocks'
 (calibration.heading.heading_from_shallow_hinge). Once a
 sane yaw is measured (|yaw| <= `max_yaw_deg`), the learner is done for this calibration:
@@ -110,7 +110,9 @@ class HeadingLearner:
         outcome = None
         if frame.completed is not None and self._hinged:
             outcome = self._measure(self._hinged, heading_from_hinge, "deep")
-        elif frame.completed is not None and self._shallow:
+        elif frame.completed is not None and self._shallow and frame.completed.drill == "wall":
+            # Only a wall rep: a shallow dowel rep (a squat pattern) is followed by deeper
+            # ones, which the head's travel alone reads better (1-2 deg against ~5).
             outcome = self._measure(self._shallow, heading_from_shallow_hinge, "shallow")
         if frame.phase is not Phase.HINGE:
             self._hinged, self._shallow = [], []  # a finished rep, or a dip the rep machine dropped
