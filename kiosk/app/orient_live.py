@@ -120,7 +120,9 @@ class HeadingLearner:
             return outcome
         trunk = frame.trunk_angle_deg
         if frame.phase is Phase.HINGE:
-            if trunk >= SHALLOW_TRUNK_DEG and self._standing is not None and readable_depth(
+            # Shallow bodies are read only for a wall rep: in the dowel stage they are not kept.
+            least = SHALLOW_TRUNK_DEG if frame.stage == "wall" else self.hinge_trunk_deg
+            if trunk >= least and self._standing is not None and readable_depth(
                 self._standing_top(), body
             ):
                 kept = self._hinged if trunk >= self.hinge_trunk_deg else self._shallow
