@@ -146,10 +146,10 @@ def heading_from_shallow_hinge(
     head's travel minus the buttocks' (the rear slab of the pelvis band) is about twice
     the head's alone, and a step of the whole body cancels out of it. Each slab is seen
     from the same side standing and hinged, so its offset toward the camera cancels as
-    the head's does. On the tuning family's two wall sessions no hinge of which read (a
-    heavy build at 4-6 in walls, 20 and 30 deg behind the side) the readings with a
-    relative travel of at least _MIN_REL_TRAVEL_M were within 5 deg (under it, up to
-    160 deg off). Same frames, arguments and refusals (too deep, too few points, beyond
+    the head's does. On the tuning family's two wall sessions whose hinges the head alone
+    never read (heavy builds at 6-8 in walls, 20 and 30 deg behind the side), the
+    readings with a relative travel of at least _MIN_REL_TRAVEL_M were within 5 deg
+    (under it, up to 160 deg off). Same frames, arguments and refusals (too deep, too few points, beyond
     MAX_YAW_DEG) as `heading_from_hinge`."""
     head_s = standing_head_xz(standing_world)
     s = np.asarray(standing_world, dtype=np.float64)
