@@ -11,14 +11,16 @@ rep starts from the athlete's own stance), HINGE (a rep in progress).
   `stand_confirm_s` and the trunk is back within `motion_deg` of its start angle (or 1 s
   has passed). The gap between the two trunk thresholds is the hysteresis. start_s/end_s
   are when the trunk leaves / returns within `motion_deg` of the reference angle.
-- Sway never reaches the start thresholds; a dip that does but lasts less than
-  `min_rep_s` is dropped. `min_rep_trunk_deg` (default: the start threshold itself) can
-  drop shallow hinges too; above the start threshold it makes a short hinge toward a
-  near wall count only where noise lifts its peak, so the reps differ between rates.
+- Sway never reaches the start thresholds; a dip that does is dropped when it lasts less
+  than `min_rep_s` or never holds the trunk past `min_rep_trunk_deg` (the start threshold)
+  for `rep_hold_s` (kiosk/core/hold.py): a bar read from the single highest sample made a lean
+  held just under it a rep wherever noise lifted a frame over it, and a second, higher bar
+  made a short hinge toward a near wall count only at some frame rates.
 - Walking (heel x leaving the reference by `walk_heel_shift_m`) drops the reference; a
   new one needs `still_window_s` of standing still. Pauses (standing, or holding the
   bottom) change nothing.
-- A rep is never silently dropped once it is a rep (deeper than `min_rep_trunk_deg`): when
+- A rep is never silently dropped once it is a rep (held past `min_rep_trunk_deg`; a rep
+  cut short, any sample past it): when
   the athlete walks off, is lost for `lost_timeout_s`, or the stream ends (`settle`) after
   they stood up again, the rep is closed and judged; before they stood up, it is closed as
   incomplete (`RepRecord.complete` False: no verdict).
@@ -36,6 +38,7 @@ import enum
 from dataclasses import dataclass, replace
 from statistics import median
 
+from kiosk.core.hold import held_over
 from kiosk.core.thresholds import RepConfig
 
 _SETTLE_MAX_S = 1.0  # after this long standing, a rep ends even if the trunk stays off its start angle
@@ -261,7 +264,11 @@ def settle(state: RepState, cfg: RepConfig) -> RepRecord | None:
         since = last.t_s  # on the way back up past the start threshold: it has stood up
     if since is not None:
         return _close(state.start_s, ref, state.samples, since, cfg)
-    if _max_trunk(state.samples) < cfg.min_rep_trunk_deg:
+    # Cut short, it could not show how long it would have held: any sample past the bar
+    # keeps it (unjudged, so a noisy lean cut by a walk-off costs no verdict).
+    if max((x.trunk_angle_deg for x in state.samples if x.trunk_angle_deg is not None), default=0.0) < (
+        cfg.min_rep_trunk_deg
+    ):
         return None
     return RepRecord(start_s=state.start_s, bottom_s=_bottom_s(state.samples, ref), end_s=last.t_s,
                      reference=ref, samples=state.samples, complete=False)
@@ -283,13 +290,10 @@ def _close(
         since,
     )
     body = tuple(x for x in samples if x.t_s <= end_s) or samples
-    if _max_trunk(body) < cfg.min_rep_trunk_deg or end_s - start_s < cfg.min_rep_s:
+    if not held_over(body, cfg.min_rep_trunk_deg, cfg.rep_hold_s) or end_s - start_s < cfg.min_rep_s:
         return None  # a dip, not a rep
     return RepRecord(start_s=start_s, bottom_s=_bottom_s(body, ref), end_s=end_s, reference=ref, samples=body)
 
-
-def _max_trunk(samples: tuple[RepSample, ...]) -> float:
-    return max((x.trunk_angle_deg for x in samples if x.trunk_angle_deg is not None), default=0.0)
 
 
 def _onset_s(window: tuple[RepSample, ...], ref: Reference, cfg: RepConfig, fallback_s: float) -> float:

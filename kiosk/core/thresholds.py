@@ -154,6 +154,7 @@ class RepConfig(_Section):
     min_rep_s: float = Field(default=0.6, ge=0.1, le=5.0)
     max_rep_s: float = Field(default=20.0, ge=1.0, le=120.0)
     min_rep_trunk_deg: float = Field(default=10.0, ge=3.0, le=90.0)
+    rep_hold_s: float = Field(default=0.25, ge=0.0, le=2.0)
     walk_heel_shift_m: float = Field(default=0.08, ge=0.01, le=0.5)
     lost_timeout_s: float = Field(default=0.5, ge=0.0, le=5.0)
     bottom_window_deg: float = Field(default=5.0, ge=0.0, le=30.0)
