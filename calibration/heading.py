@@ -43,6 +43,8 @@ _PELVIS_BAND_FRAC = (0.40, 0.60)
 _PELVIS_HINGED_FRAC = (0.35, 0.60)
 _REAR_SLAB_M = 0.05
 _MIN_POINTS = 30
+# A heading reader: (standing points, hinged points) -> yaw in degrees, or None.
+HeadingReader = Callable[[FloatArray, FloatArray], float | None]
 # A hinged body whose top is below this fraction of its standing top is too deep to read:
 # the upper back rises to the head's height (trunk ~60 deg, or less with the head dropped),
 # the highest band's front is then the shoulders, and their camera-side half pulls the
@@ -89,24 +91,45 @@ def heading_from_hinge(
     is already the athlete's forward within MAX_YAW_DEG (facing decided). The hinged head is
     the front slab, along the current estimate of the forward, of the body's highest band; a
     few iterations settle the slab."""
+    return _heading(standing_world, hinged_world, iterations, _MIN_TRAVEL_M, against_buttocks=False)
+
+
+def _heading(
+    standing_world: FloatArray, hinged_world: FloatArray, iterations: int, min_travel_m: float,
+    against_buttocks: bool,
+) -> float | None:
+    """The two readers' shared iteration: the hinged head's front slab is picked along the
+    current estimate of the forward, its travel from the standing head gives the next
+    estimate; with `against_buttocks` the buttocks' travel is taken off the head's first.
+    None: too few points, too deep to read, travel under `min_travel_m`, or a yaw beyond
+    MAX_YAW_DEG."""
     head_s = standing_head_xz(standing_world)
     h = np.asarray(hinged_world, dtype=np.float64)
-    if head_s is None or len(h) < 3 * _MIN_POINTS or not readable_depth(body_top_m(standing_world), h):
+    if head_s is None or len(h) < 3 * _MIN_POINTS:
+        return None
+    top_s = body_top_m(standing_world)
+    if not readable_depth(top_s, h):
         return None
     # Shallow hinge: the head is the top; deep hinge: the back is as high, the head in
     # front: the head is where forward + up is greatest, the shoulders behind and below it.
     upper = _upper_band(h)
     if upper is None:
         return None
+    s = np.asarray(standing_world, dtype=np.float64)
     yaw, travel = 0.0, 0.0
     for _ in range(iterations):
         head_h = _front_head_xz(upper, yaw)
         if head_h is None:
             return None
         dx, dz = head_h[0] - head_s[0], head_h[1] - head_s[1]
+        if against_buttocks:
+            shift = _buttocks_shift_xz(s, h, top_s, yaw)
+            if shift is None:
+                return None
+            dx, dz = dx - shift[0], dz - shift[1]
         travel, yaw = math.hypot(dx, dz), math.atan2(dz, dx)
     yaw_deg = math.degrees(yaw)
-    if travel < _MIN_TRAVEL_M or abs(yaw_deg) > MAX_YAW_DEG:
+    if travel < min_travel_m or abs(yaw_deg) > MAX_YAW_DEG:
         return None
     return yaw_deg
 
@@ -136,6 +159,19 @@ def _rear_xz(points: FloatArray, yaw: float, y_lo_m: float, y_hi_m: float) -> tu
     return _head_centre(rear) if len(rear) >= _MIN_POINTS else None
 
 
+def _buttocks_shift_xz(
+    standing: FloatArray, hinged: FloatArray, standing_top_m: float, yaw: float
+) -> tuple[float, float] | None:
+    """Top-view travel of the buttocks (the pelvis band's rear slab) from standing to
+    hinged, along the forward at `yaw` (radians); None if either slab has too few points."""
+    lo_s, hi_s = (f * standing_top_m for f in _PELVIS_BAND_FRAC)
+    lo_h, hi_h = (f * standing_top_m for f in _PELVIS_HINGED_FRAC)
+    butt_s, butt_h = _rear_xz(standing, yaw, lo_s, hi_s), _rear_xz(hinged, yaw, lo_h, hi_h)
+    if butt_s is None or butt_h is None:
+        return None
+    return butt_h[0] - butt_s[0], butt_h[1] - butt_s[1]
+
+
 def heading_from_shallow_hinge(
     standing_world: FloatArray, hinged_world: FloatArray, iterations: int = 3
 ) -> float | None:
@@ -149,32 +185,9 @@ def heading_from_shallow_hinge(
     the head's does. On the tuning family's two wall sessions whose hinges the head alone
     never read (heavy builds at 6-8 in walls, 20 and 30 deg behind the side), the
     readings with a relative travel of at least _MIN_REL_TRAVEL_M were within 5 deg
-    (under it, up to 160 deg off). Same frames, arguments and refusals (too deep, too few points, beyond
-    MAX_YAW_DEG) as `heading_from_hinge`."""
-    head_s = standing_head_xz(standing_world)
-    s = np.asarray(standing_world, dtype=np.float64)
-    h = np.asarray(hinged_world, dtype=np.float64)
-    if head_s is None or len(h) < 3 * _MIN_POINTS:
-        return None
-    top_s = body_top_m(s)
-    upper = _upper_band(h) if readable_depth(top_s, h) else None
-    if upper is None:
-        return None
-    lo_s, hi_s = (f * top_s for f in _PELVIS_BAND_FRAC)
-    lo_h, hi_h = (f * top_s for f in _PELVIS_HINGED_FRAC)
-    yaw, travel = 0.0, 0.0
-    for _ in range(iterations):
-        head_h = _front_head_xz(upper, yaw)
-        butt_s, butt_h = _rear_xz(s, yaw, lo_s, hi_s), _rear_xz(h, yaw, lo_h, hi_h)
-        if head_h is None or butt_s is None or butt_h is None:
-            return None
-        dx = (head_h[0] - head_s[0]) - (butt_h[0] - butt_s[0])
-        dz = (head_h[1] - head_s[1]) - (butt_h[1] - butt_s[1])
-        travel, yaw = math.hypot(dx, dz), math.atan2(dz, dx)
-    yaw_deg = math.degrees(yaw)
-    if travel < _MIN_REL_TRAVEL_M or abs(yaw_deg) > MAX_YAW_DEG:
-        return None
-    return yaw_deg
+    (under it, up to 160 deg off). Same frames, arguments and refusals (too deep, too few
+    points, beyond MAX_YAW_DEG) as `heading_from_hinge`."""
+    return _heading(standing_world, hinged_world, iterations, _MIN_REL_TRAVEL_M, against_buttocks=True)
 
 
 def readable_depth(standing_top_m: float, hinged_world: npt.NDArray[np.floating]) -> bool:
@@ -231,7 +244,7 @@ def _to_world_of(points: FloatArray, old: Calibration, new: Calibration) -> Floa
 
 def orient_from_hinge(
     cal: Calibration, standing_world: FloatArray, hinged_world: FloatArray, decide_facing: bool = True,
-    read: Callable[[FloatArray, FloatArray], float | None] = heading_from_hinge,
+    read: HeadingReader = heading_from_hinge,
 ) -> tuple[Calibration, float | None]:
     """The calibration oriented by a hinge: facing decided from it (when `decide_facing`,
     e.g. the calibration's facing is "auto" or came from ambiguous feet), then world +x

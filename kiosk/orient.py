@@ -16,14 +16,20 @@ Frames: world of the calibration (metres). Pure compute: frames in, calibration 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from calibration.facing import detect_facing, facing_from_hinge
 from calibration.geometry import FloatArray, deproject
-from calibration.heading import facing_from_lean, heading_from_hinge, heading_from_shallow_hinge, with_heading
+from calibration.heading import (
+    HeadingReader,
+    facing_from_lean,
+    heading_from_hinge,
+    heading_from_shallow_hinge,
+    with_heading,
+)
 from calibration.model import Calibration
 from calibration.pose import Facing
 from hardware.frame import DepthFrame
@@ -199,7 +205,7 @@ def _nearest_before(standing: list[SampleBody], index: int) -> SampleBody:
 
 def _median_heading(
     cal: Calibration, out: Calibration, standing: list[SampleBody], hinged: list[SampleBody],
-    read: Callable[[FloatArray, FloatArray], float | None],
+    read: HeadingReader,
 ) -> float | None:
     """Median heading over every hinged sample that `read` (heading_from_hinge or
     heading_from_shallow_hinge) can read, each against the standing sample before it

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import logging
 import statistics
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from calibration.geometry import FloatArray
 from calibration.heading import (
+    HeadingReader,
     body_top_m,
     heading_from_hinge,
     heading_from_shallow_hinge,
@@ -50,7 +49,6 @@ from kiosk.core.reps import Phase, Reference
 from kiosk.core.types import Points
 
 log = logging.getLogger(__name__)
-Reader = Callable[[FloatArray, FloatArray], float | None]  # standing, hinged points -> yaw deg
 
 HINGE_TRUNK_DEG = 45.0  # a clear hinge: at 40 deg (a squat pattern) the reading was off by 5 deg
 # A rep that never passes HINGE_TRUNK_DEG (wall reps at near walls, a wall-only drill) is
@@ -142,7 +140,7 @@ class HeadingLearner:
         return self._standing_top_m
 
     def _measure(
-        self, kept: list[tuple[float, Points]], read: Reader, kind: str
+        self, kept: list[tuple[float, Points]], read: HeadingReader, kind: str
     ) -> HeadingOutcome:
         """The heading from the stored standing body and the rep's deepest `kept` bodies,
         each read by `read` (heading_from_hinge, or heading_from_shallow_hinge for a rep

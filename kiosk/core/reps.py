@@ -295,7 +295,6 @@ def _close(
     return RepRecord(start_s=start_s, bottom_s=_bottom_s(body, ref), end_s=end_s, reference=ref, samples=body)
 
 
-
 def _onset_s(window: tuple[RepSample, ...], ref: Reference, cfg: RepConfig, fallback_s: float) -> float:
     """Start of the movement: the last standing frame with the trunk still within
     motion_deg of the reference's angle (the hinge threshold itself is crossed later)."""
