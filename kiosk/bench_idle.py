@@ -5,8 +5,9 @@ busy a few ms of each 33 ms. On this shared host the same `FrameAnalyzer.process
 takes about twice the CPU time it takes back to back: caches and the core's state go
 cold while the thread sleeps (a virtual CPU here; whether a Pi's frequency governor does
 the same is not measured). The loop's main-thread median therefore says as much about
-the host as about the code. This measures the analysis alone on the same recorded frames, back to back and
-with the loop's idle gap before each frame, so the report can show both in one run.
+the host as about the code. This measures the analysis alone on the same recorded
+frames, back to back and with the loop's idle gap before each frame, so the report can
+show both in one run.
 
 Benchmark only: thread CPU time (time.thread_time), never asserted in a test.
 """

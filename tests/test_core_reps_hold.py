@@ -10,47 +10,32 @@ dropped."""
 
 from __future__ import annotations
 
-import math
+from dataclasses import replace
 
-import numpy as np
 import pytest
+from test_core_reps_reference import RATES_FPS, STAND_TRUNK_DEG, _movement
 
-from kiosk.core.reps import RepRecord, RepSample, RepState, rep_step, settle
+from kiosk.core.reps import RepRecord, RepState, rep_step, settle
 from kiosk.core.thresholds import Profile
 
 CFG = Profile().reps
-RATES_FPS = [6.0, 15.0, 30.0, 60.0, 90.0]
-STAND_BUTT_X_M = -0.074
+DOWN_S = 0.8
 
 
 def _run(fps: float, seed: int, peak_deg: float, hold_s: float, spike_every: int = 0) -> list[RepRecord]:
-    """1.5 s standing (trunk 2 deg), 0.8 s down to `peak_deg` with the hips 40 mm back,
-    held `hold_s`, 0.8 s up, 1.5 s standing. spike_every > 0: every that many frames past
-    the start of the hold reads 2 deg more (one frame at a time)."""
-    rng = np.random.default_rng(seed)
-    t, n, state, reps = 0.0, 0, RepState(), []
-    down_at, up_at = 1.5, 1.5 + 0.8 + hold_s
-    while t < up_at + 0.8 + 1.5:
-        if t < down_at or t >= up_at + 0.8:
-            w = 0.0
-        elif t < down_at + 0.8:
-            w = 0.5 - 0.5 * math.cos(math.pi * (t - down_at) / 0.8)
-        elif t < up_at:
-            w = 1.0
-        else:
-            w = 0.5 + 0.5 * math.cos(math.pi * (t - up_at) / 0.8)
-        trunk = 2.0 + (peak_deg - 2.0) * w
-        held = down_at + 0.8 <= t < up_at
-        if spike_every and held:
-            n += 1
-            trunk += 2.0 if n % spike_every == 0 else 0.0
-        s = RepSample(t_s=t, person=True, heel_x_m=0.0, buttocks_x_m=STAND_BUTT_X_M - 0.040 * w,
-                      trunk_angle_deg=trunk, knee_flexion_deg=8.0)
-        if rng.random() >= 0.1:
-            state, rec = rep_step(state, s, CFG)
-            if rec is not None:
-                reps.append(rec)
-        t += (1.0 + rng.uniform(-0.2, 0.2)) / fps
+    """The reference tests' movement (2 s standing, down in DOWN_S to `peak_deg` with the
+    hips 40 mm back, held `hold_s`, back up, 1.5 s standing; jitter, noise and 10 % of
+    frames dropped: test_core_reps_reference._movement). spike_every > 0: every that many
+    arriving frames of the hold reads 2 deg more (one frame at a time)."""
+    state, reps, held = RepState(), [], 0
+    for s in _movement(fps, seed, DOWN_S, hold_s, 0.040, peak_deg - STAND_TRUNK_DEG):
+        if spike_every and 2.0 + DOWN_S <= s.t_s < 2.0 + DOWN_S + hold_s:
+            held += 1
+            if held % spike_every == 0 and s.trunk_angle_deg is not None:
+                s = replace(s, trunk_angle_deg=s.trunk_angle_deg + 2.0)
+        state, rec = rep_step(state, s, CFG)
+        if rec is not None:
+            reps.append(rec)
     last = settle(state, CFG)
     return reps + ([last] if last is not None else [])
 

@@ -10,13 +10,10 @@ image axis, 20 and 30 deg off, and hip-to-wall read 19 and 10 mm RMS (docs/accur
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pytest
+from test_orient import heading_error_deg
 
 from calibration.calibrate import calibrate
-from calibration.geometry import CameraPose
 from kiosk import orient
 from kiosk.accuracy import matrix
 from kiosk.accuracy_frames import render_samples
@@ -28,12 +25,6 @@ CASES = {
     "wall_pass 1.65m heavy D455 1.75m h1.10 p7.5 left obl30 brisk": 30.0,
 }
 TOL_DEG = 6.0  # the shallow readings of the tuning family: per-case medians within ~5 deg
-
-
-def heading_error_deg(est: CameraPose, truth: CameraPose) -> float:
-    """Yaw of the estimated world +x in the true world frame (deg; 0 = the athlete's forward)."""
-    fwd_true = truth.r @ (est.r.T @ np.array([1.0, 0.0, 0.0]))
-    return math.degrees(math.atan2(fwd_true[2], fwd_true[0]))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
