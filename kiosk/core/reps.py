@@ -13,7 +13,7 @@ rep starts from the athlete's own stance), HINGE (a rep in progress).
   are when the trunk leaves / returns within `motion_deg` of the reference angle.
 - Sway never reaches the start thresholds; a dip that does is dropped when it lasts less
   than `min_rep_s` or never holds the trunk past `min_rep_trunk_deg` (the start threshold)
-  for `rep_hold_s` (kiosk/core/hold.py): a bar read from the single highest sample made a lean
+  for `rep_hold_s` (kiosk/core/timing.py): a bar read from the single highest sample made a lean
   held just under it a rep wherever noise lifted a frame over it, and a second, higher bar
   made a short hinge toward a near wall count only at some frame rates.
 - Walking (heel x leaving the reference by `walk_heel_shift_m`) drops the reference; a
@@ -38,8 +38,8 @@ import enum
 from dataclasses import dataclass, replace
 from statistics import median
 
-from kiosk.core.hold import held_over
 from kiosk.core.thresholds import RepConfig
+from kiosk.core.timing import fell_back, held_over, rose_past_s, slope_per_s
 
 _SETTLE_MAX_S = 1.0  # after this long standing, a rep ends even if the trunk stays off its start angle
 
@@ -141,8 +141,8 @@ def _still_reference(window: tuple[RepSample, ...], cfg: RepConfig) -> Reference
     # 1 -> 7 deg, hips 20 mm back) passes them, and a reference taken there made the rep's
     # travel read 22 mm for 38 (docs/measurement.md, "Frame rates").
     if (
-        abs(_slope([(s.t_s, s.trunk_angle_deg) for s in window])) > cfg.still_trunk_rate_deg_s
-        or abs(_slope([(s.t_s, s.buttocks_x_m) for s in window])) > cfg.still_hip_rate_m_s
+        abs(slope_per_s([(s.t_s, s.trunk_angle_deg) for s in window])) > cfg.still_trunk_rate_deg_s
+        or abs(slope_per_s([(s.t_s, s.buttocks_x_m) for s in window])) > cfg.still_hip_rate_m_s
     ):
         return None
     spine = [s.spinal_curve_deg for s in window if s.spinal_curve_deg is not None]
@@ -157,18 +157,6 @@ def _still_reference(window: tuple[RepSample, ...], cfg: RepConfig) -> Reference
         lumbar_hollow_mm=median(hollow) if hollow else None,
         neck_flexion_deg=median(neck) if neck else None,
     )
-
-
-def _slope(points: list[tuple[float, float | None]]) -> float:
-    """Least-squares slope (units per second) of the (t_s, value) points with a value; 0
-    for fewer than 3."""
-    pts = [(t, v) for t, v in points if v is not None]
-    if len(pts) < 3:
-        return 0.0
-    t_mean = sum(t for t, _ in pts) / len(pts)
-    v_mean = sum(v for _, v in pts) / len(pts)
-    var = sum((t - t_mean) ** 2 for t, _ in pts)
-    return 0.0 if var <= 0.0 else sum((t - t_mean) * (v - v_mean) for t, v in pts) / var
 
 
 def _push(window: tuple[RepSample, ...], s: RepSample, cfg: RepConfig) -> tuple[RepSample, ...]:
@@ -218,7 +206,7 @@ def rep_step(state: RepState, s: RepSample, cfg: RepConfig) -> tuple[RepState, R
                 state,
                 phase=Phase.HINGE,
                 samples=(s,),
-                start_s=_onset_s(state.window, ref, cfg, state.last_stand_s),
+                start_s=_onset_s(state.window, s, ref, cfg, state.last_stand_s),
                 stand_since_s=None,
                 window=(),
             ), None
@@ -278,30 +266,24 @@ def _close(
     start_s: float, ref: Reference, samples: tuple[RepSample, ...], since: float, cfg: RepConfig
 ) -> RepRecord | None:
     """A rep whose athlete stood up at `since`: it ends when the trunk is back within
-    motion_deg of the reference (or at `since`); None for a dip (too shallow or too short)."""
-    end_s = next(
-        (
-            x.t_s
-            for x in samples
-            if x.t_s >= since
-            and x.trunk_angle_deg is not None
-            and x.trunk_angle_deg <= ref.trunk_angle_deg + cfg.motion_deg
-        ),
-        since,
-    )
-    body = tuple(x for x in samples if x.t_s <= end_s) or samples
+    motion_deg of the reference (between the frames either side; or at `since`); None for
+    a dip (too shallow or too short)."""
+    back = fell_back(samples, since, ref.trunk_angle_deg + cfg.motion_deg)
+    end_s, end_frame_s = (since, since) if back is None else (back[1], samples[back[0]].t_s)
+    body = tuple(x for x in samples if x.t_s <= end_frame_s) or samples
     if not held_over(body, cfg.min_rep_trunk_deg, cfg.rep_hold_s) or end_s - start_s < cfg.min_rep_s:
         return None  # a dip, not a rep
     return RepRecord(start_s=start_s, bottom_s=_bottom_s(body, ref), end_s=end_s, reference=ref, samples=body)
 
 
-def _onset_s(window: tuple[RepSample, ...], ref: Reference, cfg: RepConfig, fallback_s: float) -> float:
-    """Start of the movement: the last standing frame with the trunk still within
-    motion_deg of the reference's angle (the hinge threshold itself is crossed later)."""
-    for x in reversed(window):
-        if x.trunk_angle_deg is not None and x.trunk_angle_deg <= ref.trunk_angle_deg + cfg.motion_deg:
-            return x.t_s
-    return fallback_s
+def _onset_s(
+    window: tuple[RepSample, ...], first: RepSample, ref: Reference, cfg: RepConfig, fallback_s: float
+) -> float:
+    """Start of the movement (s): when the trunk left motion_deg of the reference's angle,
+    after the last standing frame still within it (the hinge threshold itself is crossed
+    later; `first` is the rep's first frame)."""
+    onset = rose_past_s((*window, first), ref.trunk_angle_deg + cfg.motion_deg)
+    return fallback_s if onset is None else onset
 
 
 def _bottom_s(body: tuple[RepSample, ...], ref: Reference) -> float:
