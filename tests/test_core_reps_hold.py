@@ -1,4 +1,4 @@
-"""A rep must hold the trunk past `min_rep_trunk_deg` for `rep_hold_s` (reps._held_over).
+"""A rep must hold the trunk past `min_rep_trunk_deg` for `rep_hold_s` (kiosk/core/timing.py, held_over).
 
 With the bar at the start threshold (10 deg), a lean held just under it (reading a screen
 with the hips 40 mm back) became a rep wherever noise lifted one or two frames over it: in
