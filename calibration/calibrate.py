@@ -17,13 +17,13 @@ from calibration.background import build_background
 from calibration.errors import CalibrationError
 from calibration.facing import detect_facing
 from calibration.floor import fit_floor
-from calibration.geometry import CameraPose, deproject
 from calibration.model import Calibration, FacingSetting
 from calibration.person import StandingPerson, find_standing_person
 from calibration.pose import Facing, pose_from_floor
 from calibration.ransac import D4XX_NOISE_M_PER_M2
 from calibration.zone import DEFAULT_STATION_DISTANCE_M, zone_at, zone_on_axis
 from hardware.frame import DepthFrame
+from hardware.geometry import CameraPose, deproject
 
 _FACING_FRAMES = 12  # frames pooled for the foot profile: averages stereo noise on small feet
 _FACING_STRIDE = 2  # feet are ~25 cm long: a finer sampling than the floor fit's

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from calibration.geometry import CameraPose, FloatArray
 from calibration.pose import Facing, image_facing_of_forward
+from hardware.geometry import CameraPose, FloatArray
 
 _FOOT_TOP_M = 0.10  # docs/measurement.md: feet are the points with y <= 0.10 m
 _FOOT_BOTTOM_M = 0.012  # below this the floor's own noise mixes in (callers drop noisier floor)

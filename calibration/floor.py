@@ -23,9 +23,9 @@ import numpy as np
 import numpy.typing as npt
 
 from calibration.errors import CalibrationError
-from calibration.geometry import FloatArray, deproject_pixels
 from calibration.ransac import D4XX_NOISE_M_PER_M2, Plane, angle_to_down_deg, find_floor_plane, find_walls
 from hardware.frame import DepthFrame
+from hardware.geometry import FloatArray, deproject_pixels
 
 _MIN_RANGE_M = 0.2  # D4xx minimum depth is ~0.28 m; nearer values are artefacts
 _REFINE_ITERATIONS = 5

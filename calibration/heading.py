@@ -25,9 +25,9 @@ import numpy as np
 import numpy.typing as npt
 
 from calibration.facing import facing_from_hinge
-from calibration.geometry import CameraPose, FloatArray
 from calibration.model import Calibration
 from calibration.pose import Facing, image_facing_of_forward, rotate_about_vertical
+from hardware.geometry import CameraPose, FloatArray
 
 MAX_YAW_DEG = 45.0  # a camera up to 30 deg behind the side; beyond this the answer is wrong
 _HEAD_DEPTH_M = 0.20  # top of a standing body taken as the head

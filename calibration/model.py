@@ -11,10 +11,10 @@ from typing import Literal
 
 from calibration.background import BackgroundModel
 from calibration.floor import FloorFit
-from calibration.geometry import CameraPose
 from calibration.pose import Facing, flip_facing
 from calibration.zone import StationZone
 from hardware.frame import Intrinsics
+from hardware.geometry import CameraPose
 
 # "auto": not decided yet (no one stood in view, or the feet were ambiguous); the pose is
 # then built as for "right" and the kiosk calls `with_facing` after the first hinge.

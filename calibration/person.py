@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from calibration.geometry import FloatArray
+from hardware.geometry import FloatArray
 
 _MIN_ABOVE_FLOOR_M = 0.03  # floor noise near the station stays below this
 _MAX_HEIGHT_M = 2.4

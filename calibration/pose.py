@@ -20,7 +20,7 @@ import numpy as np
 
 from calibration.errors import CalibrationError
 from calibration.floor import FloorFit
-from calibration.geometry import CameraPose
+from hardware.geometry import CameraPose
 
 Facing = Literal["left", "right"]
 

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from calibration.errors import CalibrationError
-from calibration.geometry import FloatArray
+from hardware.geometry import FloatArray
 
 # D4xx stereo depth RMS ~ z^2 * subpixel / (fx * baseline): D435 0.08 px / (421 px * 0.05 m).
 D4XX_NOISE_M_PER_M2 = 0.004

@@ -4,7 +4,7 @@ Built once per (intrinsics, depth scale, pose, box); per frame, `points_in_box` 
 pair of uint16 comparisons over the pixels whose ray can reach the box plus deprojection
 of only the pixels that lie in it (the athlete and the floor under them), instead of
 deprojecting every valid pixel and discarding most.
-Frames: camera (RealSense optical) and world as in calibration/geometry.py.
+Frames: camera (RealSense optical) and world as in hardware/geometry.py.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from calibration.geometry import CameraPose
 from hardware.frame import Intrinsics
+from hardware.geometry import CameraPose
 
 Box = tuple[tuple[float, float], tuple[float, float], tuple[float, float]]  # (x, y, z) spans, metres
 
@@ -92,7 +92,7 @@ def points_in_box(depth: npt.NDArray[np.uint16], rays: BoxRays,
                   keep_all_below_y_m: float = 0.0) -> npt.NDArray[np.float32]:
     """World points (N, 3) float32 of the valid pixels whose depth puts them in the box
     (plus at most one depth unit outside it: the window is rounded outward), in row-major
-    pixel order like calibration.geometry.deproject. depth: (H, W) z16 of rays' intrinsics;
+    pixel order like hardware.geometry.deproject. depth: (H, W) z16 of rays' intrinsics;
     keep: optional (H, W) bool, pixels allowed (e.g. the background model's foreground);
     points lower than keep_all_below_y_m (world) are kept whatever `keep` says.
     The array returned is column-major (each coordinate contiguous, as segment_person

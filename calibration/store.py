@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,10 +23,10 @@ from calibration.describe import describe_validation_error
 from calibration.errors import CalibrationError
 from calibration.fileio import write_atomic
 from calibration.floor import FloorFit
-from calibration.geometry import CameraPose
 from calibration.model import Calibration
 from calibration.zone import StationZone
 from hardware.frame import Intrinsics
+from hardware.geometry import CameraPose
 
 FILE_VERSION: Literal[1] = 1
 _RECALIBRATE = "run `hinge-kiosk calibrate` again"
@@ -152,6 +153,12 @@ def _from_file(m: CalibrationFile, background: BackgroundModel | None) -> Calibr
         created_utc=m.created_utc,
         source=m.source,
     )
+
+
+def default_calibration_path() -> Path:
+    """The service's state directory when run under systemd, else the working directory."""
+    state = os.environ.get("STATE_DIRECTORY")
+    return (Path(state.split(":")[0]) if state else Path.cwd()) / "calibration.json"
 
 
 def background_path(path: Path) -> Path:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calibration.geometry import CameraPose, project
 from calibration.model import Calibration
 from calibration.pose import Facing, flip_facing
 from calibration.zone import StationZone
 from hardware.frame import Intrinsics
+from hardware.geometry import CameraPose, project
 
 HEIGHT_RANGE_M = (0.7, 1.2)
 PITCH_RANGE_DEG = (0.0, 20.0)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from calibration.geometry import CameraPose
 from calibration.pose import horizontal_axis_direction
+from hardware.geometry import CameraPose
 
 DEFAULT_STATION_DISTANCE_M = 2.0
 DEFAULT_SIZE_X_M = 1.2

@@ -16,10 +16,10 @@ from typing import Any
 import pyrealsense2 as rs
 
 from hardware.frame import DepthFrame, Intrinsics
-from hardware.rs_frames import FilterChain, FilterConfig, depth_frame_from_rs, intrinsics_from_rs
+from hardware.rs_frames import FilterChain, depth_frame_from_rs, intrinsics_from_rs
+from hardware.settings import RESOLUTIONS, FilterConfig
 from hardware.source import SourceBase, SourceError, SourceState, SourceStatus
 
-RESOLUTIONS: tuple[tuple[int, int], ...] = ((848, 480), (640, 480), (424, 240))
 SUPPORTED_PRODUCT_LINE = "D400"
 
 

@@ -35,7 +35,8 @@ import pyrealsense2 as rs
 
 from hardware.frame import DepthFrame, Intrinsics
 from hardware.resume_search import find_resume_ns
-from hardware.rs_frames import FilterChain, FilterConfig, depth_frame_from_rs, intrinsics_from_rs
+from hardware.rs_frames import FilterChain, depth_frame_from_rs, intrinsics_from_rs
+from hardware.settings import FilterConfig
 from hardware.source import SourceBase, SourceError, SourceState, SourceStatus
 
 RECORDING_SUFFIXES = (".db3", ".bag")

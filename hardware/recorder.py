@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pyrealsense2 as rs
 
-from hardware.live import RESOLUTIONS, list_devices
+from hardware.live import list_devices
+from hardware.settings import RESOLUTIONS
 from hardware.sim.source import SimConfig, SimulatedSource, truth_path_for
 from hardware.source import SourceError
 

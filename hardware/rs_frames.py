@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 import pyrealsense2 as rs
-from pydantic import BaseModel, ConfigDict, Field
 
 from hardware.frame import DepthFrame, Intrinsics
+from hardware.settings import FilterConfig
 
 
 def intrinsics_from_rs(intr: Any) -> Intrinsics:
@@ -48,28 +48,6 @@ def depth_frame_from_rs(frame: Any, depth_scale_m: float | None = None) -> Depth
         timestamp_s=float(frame.get_timestamp()) / 1000.0,
         index=int(frame.get_frame_number()),
     )
-
-
-class FilterConfig(BaseModel):
-    """The SDK post-processing chain, applied in this order: decimation, threshold,
-    spatial, temporal, hole filling. The temporal filter smears motion (DESIGN.md):
-    keep it off while measuring."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    decimation: int = Field(default=2, ge=1, le=8, description="1 = off")
-    min_distance_m: float = Field(default=0.3, ge=0.0, le=10.0)
-    max_distance_m: float = Field(default=4.0, ge=0.1, le=16.0)
-    spatial: bool = True
-    spatial_alpha: float = Field(default=0.5, ge=0.25, le=1.0)
-    spatial_delta: int = Field(default=20, ge=1, le=50)
-    spatial_iterations: int = Field(default=2, ge=1, le=5)
-    temporal: bool = False
-    hole_filling: bool = False
-
-    @classmethod
-    def off(cls) -> FilterConfig:
-        return cls(decimation=1, min_distance_m=0.0, max_distance_m=16.0, spatial=False)
 
 
 class FilterChain:

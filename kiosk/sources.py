@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hardware.rs_frames import FilterConfig
+from hardware.settings import FilterConfig
 from hardware.sim.camera import Placement, Side
 from hardware.sim.source import SimConfig
 from hardware.source import FrameSource, SourceError

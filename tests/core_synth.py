@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from calibration.geometry import look_at_rotation
+from hardware.geometry import look_at_rotation
 
 F = npt.NDArray[np.float64]
 

@@ -1,4 +1,4 @@
-"""The accuracy matrix (kiosk/accuracy_cases.py): the tuning family carries the confounds
+"""The accuracy matrix (kiosk/evaluation/accuracy_cases.py): the tuning family carries the confounds
 the validation family showed (soft glutes), each case reaches the simulator with them, and
 no two cases share a name (the name is the frame cache's key)."""
 
@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 
 from hardware.sim.population import holdout_specs, mpfb_body, person_specs
-from kiosk.accuracy_cases import confound_matrix, full_matrix
-from kiosk.accuracy_report import family_of
-from kiosk.accuracy_stats import CaseResult
-from kiosk.accuracy_validation import VALIDATION_SCRIPTS, holdout_matrix, validation_matrix
+from kiosk.evaluation.accuracy_cases import confound_matrix, full_matrix
+from kiosk.evaluation.accuracy_report import family_of
+from kiosk.evaluation.accuracy_stats import CaseResult
+from kiosk.evaluation.accuracy_validation import VALIDATION_SCRIPTS, holdout_matrix, validation_matrix
 
 
 def test_case_names_are_unique_across_both_families() -> None:
@@ -100,8 +100,8 @@ def test_a_person_makehuman_cannot_make_is_a_skipped_case_not_a_crash(
     whichever people the shift draws). The harness records her cases as skipped, with the
     reason, before any frame (a worker raising mid-run used to end the whole report)."""
     import hardware.sim.population as population
-    from kiosk.accuracy import run_case
     from kiosk.core.profile_loader import load_profile
+    from kiosk.evaluation.accuracy import run_case
 
     held = population.holdout_specs()
     unmakeable = tuple(replace(s, build="soft", bmi=36.0) if s.id == "HF12" else s for s in held)

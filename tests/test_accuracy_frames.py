@@ -1,4 +1,4 @@
-"""The accuracy harness's frame cache (kiosk/accuracy_frames.py): a write killed half way
+"""The accuracy harness's frame cache (kiosk/evaluation/accuracy_frames.py): a write killed half way
 leaves the cached case as it was (a case and its twin with drops read one file)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hardware.frame import DepthFrame, Intrinsics
-from kiosk import accuracy_frames as af
+from kiosk.evaluation import accuracy_frames as af
 
 
 def _frames(value: int) -> list[DepthFrame]:

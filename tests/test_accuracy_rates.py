@@ -1,4 +1,4 @@
-"""The frame-rate matrix (kiosk/accuracy_rates.py): the same sessions at every D4xx rate
+"""The frame-rate matrix (kiosk/evaluation/accuracy_rates.py): the same sessions at every D4xx rate
 with and without drops, sharing one rendering per rate, and a report that says when a
 session's reps differ between rates."""
 
@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from kiosk.accuracy_frames import _cache_path
-from kiosk.accuracy_rates import BASES, DROPS, RATES_FPS, base_key, rates_markdown, rates_matrix
-from kiosk.accuracy_report import family_of
-from kiosk.accuracy_stats import CaseResult
+from kiosk.evaluation.accuracy_frames import _cache_path
+from kiosk.evaluation.accuracy_rates import BASES, DROPS, RATES_FPS, base_key, rates_markdown, rates_matrix
+from kiosk.evaluation.accuracy_report import family_of
+from kiosk.evaluation.accuracy_stats import CaseResult
 
 
 def test_every_base_runs_at_every_rate_with_and_without_drops() -> None:

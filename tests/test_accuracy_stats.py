@@ -1,4 +1,4 @@
-"""The accuracy harness's comparison and counting (kiosk/accuracy_stats.py) and its report,
+"""The accuracy harness's comparison and counting (kiosk/evaluation/accuracy_stats.py) and its report,
 on hand-built analyze documents and truth rows: no simulator, no rendering."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from kiosk.accuracy_report import markdown
-from kiosk.accuracy_stats import (
+from kiosk.core.drill import INCH_M
+from kiosk.evaluation.accuracy_report import markdown
+from kiosk.evaluation.accuracy_stats import (
     CaseResult,
     compare,
     error_stats,
@@ -19,7 +20,6 @@ from kiosk.accuracy_stats import (
     pool,
     rms,
 )
-from kiosk.core.drill import INCH_M
 
 CASE = {"script": "x", "camera": "D435", "oblique_deg": 0.0, "distance_m": 2.0, "height_m": 1.75,
         "camera_height_m": 1.0, "build": "average"}

@@ -17,7 +17,7 @@ from calibration.background import build_background
 from calibration.model import Calibration
 from hardware.frame import DepthFrame
 from hardware.sim.source import SimConfig, SimulatedSource
-from kiosk.analysis import FrameAnalyzer
+from kiosk.analysis.analyzer import FrameAnalyzer
 from kiosk.core.profile_loader import load_profile
 
 PROFILE = load_profile(None)

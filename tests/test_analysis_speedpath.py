@@ -1,6 +1,6 @@
 """FrameAnalyzer's fast path: only the analysis box's pixels are deprojected (calibration/
 rays.py), and the result must be what deprojecting every pixel and keeping those in the
-box gives. Reference: calibration.geometry.deproject with the simulator's exact pose."""
+box gives. Reference: hardware.geometry.deproject with the simulator's exact pose."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import pytest
 from scipy.spatial import cKDTree
 
 from calibration.floor import FloorFit
-from calibration.geometry import deproject
 from calibration.model import Calibration
 from calibration.zone import zone_at
 from hardware.frame import DepthFrame
+from hardware.geometry import deproject
 from hardware.sim.camera import Placement
 from hardware.sim.source import SimConfig, SimulatedSource
-from kiosk.analysis import FrameAnalyzer, analysis_box
+from kiosk.analysis.analyzer import FrameAnalyzer, analysis_box
 from kiosk.core.person import segment_person
 from kiosk.core.profile_loader import load_profile
 from kiosk.core.types import FrameMetrics

@@ -4,7 +4,7 @@ placement advice and a facing the hinge never decided (the JSON contract still s
 
 from __future__ import annotations
 
-from kiosk.cmd_analyze import setup_warnings
+from kiosk.analysis.recording import setup_warnings
 
 try:
     from test_calibration_validate import GOOD, Placement, _cal

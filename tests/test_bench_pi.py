@@ -1,4 +1,4 @@
-"""kiosk/bench_pi.py's parts: the cgroup quota helper and the replayed camera's clock.
+"""kiosk/evaluation/bench_pi.py's parts: the cgroup quota helper and the replayed camera's clock.
 No timing is asserted: the camera runs on a fake clock; the cgroup test checks files."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from hardware.frame import DepthFrame, Intrinsics
 from hardware.source import SourceState
-from kiosk.bench_pi import CGROUP_CPU, CpuQuota, ReplayCamera, cgroup_cpu_writable
+from kiosk.evaluation.bench_pi import CGROUP_CPU, CpuQuota, ReplayCamera, cgroup_cpu_writable
 
 INTR = Intrinsics(width=4, height=2, fx=1.0, fy=1.0, ppx=2.0, ppy=1.0)
 

@@ -144,10 +144,10 @@ def test_calibrate_alone_tells_the_facing_of_a_far_athlete(case: tuple[str, str,
     pitched 8 deg, reported facing "auto": the floor's noise at that range joined the feet
     to the floor, no standing person was found, and three averaged frames left too little
     of the feet above the floor's noise."""
-    from hardware.rs_frames import FilterConfig
+    from hardware.settings import FilterConfig
     from hardware.sim.camera import Placement as SimPlacement
     from hardware.sim.source import SimConfig, SimulatedSource
-    from kiosk.cmd_calibrate import DEFAULT_FRAMES, read_frames
+    from kiosk.cli.calibrate import DEFAULT_FRAMES, read_frames
 
     camera, side, stature, oblique = case
     place = SimPlacement(distance_m=2.5, height_m=1.0, pitch_deg=8.0, side=side,  # type: ignore[arg-type]

@@ -8,9 +8,9 @@ import numpy as np
 
 from calibration.facing import detect_facing, facing_from_hinge
 from calibration.floor import FloorFit
-from calibration.geometry import CameraPose, look_at_rotation
 from calibration.pose import flip_facing, image_facing_of_forward, pose_from_floor, rotate_about_vertical
 from calibration.zone import StationZone, zone_on_axis
+from hardware.geometry import CameraPose, look_at_rotation
 
 
 def _floor_seen_by(truth: CameraPose) -> FloorFit:

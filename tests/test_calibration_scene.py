@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calibration.geometry import CameraPose, look_at_rotation
 from hardware.frame import DepthFrame, Intrinsics
+from hardware.geometry import CameraPose, look_at_rotation
 
 INTR = Intrinsics(width=848, height=480, fx=421.0, fy=421.0, ppx=423.5, ppy=239.5)
 NOISE_K = 0.08 / (421.0 * 0.05)  # sigma_z = z^2 * NOISE_K (D435: subpixel 0.08, baseline 50 mm)

@@ -1,5 +1,5 @@
 """Back contour seen from behind the side (back.robust_back), and the facing of an athlete
-who never hinges (kiosk/orient.py's vote of the standing feet).
+who never hinges (kiosk/analysis/orient.py's vote of the standing feet).
 
 Ground truth: an analytic back surface (its midline's t is known exactly) sampled along
 rays from a rear-oblique camera with depth noise along the rays; and the simulator's
@@ -12,12 +12,12 @@ import math
 import numpy as np
 import pytest
 
-from kiosk.accuracy_cases import Case
-from kiosk.accuracy_frames import render_samples
 from kiosk.core.back import cell_edges, robust_back
 from kiosk.core.profile import binned_contour
 from kiosk.core.profile_loader import load_profile
 from kiosk.core.thresholds import LandmarkConfig
+from kiosk.evaluation.accuracy_cases import Case
+from kiosk.evaluation.accuracy_frames import render_samples
 
 CFG = LandmarkConfig()
 BACK_T_M = 0.10  # the back's midline, metres dorsal of the trunk axis
@@ -90,7 +90,7 @@ def test_stand_only_facing_from_the_feet() -> None:
     show no standing person, so the standing samples' feet decide the facing. Truth: the
     simulator's placement."""
     from calibration.calibrate import calibrate
-    from kiosk.orient import orient_calibration
+    from kiosk.analysis.orient import orient_calibration
 
     case = Case("walk_in_stand", 1.55, "heavy", "D435", 2.0, 1.10, 3.0, "left", 0.0)
     samples = render_samples(case)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from core_synth import Camera, Pose, Truth, body_samples, render
 
-from calibration.geometry import deproject
+from hardware.geometry import deproject
 from hardware.sim.body import Athlete, BodyLandmarks, body_landmarks, body_mesh
 from hardware.sim.camera import D435, Placement
 from hardware.sim.noise import NoiseConfig, apply_noise

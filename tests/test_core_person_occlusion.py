@@ -14,7 +14,7 @@ from calibration.heading import with_heading
 from hardware.frame import DepthFrame
 from hardware.sim.camera import Placement
 from hardware.sim.source import SimConfig, SimulatedSource
-from kiosk.analysis import MEASURE_FILTERS, FrameAnalyzer
+from kiosk.analysis.analyzer import MEASURE_FILTERS, FrameAnalyzer
 from kiosk.core.person import segment_person
 from kiosk.core.profile_loader import load_profile
 from kiosk.core.thresholds import SegmentationConfig

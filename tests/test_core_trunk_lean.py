@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from calibration.geometry import deproject
+from hardware.geometry import deproject
 from hardware.sim.body import Athlete, body_mesh
 from hardware.sim.camera import D435, Placement
 from hardware.sim.noise import NoiseConfig, apply_noise

@@ -2,7 +2,7 @@
 
 Each case records a scripted athlete through the real path (hardware/recorder.py
 record_sim: raycast body, D4xx noise, pyrealsense2 software device, the SDK's recorder ->
-.db3 with the truth JSON beside it), then runs `hinge-kiosk analyze` (kiosk/cli.py main)
+.db3 with the truth JSON beside it), then runs `hinge-kiosk analyze` (kiosk/cli/root.py main)
 on the file with no calibration and `--facing auto`. Expected verdicts, rep counts, wall
 distances and hinge depth are read from the truth file only (hardware/sim/scripts.py
 plans them, hardware/sim/truth.py measures the body), never from the code under test.
@@ -105,7 +105,7 @@ class Run:
 
 
 def _analyze(rec: Path, out: Path, *extra: str) -> dict[str, Any]:
-    from kiosk.cli import main
+    from kiosk.cli.root import main
 
     with contextlib.redirect_stdout(io.StringIO()):
         rc = main(["analyze", str(rec), "--json", str(out), *extra])
@@ -258,7 +258,7 @@ def test_one_per_frame_entry_per_recording_frame(runs: dict[str, Run], name: str
 def test_bottom_trunk_angle_matches_truth(runs: dict[str, Run], name: str) -> None:
     """At each scripted bottom hold the analysed trunk angle is the body's within 6 deg
     (median over the hold). A coarse end-to-end check: the 4 deg RMS budget is the accuracy
-    harness's (kiosk/accuracy.py). Measured: 0.8-4.75 deg, reading more lean than the truth."""
+    harness's (kiosk/evaluation/accuracy.py). Measured: 0.8-4.75 deg, reading more lean than the truth."""
     run = runs[name]
     for rep in scripted_reps(run):
         rows = [
@@ -317,9 +317,9 @@ def small_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    """kiosk.cli.main as the console script runs it (sys.exit(main())): exit code and
+    """kiosk.cli.root.main as the console script runs it (sys.exit(main())): exit code and
     stderr. An exception escaping main is what prints a traceback: it fails the test."""
-    from kiosk.cli import main
+    from kiosk.cli.root import main
 
     try:
         rc = main(argv)

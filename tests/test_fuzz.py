@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from calibration.floor import FloorFit
-from calibration.geometry import CameraPose, look_at_rotation
 from calibration.heading import MAX_YAW_DEG, heading_from_hinge, heading_from_shallow_hinge
 from calibration.model import Calibration
 from calibration.zone import StationZone
 from hardware.frame import DepthFrame, Intrinsics
-from kiosk.analysis import FrameAnalyzer, core_zone
+from hardware.geometry import CameraPose, look_at_rotation
+from kiosk.analysis.analyzer import FrameAnalyzer, core_zone
 from kiosk.core.drill import DrillFrame
 from kiosk.core.pipeline import PipelineState, measure_frame
 from kiosk.core.profile_loader import load_profile

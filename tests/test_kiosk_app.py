@@ -19,7 +19,7 @@ import pytest
 
 from hardware.sim.source import SimConfig
 from hardware.source import SourceError
-from kiosk.analysis import with_drill
+from kiosk.analysis.analyzer import with_drill
 from kiosk.app.audio import Audio
 from kiosk.app.config import KioskConfig, SimSection
 from kiosk.app.cues import rep_cue, session_cue

@@ -14,10 +14,10 @@ import pytest
 
 import kiosk.app.observe as observe
 from calibration.floor import FloorFit
-from calibration.geometry import CameraPose, look_at_rotation
 from calibration.model import Calibration
 from calibration.zone import StationZone
 from hardware.frame import Intrinsics
+from hardware.geometry import CameraPose, look_at_rotation
 from kiosk.app.observe import Observer
 from kiosk.core.profile_loader import load_profile
 

@@ -22,7 +22,7 @@ from hardware.sim.faults import Fault, parse_fault
 from hardware.sim.motion import make_script
 from hardware.sim.source import SimConfig
 from hardware.source import SourceState, SourceStatus
-from kiosk.analysis import with_drill
+from kiosk.analysis.analyzer import with_drill
 from kiosk.app.config import KioskConfig, SimSection
 from kiosk.app.flow import FlowConfig, Screen
 from kiosk.app.loop import KioskLoop, LoopParts

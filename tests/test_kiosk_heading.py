@@ -25,7 +25,7 @@ from hardware.frame import DepthFrame
 from hardware.sim.camera import Placement
 from hardware.sim.source import SimConfig, SimulatedSource
 from hardware.source import FrameSource
-from kiosk.analysis import MEASURE_FILTERS, FrameAnalyzer, with_drill
+from kiosk.analysis.analyzer import MEASURE_FILTERS, FrameAnalyzer, with_drill
 from kiosk.app.config import KioskConfig, SimSection
 from kiosk.app.orient_live import HeadingLearner, HeadingOutcome
 from kiosk.app.sources import KioskSources

@@ -1,4 +1,4 @@
-"""kiosk/orient.py on simulated oblique placements: the heading recovered from the athlete's
+"""kiosk/analysis/orient.py on simulated oblique placements: the heading recovered from the athlete's
 hinge against the placement's exact pose (hardware/sim/camera.py), both sides, square-on
 to 30 deg behind the side; and the fall-back when there is no hinge to read.
 
@@ -16,16 +16,16 @@ import numpy as np
 import pytest
 
 from calibration.calibrate import calibrate
-from calibration.geometry import CameraPose, deproject
 from calibration.heading import MIN_TOP_FRAC, body_top_m, heading_from_hinge, readable_depth
 from calibration.model import Calibration
 from hardware.frame import DepthFrame
+from hardware.geometry import CameraPose, deproject
 from hardware.sim.camera import Placement
 from hardware.sim.source import SimConfig, SimulatedSource
-from kiosk.analysis import core_zone
+from kiosk.analysis.analyzer import core_zone
+from kiosk.analysis.orient import orient_calibration
 from kiosk.core.person import segment_person
 from kiosk.core.thresholds import Profile
-from kiosk.orient import orient_calibration
 
 PROFILE = Profile()
 HEADING_TOL_DEG = 4.0  # heading.py: ~1 deg on the simulator; measured <= 2.8 deg with noise here

@@ -1,7 +1,7 @@
 """`analyze`'s self-orientation on wall sessions whose hinges never move the head far enough
-to read the heading (calibration.heading.heading_from_shallow_hinge, kiosk/orient.py).
+to read the heading (calibration.heading.heading_from_shallow_hinge, kiosk/analysis/orient.py).
 
-Two sessions of the tuning matrix (kiosk/accuracy_cases.py), heavy builds at wall reps of
+Two sessions of the tuning matrix (kiosk/evaluation/accuracy_cases.py), heavy builds at wall reps of
 6-8 in, 20 and 30 deg behind the side: rendered at the frames `analyze` samples for its
 self-calibration, calibrated and oriented as `analyze` does; the heading is checked against
 the placement's exact pose. Without the shallow-hinge reading the world stayed on the
@@ -14,11 +14,11 @@ import pytest
 from test_orient import heading_error_deg
 
 from calibration.calibrate import calibrate
-from kiosk import orient
-from kiosk.accuracy import matrix
-from kiosk.accuracy_frames import render_samples
+from kiosk.analysis import orient
+from kiosk.analysis.orient import orient_calibration
 from kiosk.core.thresholds import Profile
-from kiosk.orient import orient_calibration
+from kiosk.evaluation.accuracy import matrix
+from kiosk.evaluation.accuracy_frames import render_samples
 
 CASES = {
     "wall_near 1.95m heavy D455 2.00m h1.20 p5 right obl20 brisk": 20.0,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from calibration.geometry import deproject
 from calibration.rays import box_rays, points_in_box
 from hardware.frame import Intrinsics
+from hardware.geometry import deproject
 from hardware.sim.camera import Placement
 
 INTR = Intrinsics(width=424, height=240, fx=213.0, fy=213.0, ppx=211.5, ppy=119.5)

@@ -29,8 +29,8 @@ import pytest
 from test_realdata_calibration import PCD_INTR, pcd_as_depth_frame
 
 from calibration.calibrate import calibrate
-from calibration.geometry import deproject
 from hardware.frame import DepthFrame
+from hardware.geometry import deproject
 from hardware.software_device import SoftwareDepthDevice
 
 pytestmark = pytest.mark.realdata

@@ -11,9 +11,9 @@ import pytest
 
 from calibration.calibrate import calibrate
 from calibration.errors import CalibrationError
-from calibration.geometry import deproject
 from calibration.validate import check
 from hardware.frame import DepthFrame, Intrinsics
+from hardware.geometry import deproject
 
 # The pinhole fit listed in shared/realdata/README.md for both PCD files.
 PCD_INTR = Intrinsics(width=640, height=480, fx=525.0, fy=525.0, ppx=319.5, ppy=239.5)
@@ -66,7 +66,7 @@ def test_no_floor_in_view_is_one_clear_error(realdata: Path) -> None:
 def test_five_real_people_one_athlete_and_a_second_person_reported(realdata: Path) -> None:
     """Issue 3: the largest body in the station is the athlete; the others in the zone
     are reported as a second person rather than ignored or merged."""
-    from kiosk.analysis import core_zone
+    from kiosk.analysis.analyzer import core_zone
     from kiosk.core.person import segment_person
     from kiosk.core.profile_loader import load_profile
 

@@ -25,7 +25,7 @@ import pytest
 from hardware.frame import Intrinsics
 from hardware.playback import PlaybackReport, RecordingSource
 from hardware.software_device import SoftwareDepthDevice
-from kiosk.cmd_analyze import MAX_SKIP_RUN, skipped_warning, trust_problem
+from kiosk.analysis.recording import MAX_SKIP_RUN, skipped_warning, trust_problem
 
 INTR = Intrinsics(width=848, height=480, fx=426.0, fy=426.0, ppx=423.5, ppy=239.5)
 DEPTH_TOPIC = "/device_0/sensor_0/Depth_0/image/data%"
@@ -177,9 +177,9 @@ SCRIPT_OPTIONS: dict[str, Any] = {
 
 
 def run_analyze(rec: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """kiosk.cli.main as the console script runs it: exit code, stdout, stderr. An exception
+    """kiosk.cli.root.main as the console script runs it: exit code, stdout, stderr. An exception
     escaping main is what prints a traceback: it fails the test."""
-    from kiosk.cli import main
+    from kiosk.cli.root import main
 
     capsys.readouterr()
     try:
@@ -206,7 +206,7 @@ def athlete(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
 
 @pytest.fixture(scope="module")
 def intact_doc(athlete: tuple[Path, int], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from kiosk.cli import main
+    from kiosk.cli.root import main
 
     rec, n = athlete
     out = tmp_path_factory.mktemp("damage_intact") / "intact.json"

@@ -10,7 +10,7 @@ import pytest
 
 from hardware.frame import Intrinsics
 from hardware.playback import RecordingSource, count_frames
-from hardware.rs_frames import FilterConfig
+from hardware.settings import FilterConfig
 from hardware.software_device import SoftwareDepthDevice
 from hardware.source import SourceError, SourceState
 

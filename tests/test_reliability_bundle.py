@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli import main
+from kiosk.cli.root import main
 from kiosk.core.drill import RepResult
 from kiosk.results import bundle
 from kiosk.results.export import REP_COLUMNS, SESSION_COLUMNS, to_csv, unguard

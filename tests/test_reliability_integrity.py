@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.app.results_writer import ResultsWriter
-from kiosk.cli import main
+from kiosk.cli.root import main
 from kiosk.core.drill import RepResult
 from kiosk.results.store import ResultsStore
 

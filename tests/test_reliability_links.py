@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.cli import main
+from kiosk.cli.root import main
 from kiosk.core.drill import RepResult
 from kiosk.results.silhouette import encode
 from kiosk.results.store import ResultsStore

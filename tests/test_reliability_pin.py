@@ -15,7 +15,7 @@ import pytest
 
 from kiosk.app.config import KioskConfig
 from kiosk.app.operator import DEFAULT_PIN_HASH, hash_pin, verify_pin
-from kiosk.cmd_run import with_operator_pin
+from kiosk.cli.run import with_operator_pin
 from tests.pin_text import shows_pin
 
 REPO = Path(__file__).resolve().parents[1]

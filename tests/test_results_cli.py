@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli import main
+from kiosk.cli.root import main
 from kiosk.core.drill import RepResult
 from kiosk.results.export import NUMERIC, REP_COLUMNS, SESSION_COLUMNS, unguard
 from kiosk.results.silhouette import decode, encode

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli import main
+from kiosk.cli.root import main
 from kiosk.core.drill import RepResult
 from kiosk.results import bundle, roster, verdicts
 from kiosk.results.report_athlete import athlete_history, athlete_numbers

@@ -12,7 +12,7 @@ import pytest
 from test_results_reports import TEAM, add_session, make_silhouette, rep
 from test_results_sync import dsn, pg_server  # noqa: F401 - fixtures
 
-from kiosk.cli import main
+from kiosk.cli.root import main
 from kiosk.results.store import ResultsStore
 
 pytest.importorskip("psycopg")

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from core_synth import Pose, body_samples
 
-from kiosk.cli import main
+from kiosk.cli.root import main
 from kiosk.core.drill import RepResult
 from kiosk.results import report_athlete, report_team
 from kiosk.results.report_side import side_geometry
@@ -291,7 +291,7 @@ def test_csv_export_in_the_clubs_units(store: ResultsStore, tmp_path: Path) -> N
 
 
 def test_without_matplotlib_one_line_names_the_extra(store: ResultsStore, tmp_path: Path) -> None:
-    code = ("import sys; sys.modules['matplotlib'] = None; from kiosk.cli import main; "
+    code = ("import sys; sys.modules['matplotlib'] = None; from kiosk.cli.root import main; "
             f"sys.exit(main(['results', 'report', 'A1', '--out', {str(tmp_path / 'a.pdf')!r}, "
             f"'--db', {str(store.path)!r}]))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.cli import main
+from kiosk.cli.root import main
 from kiosk.core.drill import RepResult
 from kiosk.results import bundle, sync
 from kiosk.results.model import StoreError

@@ -213,7 +213,8 @@ def test_missing_assets_name_the_fetch_command(tmp_path: object, monkeypatch: py
 
 
 def test_the_record_command_takes_a_body() -> None:
-    from kiosk.cli import build_parser, sim_config
+    from kiosk.cli.common import sim_config
+    from kiosk.cli.root import build_parser
 
     args = build_parser().parse_args(["record", "--source", "sim", "--body", "mpfb:M05", "out.db3"])
     assert sim_config(args).body == "mpfb:M05"

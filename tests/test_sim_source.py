@@ -13,7 +13,7 @@ import pytest
 from calibration.calibrate import calibrate
 from hardware.playback import RecordingSource
 from hardware.recorder import record_sim
-from hardware.rs_frames import FilterConfig
+from hardware.settings import FilterConfig
 from hardware.sim.body import Athlete, standing_pose
 from hardware.sim.camera import D435, D455, Placement
 from hardware.sim.noise import NoiseConfig, apply_noise

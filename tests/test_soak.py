@@ -23,7 +23,7 @@ def test_two_minute_soak(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "kiosk.cli", "record", "--source", "sim", "--script", "dowel_reps",
                     "--seconds", "12", str(rec)], check=True, cwd=REPO, env=env, capture_output=True)
     out = tmp_path / "soak.json"
-    res = subprocess.run([sys.executable, "-m", "kiosk.soak", "--minutes", "2", "--sample-s", "5",
+    res = subprocess.run([sys.executable, "-m", "kiosk.evaluation.soak", "--minutes", "2", "--sample-s", "5",
                           "--recording", str(rec), "--json", str(out)],
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=400)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]

@@ -201,7 +201,7 @@ rs_tag=$(sed -n 's/^DEFAULT_LIBREALSENSE_TAG=v//p' "$ROOTFS$CHECKOUT/hardware/pi
 imports() {
   in_root "$VENV/bin/python" -c '
 import sys
-import calibration.calibrate, kiosk, kiosk.cli, pyrealsense2 as rs
+import calibration.calibrate, kiosk, kiosk.cli.root, pyrealsense2 as rs
 v = rs.__version__
 print("pyrealsense2", v, "devices:", len(rs.context().query_devices()))
 ok = v == sys.argv[1] or v.startswith(sys.argv[1] + ".")

@@ -20,12 +20,12 @@ import numpy.typing as npt
 
 from hardware.sim.anthropometry import Athlete, dims
 from hardware.sim.landmarks import BodyLandmarks, body_landmarks, body_mesh, buttocks_x, posed_body
+from hardware.sim.mpfb import MPFB_PREFIX
 from hardware.sim.skeleton import Pose, foot_geometry, solve_skeleton
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
 PARAMETRIC = "parametric"
-MPFB_PREFIX = "mpfb:"
 
 
 class SimBody(Protocol):

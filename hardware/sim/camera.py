@@ -14,8 +14,8 @@ from typing import Literal
 
 import numpy as np
 
-from calibration.geometry import CameraPose, look_at_rotation
 from hardware.frame import Intrinsics
+from hardware.geometry import CameraPose, look_at_rotation
 
 Side = Literal["left", "right"]
 

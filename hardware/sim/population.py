@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hardware.sim.bodies import MPFB_PREFIX
+from hardware.sim.mpfb import MPFB_PREFIX
 from hardware.sim.mpfb.body import FAMILY, MpfbBody
 from hardware.sim.mpfb.model import PersonSpec
 

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from calibration.geometry import CameraPose, project
 from hardware.frame import Intrinsics
+from hardware.geometry import CameraPose, project
 from hardware.source import SourceError
 
 

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from hardware.frame import DepthFrame, Intrinsics
-from hardware.rs_frames import FilterChain, FilterConfig, depth_frame_from_rs
+from hardware.rs_frames import FilterChain, depth_frame_from_rs
+from hardware.settings import FilterConfig
 from hardware.sim.bodies import PARAMETRIC, SimBody, body_from_spec
 from hardware.sim.camera import CAMERA_MODELS, Placement
 from hardware.sim.faults import Fault, active, apply_depth_faults, second_person_offset_m, time_offset_s

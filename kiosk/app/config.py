@@ -30,14 +30,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from calibration.describe import parse_toml_model
+from hardware.settings import RESOLUTIONS
 from kiosk.app.flow import FlowConfig
 from kiosk.app.operator import DEFAULT_PIN_HASH, parse_pin_hash
 from kiosk.results.pg import secrets
 
 DEFAULT_CONFIG_PATH = Path("/etc/hinge-kiosk/kiosk.toml")
 MAX_CONFIG_BYTES = 256 * 1024  # the example is 3 KiB
-# hardware/live.py's RESOLUTIONS, repeated so that reading the config needs no pyrealsense2.
-RESOLUTIONS: tuple[tuple[int, int], ...] = ((848, 480), (640, 480), (424, 240))
 
 
 class ConfigError(Exception):

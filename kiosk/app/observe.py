@@ -2,7 +2,7 @@
 side-view points, landmarks, whether the feet are on the station spot, the facing, and
 whether the athlete can be seen clearly enough to be judged.
 
-Wraps `kiosk.analysis.FrameAnalyzer` through its public API: `process()` for the
+Wraps `kiosk.analysis.analyzer.FrameAnalyzer` through its public API: `process()` for the
 DrillFrame, `last_person_points_m`/`last_metrics` for the silhouette and the dowel markers
 (segmented once, by the analyzer), and the drill's rep reference for the wall position.
 World frame of the calibration, metres.
@@ -32,7 +32,7 @@ from calibration.facing import detect_facing
 from calibration.model import Calibration
 from calibration.pose import image_facing_of_forward
 from hardware.frame import DepthFrame
-from kiosk.analysis import NOMINAL_PERIOD_S, FrameAnalyzer
+from kiosk.analysis.analyzer import NOMINAL_PERIOD_S, FrameAnalyzer
 from kiosk.app.flow import FlowTick
 from kiosk.app.orient_live import HeadingLearner, moved_reference
 from kiosk.core import DrillFrame, DrillState, Landmarks, PipelineState, Profile

@@ -55,7 +55,7 @@ def verify_pin(pin: str, pin_hash: str) -> bool:
 
 
 # The development default, for the simulated athlete and recordings only: a live kiosk
-# without `[operator] pin_hash` gets a random PIN per run (cmd_run.with_operator_pin), and
+# without `[operator] pin_hash` gets a random PIN per run (kiosk/cli/run.py with_operator_pin), and
 # hardware/pi/install.sh sets one. Precomputed with a fixed salt: hashing costs ~0.1 s.
 DEFAULT_PIN_HASH = (
     "pbkdf2_sha256$100000$6b696f736b2d64656661756c74210000$"

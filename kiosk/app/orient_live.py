@@ -3,7 +3,7 @@
 The station calibration takes +x from the camera's image axis, which is the athlete's
 forward only for a camera square-on to their side; swung up to 30 deg behind the side, every
 sagittal distance shrinks by up to cos 30 (13 %) and the virtual wall is drawn in the wrong
-place. `hinge-kiosk analyze` re-orients from the recording (kiosk/orient.py); the kiosk
+place. `hinge-kiosk analyze` re-orients from the recording (kiosk/analysis/orient.py); the kiosk
 learns the same heading from the first athlete's first deep hinge
 (calibration.heading.heading_from_hinge): the head's travel from standing to the bottom of a
 hinge lies along the forward direction.

@@ -21,17 +21,16 @@ from pathlib import Path
 from calibration.calibrate import calibrate
 from calibration.errors import CalibrationError
 from calibration.model import Calibration
-from calibration.store import load, save
+from calibration.store import default_calibration_path, load, save
 from calibration.validate import check
 from hardware.capture_process import CaptureProcess
 from hardware.frame import DepthFrame
-from hardware.rs_frames import FilterConfig
+from hardware.settings import FilterConfig
 from hardware.sim.camera import Placement
 from hardware.sim.source import SimConfig
 from hardware.source import FrameSource
-from kiosk.analysis import MEASURE_FILTERS
+from kiosk.analysis.analyzer import MEASURE_FILTERS
 from kiosk.app.config import KioskConfig, path_or_none
-from kiosk.cmd_calibrate import default_calibration_path
 from kiosk.sources import open_source
 
 log = logging.getLogger(__name__)

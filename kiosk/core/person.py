@@ -25,7 +25,7 @@ fuzz of floor points that would join the athlete to the floor. That layer is add
 only under and beside the body's feet.
 
 Pure: world points in, `PersonSegmentation` out; ~0.4 ms on a dev core for the few
-thousand points FrameAnalyzer hands in (only the zone's pixels: kiosk/analysis.py). The
+thousand points FrameAnalyzer hands in (only the zone's pixels: kiosk/analysis/analyzer.py). The
 grid is kept sparse: the occupied voxels come from a sort of the points' voxel ids (a few
 hundred of the zone's ~50k), the solid ones are labelled by a union-find over their
 neighbours, and the attaching and growing look up only the voxels concerned in a padded

@@ -7,10 +7,8 @@
     bundle.export_bundle(store, file); bundle.import_bundle(store, file)   # no network
     pg.open_results("postgresql://..." or path)              # the merged view, or one file
 See docs/results.md for the schema, the CLI and where the file lives.
+
+The package imports nothing itself: its modules import one another by name
+(`from kiosk.results import paths`), and an __init__ that loaded the store made that a
+circle through a half-loaded package.
 """
-
-from kiosk.results.model import StoreError
-from kiosk.results.paths import default_db_path
-from kiosk.results.store import ResultsStore
-
-__all__ = ["ResultsStore", "StoreError", "default_db_path"]

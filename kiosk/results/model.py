@@ -177,7 +177,7 @@ class RepRow:
         return self.faults
 
     def report_dict(self) -> dict[str, Any]:
-        """The shape kiosk.report.reps_lines prints (unmeasured metrics as NaN)."""
+        """The shape kiosk.results.words.reps_lines prints (unmeasured metrics as NaN)."""
 
         def f(x: float | None) -> float:
             return math.nan if x is None else x

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from kiosk.report import FAULT_WORDS
 from kiosk.results import roster, verdicts
 from kiosk.results.model import Athlete, RepRow, SessionRow
 from kiosk.results.pg import PgResults, Results
+from kiosk.results.words import FAULT_WORDS
 
 CM_PER_IN = 2.54
 UnitName = Literal["in", "cm"]
@@ -63,7 +63,7 @@ class Units:
 
 
 def fault_words(faults: Sequence[str]) -> str:
-    """Faults in the words of the kiosk's rep table (kiosk.report.FAULT_WORDS)."""
+    """Faults in the words of the kiosk's rep table (kiosk.results.words.FAULT_WORDS)."""
     return ", ".join(FAULT_WORDS.get(f, f) for f in faults)
 
 

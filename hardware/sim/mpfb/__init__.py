@@ -16,3 +16,6 @@ hardware/setup_host.sh); nothing of them is committed. Modules, bottom up:
 - body: `MpfbBody`, the hardware.sim.bodies.SimBody of this family, and its truth.
 The population (who the people are) is hardware/sim/population.py.
 """
+
+# A body spec naming one of this family's people: "mpfb:F07" (hardware/sim/bodies.py).
+MPFB_PREFIX = "mpfb:"

@@ -14,7 +14,6 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from hardware.sim.body import find_root
 from hardware.sim.mpfb.assets import Assets, load_assets
 from hardware.sim.mpfb.garments import (
     TAIL_NODES,
@@ -30,6 +29,7 @@ from hardware.sim.mpfb.limbs import Limbs, limb_geometry
 from hardware.sim.mpfb.mass import DENSITY_KG_M3, SegmentMasses, segment_masses
 from hardware.sim.mpfb.morph import Macros, age_from_years, morph_vertices, signed_volume_m3, stature_scale
 from hardware.sim.mpfb.rig import SEG, TRUNK, RestBody, rest_body
+from hardware.sim.roots import find_root
 
 IntArray = npt.NDArray[np.int32]
 # Build -> MakeHuman muscle macro: (nominal, lowest, highest). The weight macro is solved

@@ -1,0 +1,231 @@
+"""Depth frames -> per-frame metrics and judged reps: the composition the kiosk loop and
+`hinge-kiosk analyze` share.
+
+Frame path: SDK filters (decimation, threshold, spatial; never temporal) happen in the
+source; here: deproject -> world (calibration pose) -> measurement core -> drill state
+machine. Compute only: no drawing, no files.
+
+Only the pixels whose depth puts them inside `analysis_box` (the core's zone plus the floor
+under it) are deprojected (calibration/rays.py): the segmentation discards every other
+point anyway, and the athlete is a few thousand of the ~40k valid pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from calibration.model import Calibration
+from calibration.rays import Box, BoxRays, box_rays, points_in_box
+from calibration.validate import station_noise_mm
+from calibration.zone import StationZone as CalZone
+from hardware.frame import DepthFrame, Intrinsics
+from hardware.geometry import CameraPose
+from hardware.settings import FilterConfig
+from kiosk.analysis.foreground import ForegroundLimit, foreground_limit
+from kiosk.core import (
+    DrillFrame,
+    DrillState,
+    FrameMetrics,
+    PipelineState,
+    Profile,
+    RepResult,
+    StationZone,
+    drill_step,
+    summary,
+)
+from kiosk.core.drill import drill_finish
+from kiosk.core.pipeline import measure_frame_and_body
+from kiosk.core.thresholds import SegmentationConfig
+from kiosk.core.types import Points
+
+# The filters the measurement is tuned for: decimation x2 (848x480 -> 424x240), range
+# limits, edge-preserving spatial smoothing. The temporal filter smears motion: off.
+MEASURE_FILTERS = FilterConfig(
+    decimation=2, min_distance_m=0.3, max_distance_m=4.5, spatial=True, temporal=False, hole_filling=False
+)
+
+
+NOMINAL_PERIOD_S = 1.0 / 30.0
+MIN_ZONE_TOP_M = 1.0
+FEET_BAND_M = 0.15  # points this low are never dropped by the background model
+
+# The calibration's zone says where the feet go; a hinge reaches further: the head ~1.0 m
+# in front of the heels, the buttocks ~0.45 m behind (either way while facing is "auto").
+HINGE_REACH_X_M = 0.7
+HINGE_REACH_Z_M = 0.2
+
+
+def core_zone(zone: CalZone, floor_noise_m: float = 0.0) -> StationZone:
+    """The calibration's station box grown by the hinge's reach, as the core's zone (world
+    m), with the floor's stereo noise at the station (m RMS; 0 = not measured)."""
+    half_x = zone.size_x_m / 2 + HINGE_REACH_X_M
+    half_z = zone.size_z_m / 2 + HINGE_REACH_Z_M
+    return StationZone(
+        x_min_m=zone.centre_x_m - half_x,
+        x_max_m=zone.centre_x_m + half_x,
+        z_min_m=zone.centre_z_m - half_z,
+        z_max_m=zone.centre_z_m + half_z,
+        # A calibration file's zone is validated on load; one built in memory could be
+        # degenerate (top at the floor): never lower than a crouching athlete, so the core
+        # finds nobody rather than failing.
+        y_max_m=max(zone.top_m, MIN_ZONE_TOP_M),
+        floor_noise_m=floor_noise_m,
+    )
+
+
+def analysis_box(zone: StationZone, seg: SegmentationConfig) -> Box:
+    """World box (metres) holding every point `segment_person` can use. Its voxel grid
+    spans the zone rounded up to whole voxels, so the top ends grow by one voxel; it never
+    uses points at or below the floor band (y <= floor_band_m), which are most of the
+    pixels in the zone's footprint (the floor seen at grazing incidence), so the box
+    starts there. Everything the segmentation may keep, including the feet's lowest layer
+    (below connect_min_y_m), is inside."""
+    v = seg.voxel_m
+    return (
+        (zone.x_min_m, zone.x_max_m + v),
+        (seg.floor_band_m, zone.y_max_m + v),
+        (zone.z_min_m, zone.z_max_m + v),
+    )
+
+
+def with_drill(
+    profile: Profile,
+    wall_start_in: float | None = None,
+    step_in: float | None = None,
+    dowel_reps: int | None = None,
+    max_fails_per_distance: int | None = None,
+) -> Profile:
+    """The profile with drill settings overridden (None keeps the profile's value); the
+    result is validated against the profile's bounds."""
+    drill = profile.drill.model_dump()
+    overrides = (
+        ("wall_start_in", wall_start_in),
+        ("step_in", step_in),
+        ("dowel_reps", dowel_reps),
+        ("max_fails_per_distance", max_fails_per_distance),
+    )
+    for key, value in overrides:
+        if value is not None:
+            drill[key] = value
+    data = profile.model_dump()
+    data["drill"] = drill
+    return Profile.model_validate(data)
+
+
+@dataclass
+class FrameAnalyzer:
+    """Stateful wrapper over the pure core: feed frames in order, get DrillFrames.
+
+    After each `process`: `last_person_points_m` is the athlete's points, (N, 3) float32
+    world metres (empty when the segmentation found nobody; see measure_frame_and_body),
+    and `last_metrics` that frame's FrameMetrics (raw landmarks in `.landmarks`): what a
+    display draws, without segmenting again. Both None before the first frame; read-only
+    (the points array is not writeable)."""
+
+    calibration: Calibration
+    profile: Profile
+    t0_s: float | None = None
+    pipeline: PipelineState = field(default_factory=PipelineState)
+    drill: DrillState | None = None
+    reps: list[RepResult] = field(default_factory=list)
+    pause_on_second_person: bool = False  # the kiosk: True; `analyze` reports and goes on
+
+    def __post_init__(self) -> None:
+        noise_mm = station_noise_mm(self.calibration)
+        self.zone = core_zone(self.calibration.zone, 0.0 if noise_mm is None else min(noise_mm / 1000.0, 0.5))
+        self.drill = DrillState.start(self.profile)
+        self._rays: BoxRays | None = None
+        self._rays_key: tuple[Intrinsics, float, CameraPose, Box] | None = None
+        self._last_person_points_m: Points | None = None
+        self._last_metrics: FrameMetrics | None = None
+        self._last_t_s: float | None = None
+        self._fg: ForegroundLimit | None = None
+        self._fg_key: tuple[tuple[int, ...], float] | None = None
+
+    @property
+    def last_person_points_m(self) -> Points | None:
+        """The last processed frame's athlete points, (N, 3) float32 world metres."""
+        return self._last_person_points_m
+
+    @property
+    def last_metrics(self) -> FrameMetrics | None:
+        """The last processed frame's FrameMetrics (smoothed values, raw landmarks)."""
+        return self._last_metrics
+
+    def rays(self, frame: DepthFrame) -> BoxRays:
+        """The box rays for this frame's stream, built on first use and again whenever the
+        intrinsics, depth scale, pose or box change (a new source or calibration)."""
+        box = analysis_box(self.zone, self.profile.segmentation)
+        key = (frame.intrinsics, frame.depth_scale_m, self.calibration.pose, box)
+        if self._rays is None or key != self._rays_key:
+            self._rays = box_rays(frame.intrinsics, self.calibration.pose, box, frame.depth_scale_m)
+            self._rays_key = key
+        return self._rays
+
+    def foreground(self, frame: DepthFrame) -> ForegroundLimit | None:
+        """The calibration's background model at this frame's resolution (None: no model,
+        or a resolution it cannot be brought to); cached per (shape, depth scale)."""
+        bg = self.calibration.background
+        if bg is None:
+            return None
+        key = (frame.depth.shape, frame.depth_scale_m)
+        if key != self._fg_key:
+            self._fg, self._fg_key = foreground_limit(bg, frame.depth.shape, frame.depth_scale_m), key
+        return self._fg
+
+    def world_points(self, frame: DepthFrame) -> Points:
+        """World points (N, 3) float32, metres, of the frame's pixels inside `analysis_box`
+        (plus at most one depth unit beyond it) and in front of the calibration's background
+        model when it has one, in image row-major order."""
+        fg = self.foreground(frame)
+        keep = fg.mask(frame.depth) if fg is not None else None
+        # The feet are left alone: seen at grazing incidence they lie within the tolerance
+        # of the floor behind them, and the background would eat the heel and toe.
+        return points_in_box(frame.depth, self.rays(frame), keep, keep_all_below_y_m=FEET_BAND_M)
+
+    def process(self, frame: DepthFrame) -> DrillFrame:
+        if self.t0_s is None:
+            self.t0_s = frame.timestamp_s
+        t_s = frame.timestamp_s - self.t0_s
+        if self._last_t_s is not None and t_s <= self._last_t_s:
+            # A camera clock that jumps back (reset on reconnect): continue from the last
+            # frame one nominal period on, so smoothing and rep times never run backwards.
+            self.t0_s = frame.timestamp_s - (self._last_t_s + NOMINAL_PERIOD_S)
+            t_s = self._last_t_s + NOMINAL_PERIOD_S
+        self._last_t_s = t_s
+        metrics, self.pipeline, body = measure_frame_and_body(
+            self.world_points(frame), self.zone, self.profile, t_s, self.pipeline,
+            camera_world=self.calibration.pose.translation,  # the camera centre, world frame
+        )
+        body.setflags(write=False)
+        self._last_person_points_m, self._last_metrics = body, metrics
+        judged = metrics
+        if self.pause_on_second_person and metrics.second_person:
+            # The kiosk judges one athlete: with someone else in the station the largest body
+            # may be either of them, so no frame of it may count toward a rep.
+            judged = replace(metrics, person=False, reason="second person in the station")
+        assert self.drill is not None
+        self.drill, out = drill_step(self.drill, judged, self.profile)
+        if out.completed is not None:
+            self.reps.append(out.completed)
+        return out
+
+    def finish(self) -> RepResult | None:
+        """The stream has ended: settle the rep in progress (core.drill_finish). Returns it
+        when it was judged (the athlete had stood up again); an incomplete one is in
+        `incomplete`."""
+        assert self.drill is not None
+        self.drill, done = drill_finish(self.drill, self.profile)
+        if done is not None:
+            self.reps.append(done)
+        return done
+
+    @property
+    def incomplete(self) -> tuple[RepResult, ...]:
+        """Reps the athlete never stood up from (left, lost, or the stream ended): no verdict."""
+        assert self.drill is not None
+        return self.drill.incomplete
+
+    def summary(self) -> dict[str, Any]:
+        return summary(self.reps)

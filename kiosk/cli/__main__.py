@@ -1,0 +1,7 @@
+"""`python -m kiosk.cli`: the same as the `hinge-kiosk` command."""
+
+import sys
+
+from kiosk.cli.root import main
+
+sys.exit(main())

@@ -1,0 +1,302 @@
+"""Kiosk loop under a Raspberry Pi's CPU share (issue 14.2): measured, never asserted.
+
+    .venv/bin/python -m kiosk.evaluation.bench_pi --out docs/performance-pi.md      (root: cgroup v1)
+
+Each column is one child process running kiosk/evaluation/bench_loop.py's `run_kiosk`, pinned to one
+core here and, for a Pi target, in a cgroup v1 `cpu` group with a CFS quota of 1/ratio of
+that core (ratio: how many times slower a Pi core is; defaults and sources in
+docs/performance-pi.md). The recording is read before the quota applies (the SDK
+playback's decoding is no camera's work); frames are then handed out on the camera's clock
+(`ReplayCamera`: a late loop gets the newest frame, older ones are dropped). "-filters"
+targets run the SDK filters on the loop's thread, as hardware/live.py does today; the
+others leave them outside, as a separate capture process would (issue 14.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from hardware.frame import DepthFrame, Intrinsics
+from hardware.source import FrameSource, SourceBase, SourceState, SourceStatus
+from kiosk.evaluation.bench_pi_report import DEFAULT_TARGETS, Run, Target, markdown, parse_target
+
+PERIOD_US = 10_000  # 10 ms: a 33 ms frame spans three periods, so a frame's work is spread, not starved
+
+
+CGROUP_CPU = Path("/sys/fs/cgroup/cpu")  # cgroup v1, the cpu controller's mount
+MIN_QUOTA_US = 1000  # the kernel refuses a CFS quota under 1 ms
+
+
+def cgroup_cpu_writable(root: Path = CGROUP_CPU) -> bool:
+    """cgroup v1's cpu controller is mounted at `root` and this process may make groups there."""
+    return (root / "cpu.cfs_quota_us").exists() and os.access(root, os.W_OK)
+
+
+class CpuQuota:
+    """A cgroup v1 cpu group `root/name` allowed `cores` of CPU time per `period_us`
+    (quota = cores * period, the whole group's threads together), made on entry and
+    removed on exit, also after an error: what is still in it goes back to `root` first."""
+
+    def __init__(self, name: str, cores: float, period_us: int, root: Path = CGROUP_CPU) -> None:
+        self.quota_us = round(cores * period_us)
+        if self.quota_us < MIN_QUOTA_US:
+            raise ValueError(f"quota {self.quota_us} us is under the kernel's {MIN_QUOTA_US} us")
+        self.path, self.root, self.period_us = root / name, root, period_us
+
+    def __enter__(self) -> CpuQuota:
+        self.path.mkdir(exist_ok=True)
+        try:
+            (self.path / "cpu.cfs_period_us").write_text(str(self.period_us))
+            (self.path / "cpu.cfs_quota_us").write_text(str(self.quota_us))
+            if (self.path / "cpu.cfs_burst_us").exists():  # no saved-up bursts above the share
+                (self.path / "cpu.cfs_burst_us").write_text("0")
+        except BaseException:
+            self.path.rmdir()
+            raise
+        return self
+
+    def add_process(self, pid: int) -> None:
+        (self.path / "cgroup.procs").write_text(str(pid))  # every thread of it, and its later threads
+
+    def add_thread(self, tid: int) -> None:
+        (self.path / "tasks").write_text(str(tid))
+
+    def stats(self) -> dict[str, int]:
+        """cpu.stat: nr_periods, nr_throttled, throttled_time (ns)."""
+        return {k: int(v) for k, v in map(str.split, (self.path / "cpu.stat").read_text().splitlines())}
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        for tid in (self.path / "tasks").read_text().split():
+            with contextlib.suppress(OSError):  # ended meanwhile
+                (self.root / "tasks").write_text(tid)
+        self.path.rmdir()
+
+
+class ReplayCamera(SourceBase):
+    """Frames read before the run, handed out as a camera's pipeline does: frame i arrives
+    at t0 + (timestamp_i - timestamp_0) (t0: the first read); a read returns the newest
+    arrived frame (waiting for the next if none is new) and the ones skipped are dropped.
+    `last_arrival_s`: the returned frame's arrival (bench_loop's latency starts there)."""
+
+    _what = "replay"
+
+    def __init__(self, frames: list[DepthFrame], intrinsics: Intrinsics,
+                 process: Callable[[DepthFrame], DepthFrame] | None = None,
+                 now: Callable[[], float] = time.perf_counter,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._frames, self._intr, self._now, self._sleep = frames, intrinsics, now, sleep
+        self._process = process  # on the reader's thread, for each frame returned
+        self._state = SourceState.STREAMING
+        self._t0_s: float | None = None
+        self._next = 0  # index of the oldest frame not yet returned or dropped
+        self.delivered = 0
+        self.dropped = 0
+        self.last_arrival_s: float | None = None
+
+    def start(self) -> None:
+        self._state = SourceState.STREAMING
+
+    def close(self) -> None:
+        self._state = SourceState.STOPPED
+
+    @property
+    def status(self) -> SourceStatus:
+        return SourceStatus(state=self._state)
+
+    def _arrival_s(self, i: int) -> float:
+        assert self._t0_s is not None
+        return self._t0_s + (self._frames[i].timestamp_s - self._frames[0].timestamp_s)
+
+    def read(self, timeout_s: float = 1.0) -> DepthFrame | None:
+        if self._next >= len(self._frames):
+            self._state = SourceState.ENDED
+            return None
+        if self._t0_s is None:
+            self._t0_s = self._now()
+        now_s = self._now()
+        newest = self._next
+        while newest + 1 < len(self._frames) and self._arrival_s(newest + 1) <= now_s:
+            newest += 1
+        wait_s = self._arrival_s(newest) - now_s
+        if wait_s > timeout_s:
+            self._sleep(timeout_s)
+            return None
+        if wait_s > 0:
+            self._sleep(wait_s)  # the camera has not sent it yet
+        self.dropped += newest - self._next
+        self.delivered += 1
+        self._next = newest + 1
+        self.last_arrival_s = self._arrival_s(newest)
+        frame = self._frames[newest]
+        return frame if self._process is None else self._process(frame)
+
+
+def sdk_filters(intr: Intrinsics) -> Callable[[DepthFrame], DepthFrame]:
+    """MEASURE_FILTERS on one raw frame, on the caller's thread: into the SDK through a
+    software device, through the filter chain, back into a DepthFrame (what
+    hardware/live.py's read() does with a camera's frame)."""
+    from hardware.rs_frames import FilterChain, depth_frame_from_rs
+    from hardware.software_device import SoftwareDepthDevice
+    from kiosk.analysis.analyzer import MEASURE_FILTERS
+
+    dev, chain = SoftwareDepthDevice(intr, 30), FilterChain(MEASURE_FILTERS)
+    count = [0]
+
+    def process(frame: DepthFrame) -> DepthFrame:
+        count[0] += 1
+        return depth_frame_from_rs(chain.process(dev.push(frame.depth, frame.timestamp_s, count[0])),
+                                   frame.depth_scale_m)
+
+    return process
+
+
+def preload(rec: Path, raw: bool, raw_pass: bool) -> tuple[list[DepthFrame], Intrinsics, dict[str, Any]]:
+    """Every frame of the recording, read before the run (unthrottled): raw (`raw`) or
+    through MEASURE_FILTERS; and the SDK threads' CPU per frame for reading it. With
+    `raw_pass` both, so the filters' cost is known (this machine, SDK playback thread)."""
+    from hardware.playback import RecordingSource
+    from kiosk.analysis.analyzer import MEASURE_FILTERS
+
+    def one(filtered: bool) -> tuple[list[DepthFrame], Intrinsics, float]:
+        frames: list[DepthFrame] = []
+        cpu0, own0 = time.process_time(), time.thread_time()
+        with RecordingSource(rec, realtime=False, filters=MEASURE_FILTERS if filtered else None) as src:
+            while (f := src.read(5.0)) is not None:
+                frames.append(f)
+            intr = src.intrinsics
+        sdk_s = (time.process_time() - cpu0) - (time.thread_time() - own0)
+        return frames, intr, 1000 * sdk_s / max(len(frames), 1)
+
+    frames, intr, ms = one(not raw)
+    costs: dict[str, Any] = {"sdk_raw_ms" if raw else "sdk_filtered_ms": ms}
+    if raw_pass:
+        costs["sdk_filtered_ms" if raw else "sdk_raw_ms"] = one(raw)[2]
+    return frames, intr, costs
+
+
+def child(recording: Path, max_s: float, profile: bool, raw_pass: bool, on_loop: bool) -> dict[str, Any]:
+    """One run in this process: preload, tell the parent (which then puts this process
+    into its cgroup), wait for its go, then bench_loop's loop on the replayed camera."""
+    import cProfile
+    import io
+    import pstats
+
+    from kiosk.evaluation.bench_loop import run_kiosk
+
+    frames, intr, costs = preload(recording, on_loop, raw_pass)
+    process = sdk_filters(intr) if on_loop else None
+    print("ready", flush=True)
+    sys.stdin.readline()
+    cams: list[ReplayCamera] = []
+
+    def replace(src: FrameSource) -> FrameSource:
+        src.close()  # the SDK playback the kiosk opened: the replay stands in for it
+        cams.append(ReplayCamera(frames, intr, process))
+        return cams[-1]
+
+    prof = cProfile.Profile(time.thread_time) if profile else None  # the loop thread's CPU, not wall
+    if prof is not None:
+        prof.enable()
+    result = run_kiosk(recording, max_s, wrap=replace)
+    if prof is not None:
+        prof.disable()
+        text = io.StringIO()
+        pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(18)
+        result["profile"] = text.getvalue()
+    result.update(costs, delivered=sum(c.delivered for c in cams), dropped=sum(c.dropped for c in cams))
+    return result
+
+
+def _kill_if_running(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def run_target(target: Target, recording: Path, max_s: float, cpu: int, profile: bool = False) -> Run:
+    """Start the child pinned to `cpu`; once it has read the recording, into the target's
+    cgroup. The group goes again afterwards, also when the child or this process fails."""
+    out = Path(f"out/bench/pi-{target.name}.json")
+    cmd = [sys.executable, "-m", "kiosk.evaluation.bench_pi", "--child-json", str(out),
+           "--recording", str(recording),
+           "--max-seconds", str(max_s), *(["--profile"] if profile else []),
+           *(["--raw-pass"] if target.ratio <= 1.0 and not target.filters_on_loop else []),
+           *(["--filters-on-loop"] if target.filters_on_loop else [])]
+    with contextlib.ExitStack() as stack:
+        quota = None
+        if target.ratio > 1.0:
+            quota = stack.enter_context(CpuQuota(f"hinge-bench-{target.name}", 1.0 / target.ratio, PERIOD_US))
+        proc = subprocess.Popen(cmd, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        stack.callback(_kill_if_running, proc)  # an error here leaves no child behind
+        assert proc.stdin is not None and proc.stdout is not None
+        while (line := proc.stdout.readline()) and line.strip() != "ready":
+            print(line, end="")
+        if quota is not None:
+            quota.add_process(proc.pid)  # preloaded unthrottled; from here on the quota holds
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        for _line in proc.stdout:
+            pass  # the child's own report is not needed: the JSON is
+        rc = proc.wait()
+        throttle = [quota.stats()] if quota is not None else []
+    if rc != 0:
+        raise RuntimeError(f"the {target.name} run failed (exit code {rc})")
+    return Run(target, json.loads(out.read_text(encoding="utf-8")), throttle)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m kiosk.evaluation.bench_pi",
+                                description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    p.add_argument("--recording", type=Path, default=Path("out/bench/session.db3"))
+    p.add_argument("--max-seconds", type=float, default=60.0, help="iterations cap / 30 (the session: ~44 s)")
+    p.add_argument("--target", type=parse_target, action="append", default=None,
+                   help="NAME=RATIO: a core RATIO times slower than one here (repeatable; default: "
+                   + ", ".join(f"{t.name}={t.ratio:g}" for t in DEFAULT_TARGETS) + ")")
+    p.add_argument("--cpu", type=int, default=0, help="the core every run is pinned to")
+    p.add_argument("--profile", action="store_true", help="also a profiled run of the first pi4*-filters")
+    p.add_argument("--child-json", type=Path, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--raw-pass", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--filters-on-loop", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still removes its cgroup
+    if args.child_json is not None:
+        result = child(args.recording, args.max_seconds, args.profile, args.raw_pass, args.filters_on_loop)
+        args.child_json.write_text(json.dumps(result), encoding="utf-8")
+        return 0
+    targets: list[Target] = args.target or list(DEFAULT_TARGETS)
+    if any(t.ratio > 1.0 for t in targets) and not cgroup_cpu_writable():
+        print(f"bench_pi: cgroup v1 cpu ({CGROUP_CPU}) is not writable here; run as root", file=sys.stderr)
+        return 2
+    from kiosk.evaluation.bench_loop import ensure_recording, write_report
+
+    rec, load_start = ensure_recording(args.recording), os.getloadavg()
+    runs = []
+    for target in targets:
+        print(f"bench_pi: {target.name} (ratio {target.ratio:g}) ...", flush=True)
+        runs.append(run_target(target, rec, args.max_seconds, args.cpu))
+    prof = None
+    pi4 = next((t for t in targets if t.name.startswith("pi4") and t.filters_on_loop), None)
+    if args.profile and pi4 is not None:
+        print(f"bench_pi: {pi4.name}, profiled ...", flush=True)
+        profiled = Target(pi4.name + "-profiled", pi4.ratio, True)
+        prof = run_target(profiled, rec, args.max_seconds, args.cpu, profile=True)
+    write_report(markdown(runs, prof, PERIOD_US, os.getloadavg(), load_start), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
