@@ -66,25 +66,23 @@ def test_a_static_thing_in_the_station_is_background_not_a_second_person() -> No
     frame, cal = _scene()
     cluttered = _decimated(with_slab(frame, cal))
     plain = FrameAnalyzer(cal, PROFILE)
-    plain.process(cluttered)
-    m = plain.last_metrics
-    assert m is not None
+    res = plain.process(cluttered)
+    m = res.metrics
     # Without the model the slab is a person-like body: reported as a second person, or
     # even taken for the athlete.
-    body = plain.last_person_points_m
-    assert m.second_person or body is None or float(np.median(body[:, 0])) > 0.4
+    body = res.body_m
+    assert m.second_person or len(body) == 0 or float(np.median(body[:, 0])) > 0.4
 
     modelled = Calibration(**{**cal.__dict__, "background": build_background(empty_frames(cal))})
     a = FrameAnalyzer(modelled, PROFILE)
-    a.process(cluttered)
-    m2, body2 = a.last_metrics, a.last_person_points_m
-    assert m2 is not None and m2.person and not m2.second_person
-    assert body2 is not None and not np.any((body2[:, 0] > SLAB_X_M[0] + 0.02) & (body2[:, 1] > 1.0))
+    res2 = a.process(cluttered)
+    m2, body2 = res2.metrics, res2.body_m
+    assert m2.person and not m2.second_person
+    assert not np.any((body2[:, 0] > SLAB_X_M[0] + 0.02) & (body2[:, 1] > 1.0))
     # ... and the athlete is the one measured: same body as in the frame without the slab.
     clean = FrameAnalyzer(cal, PROFILE)
-    clean.process(_decimated(frame))
-    ref = clean.last_person_points_m
-    assert ref is not None and abs(len(body2) - len(ref)) <= 0.05 * len(ref)
+    ref = clean.process(_decimated(frame)).body_m
+    assert abs(len(body2) - len(ref)) <= 0.05 * len(ref)
 
 
 def test_model_at_another_resolution_is_brought_down_or_skipped() -> None:

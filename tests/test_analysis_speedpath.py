@@ -90,16 +90,15 @@ def test_segmentation_is_unchanged_and_exposed_after_process() -> None:
     frame, cal = _scene()
     frame = _decimated(frame)
     analyzer = FrameAnalyzer(cal, PROFILE)
-    assert analyzer.last_person_points_m is None and analyzer.last_metrics is None
     full = cal.pose.to_world(deproject(frame.depth_m(), frame.intrinsics))
     ref = segment_person(full, analyzer.zone, PROFILE.segmentation)
     assert ref.person
-    analyzer.process(frame)
-    body = analyzer.last_person_points_m
+    res = analyzer.process(frame)
+    body = res.body_m
     assert body is not None and body.dtype == np.float32 and body.shape == ref.points.shape
     np.testing.assert_allclose(body, ref.points, atol=1e-4)
     assert not body.flags.writeable
-    metrics = analyzer.last_metrics
+    metrics = res.metrics
     assert isinstance(metrics, FrameMetrics) and metrics.person and metrics.landmarks is not None
 
 

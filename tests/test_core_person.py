@@ -81,13 +81,6 @@ def test_flying_pixels_do_not_merge_the_athlete_with_a_wall() -> None:
     assert np.percentile(cloud[seg.indices, 2], 1) > -0.35
 
 
-def test_background_mask_removes_points() -> None:
-    pts, nrm, _ = body_samples(Pose())
-    world, _, is_body = render([(pts, nrm)], Camera(), seed=7)
-    seg = segment_person(world, ZONE, CFG, foreground=~is_body)
-    assert not seg.person
-
-
 def test_sparse_labelling_equals_ndimage_label() -> None:
     """The union-find labelling of the solid voxels numbers components as ndimage.label does."""
     from scipy import ndimage

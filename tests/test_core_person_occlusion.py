@@ -154,7 +154,7 @@ def test_the_simulated_head_stays_with_the_body_at_the_bottom() -> None:
             frame = src.read()
             if frame is None:
                 continue
-            analyzer.process(frame)
+            res = analyzer.process(frame)
             row = src.truth[-1]
             if row["phase"] == "ascend":
                 break
@@ -164,10 +164,9 @@ def test_the_simulated_head_stays_with_the_body_at_the_bottom() -> None:
             assert pose is not None
             lm = src.body.landmarks(pose)
             head = to_cal @ ((np.asarray(lm.head_top) + np.asarray(lm.head)) / 2 - src.pose.t) + cal.pose.t
-            pts = analyzer.last_person_points_m
-            assert pts is not None and analyzer.last_metrics is not None
+            pts = res.body_m
             near = int((np.linalg.norm(pts - head, axis=1) < 0.15).sum())
-            bottom.append((near, analyzer.last_metrics.neck_flexion_deg, row["neck_flexion_deg"]))
+            bottom.append((near, res.metrics.neck_flexion_deg, row["neck_flexion_deg"]))
     finally:
         src.close()
     print("bottom frames (head points, neck flexion measured, truth):", bottom)

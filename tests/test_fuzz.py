@@ -102,8 +102,10 @@ def test_frame_analyzer_never_raises_on_odd_frames_and_calibrations(
     seq, cal = case
     analyzer = FrameAnalyzer(cal, PROFILE, pause_on_second_person=True)
     for frame in seq:
-        out = analyzer.process(frame)
+        res = analyzer.process(frame)
+        out = res.drill
         assert isinstance(out, DrillFrame)
+        assert res.body_m.ndim == 2 and res.body_m.shape[1] == 3
         assert _finite_or_none(out.hip_to_wall_mm, out.knee_flexion_deg, out.trunk_angle_deg)
         assert math.isfinite(out.t_s)
 

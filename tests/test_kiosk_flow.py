@@ -12,7 +12,7 @@ from kiosk.core.drill import RepResult
 from kiosk.core.reps import Phase
 
 FPS = 30.0
-PARAMS = FlowParams(cfg=FlowConfig(), wall_tolerance_mm=25.0, first_stage="dowel")
+PARAMS = FlowParams(cfg=FlowConfig(), first_stage="dowel")
 
 
 def rep(index: int, drill: str = "dowel", faults: tuple[str, ...] = (), wall_in: float = 6.0) -> RepResult:
@@ -121,9 +121,9 @@ def test_verdicts_then_wall_drill_then_result_after_two_fails() -> None:
     assert run.screen() is Screen.WALL
     # A wall rep: the hips reach the wall once -> one blip, however long they stay there.
     hinging = {**STANDING, "phase": Phase.HINGE, "stage": "wall"}
-    run.feed(0.5, **hinging, hip_to_wall_mm=80.0)
+    run.feed(0.5, **hinging, touching_wall=False)
     assert screen_key(run.state) == "wall-hinge"
-    run.feed(0.5, **hinging, hip_to_wall_mm=5.0)
+    run.feed(0.5, **hinging, touching_wall=True)
     assert run.events.count(Event.WALL_CONTACT) == 1
     run.once(**STANDING, stage="wall", completed=rep(1, "wall", wall_in=6.0))
     run.feed(3.0, **STANDING, stage="wall")

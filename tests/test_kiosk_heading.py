@@ -62,8 +62,8 @@ def learn(
         while not learner.done and src.online:
             frame = src.read()
             if frame is not None:
-                out = analyzer.process(frame)
-                outcome = learner.feed(analyzer.last_person_points_m, out) or outcome
+                res = analyzer.process(frame)
+                outcome = learner.feed(res.body_m, res.drill) or outcome
     finally:
         src.close()
     turned = outcome.calibration if outcome is not None and outcome.calibration is not None else cal

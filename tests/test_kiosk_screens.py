@@ -30,7 +30,7 @@ from kiosk.app.session import HOLD_BODY_S, RepBottom
 from kiosk.app.view import ViewContext, ViewModel, build_view, fault_measure, miss_text, status_view
 from kiosk.core import DrillFrame, Landmarks, RepResult
 from kiosk.core.reps import Phase
-from kiosk.core.types import DowelGaps
+from kiosk.core.types import DowelGaps, touches_wall
 
 LONG_NAME = "Maximiliana-Alexandrina " * 8 + "W"  # 193 characters; roster names go up to 200
 LONG_NAME = (LONG_NAME + "x" * 200)[:200]
@@ -221,10 +221,11 @@ def observation(hip_to_wall_mm: float | None = 80.0, trunk_deg: float = 60.0, sa
     gaps = DowelGaps(head_mm=5.0, thoracic_mm=5.0, sacrum_mm=sacrum_gap_mm, resting_on=("head", "thoracic"))
     d = DrillFrame(t_s=0.0, person=body, hip_to_wall_mm=hip_to_wall_mm, knee_flexion_deg=20.0,
                    trunk_angle_deg=trunk_deg, dowel_gaps=gaps, wall_distance_in=12.0,
-                   stage="wall" if hip_to_wall_mm is not None else "dowel", phase=phase, completed=completed)
+                   stage="wall" if hip_to_wall_mm is not None else "dowel", phase=phase, completed=completed,
+                   touching_wall=hip_to_wall_mm is not None and touches_wall(hip_to_wall_mm, 25.0))
     xy = body_points(True) if body else np.zeros((0, 2), np.float32)
     return Observation(drill=d, unclear="", body_xy_m=xy, landmarks=lm if body else None, on_spot=True,
-                       facing_ok=True, wall_x_m=-0.45, heel_x_m=0.0)
+                       facing_ok=True, wall_x_m=-0.45)
 
 
 def test_the_verdict_shows_the_bottom_of_the_rep_with_the_fault_marked() -> None:

@@ -36,6 +36,7 @@ from kiosk.core import (
 )
 from kiosk.core.drill import drill_finish
 from kiosk.core.pipeline import measure_frame_and_body
+from kiosk.core.reps import Reference
 from kiosk.core.thresholds import SegmentationConfig
 from kiosk.core.types import Points
 
@@ -113,15 +114,30 @@ def with_drill(
     return Profile.model_validate(data)
 
 
+@dataclass(frozen=True, eq=False)
+class FrameResult:
+    """One frame through the analyzer, world metres.
+
+    drill: the drill's output for the frame (DrillFrame: hip-to-wall, angles, dowel gaps,
+    stage, phase, a rep just completed, the wall's x and whether the hips touch it).
+    metrics: the core's FrameMetrics (smoothed values; the frame's raw landmarks in
+    `.landmarks`). body_m: the athlete's segmented points, (N, 3) float32, read-only; empty
+    when the segmentation found nobody (see measure_frame_and_body): what a display draws
+    and the heading learner reads, without segmenting again."""
+
+    drill: DrillFrame
+    metrics: FrameMetrics
+    body_m: Points
+
+
 @dataclass
 class FrameAnalyzer:
-    """Stateful wrapper over the pure core: feed frames in order, get DrillFrames.
+    """Stateful wrapper over the pure core: feed frames in order, get one FrameResult each.
 
-    After each `process`: `last_person_points_m` is the athlete's points, (N, 3) float32
-    world metres (empty when the segmentation found nobody; see measure_frame_and_body),
-    and `last_metrics` that frame's FrameMetrics (raw landmarks in `.landmarks`): what a
-    display draws, without segmenting again. Both None before the first frame; read-only
-    (the points array is not writeable)."""
+    Operations besides `process`: `restart_drill` (the drill from its first stage, the
+    standing reference kept), `recalibrated` (the same athlete's session in a new
+    calibration's world frame), `finish` (the stream has ended). A new athlete is a new
+    FrameAnalyzer."""
 
     calibration: Calibration
     profile: Profile
@@ -137,21 +153,9 @@ class FrameAnalyzer:
         self.drill = DrillState.start(self.profile)
         self._rays: BoxRays | None = None
         self._rays_key: tuple[Intrinsics, float, CameraPose, Box] | None = None
-        self._last_person_points_m: Points | None = None
-        self._last_metrics: FrameMetrics | None = None
         self._last_t_s: float | None = None
         self._fg: ForegroundLimit | None = None
         self._fg_key: tuple[tuple[int, ...], float] | None = None
-
-    @property
-    def last_person_points_m(self) -> Points | None:
-        """The last processed frame's athlete points, (N, 3) float32 world metres."""
-        return self._last_person_points_m
-
-    @property
-    def last_metrics(self) -> FrameMetrics | None:
-        """The last processed frame's FrameMetrics (smoothed values, raw landmarks)."""
-        return self._last_metrics
 
     def rays(self, frame: DepthFrame) -> BoxRays:
         """The box rays for this frame's stream, built on first use and again whenever the
@@ -184,7 +188,7 @@ class FrameAnalyzer:
         # of the floor behind them, and the background would eat the heel and toe.
         return points_in_box(frame.depth, self.rays(frame), keep, keep_all_below_y_m=FEET_BAND_M)
 
-    def process(self, frame: DepthFrame) -> DrillFrame:
+    def process(self, frame: DepthFrame) -> FrameResult:
         if self.t0_s is None:
             self.t0_s = frame.timestamp_s
         t_s = frame.timestamp_s - self.t0_s
@@ -199,7 +203,6 @@ class FrameAnalyzer:
             camera_world=self.calibration.pose.translation,  # the camera centre, world frame
         )
         body.setflags(write=False)
-        self._last_person_points_m, self._last_metrics = body, metrics
         judged = metrics
         if self.pause_on_second_person and metrics.second_person:
             # The kiosk judges one athlete: with someone else in the station the largest body
@@ -209,6 +212,29 @@ class FrameAnalyzer:
         self.drill, out = drill_step(self.drill, judged, self.profile)
         if out.completed is not None:
             self.reps.append(out.completed)
+        return FrameResult(drill=out, metrics=metrics, body_m=body)
+
+    def restart_drill(self) -> None:
+        """The drill from its first stage, no reps judged, keeping the rep machine's standing
+        reference so the first rep can start at once."""
+        assert self.drill is not None
+        self.drill = replace(DrillState.start(self.profile), reps_state=self.drill.reps_state)
+        self.reps.clear()
+
+    def recalibrated(self, calibration: Calibration, reference: Reference | None) -> FrameAnalyzer:
+        """This athlete's session carried into `calibration`'s world frame: the clock, the
+        judged reps, the drill (stage, wall), the stature and the heel offsets; the rep
+        machine's standing reference replaced by `reference` (already moved into the new
+        frame, or None) and its still window emptied; the smoother starts again (its values
+        are x in the old frame)."""
+        assert self.drill is not None
+        rs = self.drill.reps_state
+        out = FrameAnalyzer(calibration, self.profile, t0_s=self.t0_s, reps=list(self.reps),
+                            pause_on_second_person=self.pause_on_second_person,
+                            pipeline=PipelineState(stature_m=self.pipeline.stature_m,
+                                                   heel_offsets=self.pipeline.heel_offsets))
+        out.drill = replace(self.drill, reps_state=replace(rs, reference=reference, window=()))
+        out._last_t_s = self._last_t_s
         return out
 
     def finish(self) -> RepResult | None:

@@ -110,9 +110,9 @@ def analyze_frames(
     per_frame: list[dict[str, Any]] = []
     times: list[float] = []
     for f in frames:
-        entry = analyzer.process(f).to_json()
-        m = analyzer.last_metrics
-        entry["second_person"] = bool(m is not None and m.second_person)
+        res = analyzer.process(f)
+        entry = res.drill.to_json()
+        entry["second_person"] = res.metrics.second_person
         per_frame.append(entry)
         times.append(f.timestamp_s)
         if progress:

@@ -72,18 +72,22 @@ class FlowConfig(BaseModel):
 
 @dataclass(frozen=True)
 class FlowParams:
-    """What the flow needs from outside the flow config: the profile's wall contact
-    tolerance (mm) and the drill's first stage."""
+    """What the flow needs from outside the flow config: the drill's first stage."""
 
     cfg: FlowConfig = field(default_factory=FlowConfig)
-    wall_tolerance_mm: float = 25.0
     first_stage: Stage = "dowel"
+
+    @staticmethod
+    def for_drill(cfg: FlowConfig, dowel_reps: int) -> FlowParams:
+        """The flow for a drill of `dowel_reps` dowel reps (0: it starts at the wall)."""
+        return FlowParams(cfg=cfg, first_stage="dowel" if dowel_reps > 0 else "wall")
 
 
 @dataclass(frozen=True)
 class FlowTick:
     """One frame's facts. on_spot: feet in the calibrated station box. facing_ok: None while
-    the facing cannot be told yet. hip_to_wall_mm: None outside the wall drill's frames."""
+    the facing cannot be told yet. touching_wall: the hips touch the wall (the core's
+    DrillFrame.touching_wall; only in the wall drill)."""
 
     t_s: float
     person: bool
@@ -91,7 +95,7 @@ class FlowTick:
     facing_ok: bool | None = None
     phase: Phase = Phase.ABSENT
     stage: Stage = "dowel"
-    hip_to_wall_mm: float | None = None
+    touching_wall: bool = False
     completed: RepResult | None = None
     unclear: bool = False  # someone is there but cannot be measured (or a second person)
 
@@ -204,8 +208,7 @@ def _drill(s: FlowState, k: FlowTick, p: FlowParams) -> tuple[FlowState, tuple[E
         events.append(Event.REP_PASSED if rep.passed else Event.REP_FAILED)
     if k.stage == "wall" or s.screen is Screen.WALL:
         if k.phase is Phase.HINGE:
-            near = k.hip_to_wall_mm is not None and k.hip_to_wall_mm <= p.wall_tolerance_mm
-            if near and not s.touched:
+            if k.touching_wall and not s.touched:
                 s = replace(s, touched=True)
                 events.append(Event.WALL_CONTACT)
         elif s.touched and k.completed is None:

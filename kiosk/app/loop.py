@@ -35,6 +35,7 @@ from kiosk.app.shots import Screenshots
 from kiosk.app.sources import FAILED_TITLE, RETRY_S, TITLE, Calibrating, KioskSources
 from kiosk.app.view import ViewContext, ViewModel, status_view
 from kiosk.core import Profile
+from kiosk.sources import source_kind
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +104,7 @@ class KioskLoop:
         self.source_opened = False  # the last source asked for did open (the error title says which)
         self.shots = Screenshots(parts.screenshot_dir, parts.display.save,
                                  max_files=parts.cfg.screenshots.max_files)
-        f = parts.profile.faults
-        self.params = FlowParams(cfg=parts.cfg.flow, wall_tolerance_mm=f.wall_tolerance_mm,
-                                 first_stage="dowel" if parts.profile.drill.dowel_reps > 0 else "wall")
+        self.params = FlowParams.for_drill(parts.cfg.flow, parts.profile.drill.dowel_reps)
 
     # --- sources and modes ---------------------------------------------------------------
 
@@ -145,7 +144,7 @@ class KioskLoop:
         self.last_frame_s = now_s
 
     def _source_failed(self, err: Exception, now_s: float) -> None:
-        if self.spec == "live":
+        if source_kind(self.spec).live_camera:
             if self.mode is not Mode.NO_CAMERA:  # once, not at every retry
                 print(NO_CAMERA_LINE if simulator_available() else NO_CAMERA_LINE_LEAN, flush=True)
             self.retry_at_s = now_s + RETRY_CAMERA_S
@@ -204,7 +203,7 @@ class KioskLoop:
 
     def _keep_learnt(self, cal: Calibration) -> None:
         """Save what the station learnt from an athlete (live camera: the next start uses it)."""
-        if self.spec == "live":
+        if source_kind(self.spec).live_camera:
             note = self.p.sources.keep(self.spec, cal)
             log.info("learnt from the athlete (facing %s, heading): %s", cal.facing, note)
 

@@ -2,10 +2,11 @@
 side-view points, landmarks, whether the feet are on the station spot, the facing, and
 whether the athlete can be seen clearly enough to be judged.
 
-Wraps `kiosk.analysis.analyzer.FrameAnalyzer` through its public API: `process()` for the
-DrillFrame, `last_person_points_m`/`last_metrics` for the silhouette and the dowel markers
-(segmented once, by the analyzer), and the drill's rep reference for the wall position.
-World frame of the calibration, metres.
+Wraps `kiosk.analysis.analyzer.FrameAnalyzer` through its public API: `process()` gives
+one FrameResult a frame (the drill's frame with the wall's x and contact, the metrics and
+landmarks for the dowel markers, the athlete's points for the silhouette, segmented once
+by the analyzer); `restart_drill`, `recalibrated` and a new analyzer per athlete are the
+operations. World frame of the calibration, metres.
 
 "Unclear": someone is in the station but the core cannot measure them (landmarks not
 found: dark clothing or sunlight leaving holes, half the body out of view) or a second
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -32,11 +33,10 @@ from calibration.facing import detect_facing
 from calibration.model import Calibration
 from calibration.pose import image_facing_of_forward
 from hardware.frame import DepthFrame
-from kiosk.analysis.analyzer import NOMINAL_PERIOD_S, FrameAnalyzer
+from kiosk.analysis.analyzer import NOMINAL_PERIOD_S, FrameAnalyzer, FrameResult
 from kiosk.app.flow import FlowTick
 from kiosk.app.orient_live import HeadingLearner, moved_reference
-from kiosk.core import DrillFrame, DrillState, Landmarks, PipelineState, Profile
-from kiosk.core.drill import INCH_M
+from kiosk.core import DrillFrame, Landmarks, Profile
 from kiosk.core.profile import median
 from kiosk.core.reps import Phase
 
@@ -61,7 +61,7 @@ class Observation:
 
     body_xy_m: (M, 2) world x, y of the athlete's points (empty: nobody). on_spot: feet
     centre inside the calibration's station box. facing_ok: None until the feet have told.
-    wall_x_m: the virtual wall's x (wall drill only). heel_x_m: the rep reference's heel.
+    wall_x_m: the virtual wall's x (wall drill only; the core's DrillFrame.wall_x_m).
     """
 
     drill: DrillFrame
@@ -71,7 +71,6 @@ class Observation:
     on_spot: bool
     facing_ok: bool | None
     wall_x_m: float | None
-    heel_x_m: float | None
 
     def tick(self, t_s: float) -> FlowTick:
         d = self.drill
@@ -81,7 +80,7 @@ class Observation:
         return FlowTick(t_s=t_s, person=present, on_spot=self.on_spot, facing_ok=self.facing_ok,
                         unclear=bool(self.unclear),
                         phase=d.phase, stage=d.stage,
-                        hip_to_wall_mm=d.hip_to_wall_mm if d.stage == "wall" else None,
+                        touching_wall=d.touching_wall,
                         completed=d.completed)
 
 
@@ -110,6 +109,7 @@ class Observer:
         self.analyzer = FrameAnalyzer(calibration, profile, pause_on_second_person=True)
         self.heading = HeadingLearner(calibration)
         self._turned: Calibration | None = None  # the heading's calibration, waiting for a gap between reps
+        self._last: FrameResult | None = None  # the analyzer's last frame (a turn moves its reference)
 
     @property
     def forward_is_image_right(self) -> bool:
@@ -122,15 +122,13 @@ class Observer:
         if self._turned is not None:
             self.calibration, self._turned = self._turned, None
         self.analyzer = FrameAnalyzer(self.calibration, self.profile, pause_on_second_person=True)
+        self._last = None
         self._votes.clear()
 
     def start_drill(self) -> None:
         """Restart the drill from its first stage, keeping the rep machine's standing
         reference so the first rep can start at once."""
-        a = self.analyzer
-        assert a.drill is not None
-        a.drill = replace(DrillState.start(a.profile), reps_state=a.drill.reps_state)
-        a.reps.clear()
+        self.analyzer.restart_drill()
 
     def set_calibration(self, calibration: Calibration) -> None:
         """A new calibration (the operator's, or the facing just decided): its heading is
@@ -153,13 +151,10 @@ class Observer:
         facing_ok is None unless an "auto" calibration is still to be decided."""
         a = self.analyzer
         now_s = self._tick(frame)
-        out = a.process(frame)
-        m = a.last_metrics
-        body = a.last_person_points_m
-        if body is None:
-            body = np.zeros((0, 3), np.float32)
-        lm = m.landmarks if m is not None and m.person else None
-        second = m is not None and m.second_person
+        res = self._last = a.process(frame)
+        out, m, body = res.drill, res.metrics, res.body_m
+        lm = m.landmarks if m.person else None
+        second = m.second_person
         on_spot = self._on_spot(body)
         if len(body):
             self._last_seen_on_spot, self._last_seen_s = on_spot, now_s
@@ -167,15 +162,12 @@ class Observer:
         unclear = UNCLEAR_SECOND if second else (
             UNCLEAR_BODY if (len(body) > 0 or vanished) and not out.person else "")
         facing_ok = self._facing(body, out, on_spot, now_s, facing_wanted) if out.person else None
-        ref = a.drill.reps_state.reference if a.drill is not None else None
-        heel = ref.heel_x_m if ref is not None else (lm.heel[0] if lm is not None else None)
-        wall = heel - out.wall_distance_in * INCH_M if heel is not None and out.stage == "wall" else None
         obs = Observation(drill=out, unclear=unclear,
                           body_xy_m=np.ascontiguousarray(body[:, :2]) if len(body) else _EMPTY_XY,
-                          landmarks=lm, on_spot=on_spot, facing_ok=facing_ok, wall_x_m=wall, heel_x_m=heel)
+                          landmarks=lm, on_spot=on_spot, facing_ok=facing_ok, wall_x_m=out.wall_x_m)
         # This frame is drawn in the frame it was measured in; a turn applies from the next.
         if self.analyzer is a:  # (a facing decided above has just started over)
-            learnt = self.heading.feed(a.last_person_points_m, out)
+            learnt = self.heading.feed(body, out)
             if learnt is not None and learnt.calibration is not None:
                 self._turned = learnt.calibration
             if self._turned is not None:
@@ -196,18 +188,16 @@ class Observer:
             return
         ref = rs.reference
         if ref is not None:
-            m, body = a.last_metrics, a.last_person_points_m
-            if m is None or m.landmarks is None or m.second_person or body is None or len(body) == 0:
+            last = self._last
+            lm = last.metrics.landmarks if last is not None else None
+            if last is None or lm is None or last.metrics.second_person or len(last.body_m) == 0:
                 return  # the reference moves with a standing frame's landmarks: wait for one
-            ref = moved_reference(ref, body, m.landmarks, self.calibration, new, self.profile,
+            ref = moved_reference(ref, last.body_m, lm, self.calibration, new, self.profile,
                                   a.pipeline.stature_m, a.pipeline.heel_offset_m)
             if ref is None:
                 return
-        b = FrameAnalyzer(new, self.profile, t0_s=a.t0_s, reps=list(a.reps), pause_on_second_person=True,
-                          pipeline=PipelineState(stature_m=a.pipeline.stature_m,
-                                                 heel_offsets=a.pipeline.heel_offsets))
-        b.drill = replace(a.drill, reps_state=replace(rs, reference=ref, window=()))
-        self.analyzer, self.calibration, self._turned = b, new, None
+        b = a.recalibrated(new, ref)
+        self.analyzer, self.calibration, self._turned, self._last = b, new, None, None
         log.info("calibration turned onto the athlete's forward mid-session (%d reps kept, %s)",
                  len(b.reps), rs.phase.value)
 

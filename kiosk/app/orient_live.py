@@ -20,7 +20,7 @@ a turn of at least `min_yaw_deg` (and a facing decided from the hinge when the c
 is "auto") comes back as the corrected calibration, a smaller one leaves it as it is.
 
 Frames: world of the calibration being learnt (+y up, metres); body points (N, 3) float32
-as `FrameAnalyzer.last_person_points_m` gives them; yaw in degrees, positive from +x toward
+as `FrameAnalyzer.process` gives them (FrameResult.body_m); yaw in degrees, positive from +x toward
 +z. Pure compute: no pygame, no I/O besides logging.
 """
 

@@ -54,11 +54,11 @@ class Scene:
 
 
 def build_scene(obs: Observation, station_x_m: float, mirror: bool, gap_limit_head_mm: float,
-                gap_limit_back_mm: float, wall_tolerance_mm: float, show_wall: bool,
+                gap_limit_back_mm: float, show_wall: bool,
                 show_dowel: bool = True, frozen: bool = False, miss_label: str = "") -> Scene:
     d = obs.drill
     wall_x = obs.wall_x_m if show_wall else None
-    touch = wall_x is not None and d.hip_to_wall_mm is not None and d.hip_to_wall_mm <= wall_tolerance_mm
+    touch = wall_x is not None and d.touching_wall
     dowel: tuple[tuple[float, float], tuple[float, float]] | None = None
     markers: tuple[Marker, ...] = ()
     if show_dowel and obs.landmarks is not None and d.dowel_gaps is not None:

@@ -180,7 +180,6 @@ class Session:
             mirror=not self.observer.forward_is_image_right,
             gap_limit_head_mm=f.max_head_gap_mm if f.max_head_gap_mm is not None else f.max_back_gap_mm,
             gap_limit_back_mm=f.max_back_gap_mm,
-            wall_tolerance_mm=f.wall_tolerance_mm,
             dowel_reps=self.profile.drill.dowel_reps,
             step_in=self.profile.drill.step_in,
             max_fails=self.profile.drill.max_fails_per_distance,

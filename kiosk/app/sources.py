@@ -26,23 +26,22 @@ from calibration.validate import check
 from hardware.capture_process import CaptureProcess
 from hardware.frame import DepthFrame
 from hardware.settings import FilterConfig
-from hardware.sim.camera import Placement
 from hardware.sim.source import SimConfig
 from hardware.source import FrameSource
 from kiosk.analysis.analyzer import MEASURE_FILTERS
 from kiosk.app.config import KioskConfig, path_or_none
-from kiosk.sources import open_source
+from kiosk.sources import SimKind, open_source, sim_config_from_args, source_kind
 
 log = logging.getLogger(__name__)
 
 
 def sim_config(cfg: KioskConfig, **script_options: object) -> SimConfig:
+    """The kiosk config's [sim] section as the simulated athlete's config."""
     s = cfg.sim
     options: dict[str, object] = {} if s.dowel_reps is None else {"dowel_reps": s.dowel_reps}
     options.update(script_options)
-    placement = Placement(distance_m=s.distance_m, height_m=s.camera_height_m)
-    return SimConfig(script=s.script, script_options=options, height_m=s.athlete_height_m,
-                     placement=placement, seed=s.seed)
+    return sim_config_from_args(script=s.script, height_m=s.athlete_height_m, distance_m=s.distance_m,
+                                camera_height_m=s.camera_height_m, seed=s.seed, script_options=options)
 
 
 @dataclass
@@ -64,7 +63,7 @@ class KioskSources:
         sim = self.sim or sim_config(self.cfg)
         mode = (cam.width, cam.height, cam.fps)
         src: FrameSource
-        if cam.capture_process == "on" or (cam.capture_process == "auto" and spec == "live"):
+        if cam.capture_process == "on" or (cam.capture_process == "auto" and source_kind(spec).live_camera):
             src = CaptureProcess(open_source, spec=spec, filters=filters, realtime=realtime, sim=sim,
                                  serial=cam.serial or None, mode=mode)
         else:
@@ -77,7 +76,7 @@ class KioskSources:
 
     def stored_calibration(self, spec: str) -> Calibration | None:
         """The saved calibration for a live camera (None: calibrate at start)."""
-        if spec != "live":
+        if not source_kind(spec).live_camera:
             return None
         path = self.calibration_path()
         if not path.exists():
@@ -91,16 +90,17 @@ class KioskSources:
         return cal if facing == "auto" else cal.with_facing(facing)
 
     def station_distance_m(self, spec: str) -> float | None:
-        if spec == "sim":
+        """Camera to station (m): the simulated camera's own placement, else the config's."""
+        if isinstance(source_kind(spec), SimKind):
             return (self.sim or sim_config(self.cfg)).placement.distance_m
         return self.cfg.station.station_distance_m
 
     def facing(self, spec: str) -> str:
-        return self.cfg.station.facing if spec == "live" else "auto"
+        return self.cfg.station.facing if source_kind(spec).live_camera else "auto"
 
     def keep(self, spec: str, cal: Calibration) -> str:
         """Store a new calibration (live only); returns a one-line note for the log."""
-        if spec != "live":
+        if not source_kind(spec).live_camera:
             return "calibrated in memory"
         path = self.calibration_path()
         try:
@@ -110,7 +110,7 @@ class KioskSources:
         return f"calibration saved to {path}"
 
     def restart_at_end(self, spec: str) -> bool:
-        return spec != "live" and (spec != "sim" or self.cfg.sim.loop)
+        return source_kind(spec).restarts_at_end(self.cfg.sim.loop)
 
 
 # --- calibrating at start or on the operator's request ------------------------------------

@@ -62,7 +62,6 @@ class ViewContext:
     mirror: bool = False
     gap_limit_head_mm: float = 40.0
     gap_limit_back_mm: float = 40.0
-    wall_tolerance_mm: float = 25.0
     dowel_reps: int = 3
     step_in: float = 2.0
     max_fails: int = 2
@@ -175,7 +174,7 @@ def build_view(flow: FlowState, obs: Observation | None, ctx: ViewContext,
         if frozen is not None and flow.verdict is not None and "wall_not_reached" in flow.verdict.rep.faults:
             miss = f"{miss_text(flow.verdict.rep.min_hip_to_wall_mm, ctx.units)} short"
         scene = build_scene(shown, ctx.station_x_m, ctx.mirror, ctx.gap_limit_head_mm, ctx.gap_limit_back_mm,
-                            ctx.wall_tolerance_mm, show_wall=flow.screen is Screen.WALL,
+                            show_wall=flow.screen is Screen.WALL,
                             show_dowel=flow.screen is not Screen.DETECTED, frozen=frozen is not None,
                             miss_label=miss)
     if flow.screen is Screen.DETECTED:
@@ -307,8 +306,8 @@ def _drill(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str,
         d = obs.drill if obs is not None else None
         wall_in = d.wall_distance_in if d is not None else 0.0
         h2w = d.hip_to_wall_mm if d is not None else None
-        touching = h2w is not None and h2w <= ctx.wall_tolerance_mm
-        reading = "TOUCH" if touching else ("-" if h2w is None else length_text(h2w / 1000.0, ctx.units))
+        reading = ("TOUCH" if d is not None and d.touching_wall
+                   else "-" if h2w is None else length_text(h2w / 1000.0, ctx.units))
         walls = [r for r in flow.reps if r.drill == "wall"]
         best = summary(walls)["hinge_depth_in"]
         stats = (("Wall at", wall_text(wall_in, ctx.units)), ("Hips to wall", reading),

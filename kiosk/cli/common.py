@@ -48,11 +48,10 @@ def add_sim_args(p: argparse.ArgumentParser) -> None:
 
 
 def sim_config(args: argparse.Namespace) -> SimConfig:
-    from dataclasses import replace
-
+    """The simulated athlete of the command's --script, --athlete-height, ... options."""
     from kiosk.sources import sim_config_from_args
 
-    cfg = sim_config_from_args(
+    return sim_config_from_args(
         script=args.script,
         height_m=args.athlete_height,
         build=args.build,
@@ -63,8 +62,8 @@ def sim_config(args: argparse.Namespace) -> SimConfig:
         side=args.side,
         oblique_deg=args.oblique,
         seed=args.seed,
+        body=args.body,
     )
-    return replace(cfg, body=args.body)
 
 
 NAME_MAX_BYTES = 255

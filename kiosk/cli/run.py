@@ -34,6 +34,7 @@ from kiosk.core.profile_loader import ProfileError, load_profile
 from kiosk.results.paths import default_db_path
 from kiosk.results.store import ResultsStore
 from kiosk.results.words import reps_lines, summary_line
+from kiosk.sources import source_kind
 
 if TYPE_CHECKING:
     from kiosk.results.sync_worker import SyncWorker
@@ -188,7 +189,7 @@ def with_operator_pin(cfg: KioskConfig, source: str) -> KioskConfig:
     journal). Simulated athletes and recordings (development) keep the built-in one."""
     if cfg.operator.pin_hash:
         return cfg
-    if source != "live":
+    if not source_kind(source).live_camera:
         log.warning("operator PIN: the development default ([operator] pin_hash not set)")
         return cfg
     pin = f"{secrets.randbelow(1_000_000):06d}"
@@ -209,10 +210,11 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 def source_problem(source: str) -> str:
     """"" for live, sim or a recording path that can be read; else the one line why not
     (a name over 255 bytes, a link loop, a file on the way, a device)."""
-    if source in ("live", "sim"):
+    path = source_kind(source).path()
+    if path is None:
         return ""
     try:
-        check_input(source)
+        check_input(path)
     except CliError as err:
         return f"camera source {err}"
     return ""
@@ -241,7 +243,7 @@ def results_writer(args: argparse.Namespace,
     writer, a one-line problem ("" when fine) and the sync worker (None: no sync)."""
     source = args.source or cfg.camera.source
     db = Path(args.db) if args.db else None
-    if db is None and (source == "live" or args.athlete):
+    if db is None and (source_kind(source).live_camera or args.athlete):
         db = default_db_path(cfg.station.data_dir)
     if db is None:
         return ResultsWriter(None), "", None

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from kiosk.core.judge import judge_rep
 from kiosk.core.reps import Phase, RepRecord, RepSample, RepState, rep_step, settle
 from kiosk.core.thresholds import Profile
-from kiosk.core.types import DowelGaps, FrameMetrics, hip_to_wall_mm
+from kiosk.core.types import DowelGaps, FrameMetrics, hip_to_wall_mm, touches_wall
 
 INCH_M = 0.0254
 Stage = Literal["dowel", "wall", "done"]
@@ -74,7 +74,12 @@ class DrillState:
 
 @dataclass(frozen=True)
 class DrillFrame:
-    """What the display and the `per_frame` JSON need for one frame."""
+    """What the display and the `per_frame` JSON need for one frame (world metres).
+
+    wall_x_m: the virtual wall's x for the wall the athlete now aims at (the rep
+    reference's heel, else this frame's, minus wall_distance_in), None outside the wall
+    stage. touching_wall: in the wall stage, this frame's hips touch the wall
+    (types.touches_wall, the same rule that judges `wall_not_reached`)."""
 
     t_s: float
     person: bool
@@ -86,6 +91,8 @@ class DrillFrame:
     stage: Stage
     phase: Phase
     completed: RepResult | None = None
+    wall_x_m: float | None = None
+    touching_wall: bool = False
 
     def to_json(self) -> dict[str, Any]:
         def r(v: float | None) -> float | None:
@@ -137,6 +144,10 @@ def drill_step(state: DrillState, m: FrameMetrics, profile: Profile) -> tuple[Dr
     )
     rs, rec = rep_step(state.reps_state, to_sample(m, h2w), profile.reps)
     state, done = _record(replace(state, reps_state=rs), rec, profile)
+    wall = state.stage == "wall"
+    # The wall to draw is the next rep's: after this frame's rep was judged (a pass moves it
+    # back) and from the reference the next rep starts from.
+    after = rs.reference.heel_x_m if rs.reference is not None else m.heel_x_m
     frame = DrillFrame(
         t_s=m.t_s,
         person=m.person,
@@ -148,6 +159,8 @@ def drill_step(state: DrillState, m: FrameMetrics, profile: Profile) -> tuple[Dr
         stage=state.stage,
         phase=rs.phase,
         completed=done,
+        wall_x_m=after - state.wall_distance_in * INCH_M if wall and after is not None else None,
+        touching_wall=wall and touches_wall(h2w, profile.faults.wall_tolerance_mm),
     )
     return state, frame
 

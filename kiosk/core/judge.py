@@ -8,6 +8,7 @@ from statistics import median
 
 from kiosk.core.reps import RepRecord, RepSample
 from kiosk.core.thresholds import FaultConfig, RepConfig
+from kiosk.core.types import touches_wall
 
 
 def _med(values: list[float | None]) -> float | None:
@@ -27,8 +28,7 @@ def judge_rep(rec: RepRecord, wall_drill: bool, faults: FaultConfig, cfg: RepCon
         if x.trunk_angle_deg is not None and x.trunk_angle_deg >= trunk_max - cfg.bottom_window_deg
     ]
     out: list[str] = []
-    h2w = [x.hip_to_wall_mm for x in sm if x.hip_to_wall_mm is not None]
-    if wall_drill and (not h2w or min(h2w) > faults.wall_tolerance_mm):
+    if wall_drill and not any(touches_wall(x.hip_to_wall_mm, faults.wall_tolerance_mm) for x in sm):
         out.append("wall_not_reached")
     knee = [x.knee_flexion_deg for x in sm if x.knee_flexion_deg is not None]
     past = [x.knee_past_toe_m for x in sm if x.knee_past_toe_m is not None]

@@ -54,13 +54,12 @@ def segment_person(
     points_world: Points,
     zone: StationZone,
     cfg: SegmentationConfig,
-    foreground: npt.NDArray[np.bool_] | None = None,
     camera_world: npt.ArrayLike | None = None,
 ) -> PersonSegmentation:
     """Pick the athlete: the largest person-like body standing in `zone`.
 
-    points_world: (N, 3) float32, world frame. foreground: optional (N,) bool from a
-    background model (True = not background). A component is person-like when it has
+    points_world: (N, 3) float32, world frame (the background model, when there is one,
+    already applied: kiosk/analysis/analyzer.py). A component is person-like when it has
     >= min_person_points points, reaches the floor (lowest voxel <= max_foot_y_m), is at
     least min_height_m tall and fits in max_extent_x_m by max_extent_z_m. `second_person`
     flags another person-like component of comparable size in the zone. camera_world:
@@ -89,8 +88,6 @@ def segment_person(
         inside = (f >= 0) & (f < np.array([[dims[0]], [dims[1]], [dims[2]]], dtype=np.float32))
     # y >= 0 is implied: y > floor_band_m >= 0, and y / voxel_m >= y.
     ok = inside[0] & inside[1] & inside[2] & (cols[1] > np.float32(cfg.floor_band_m))
-    if foreground is not None:
-        ok &= np.asarray(foreground, dtype=bool)
     sel = ok.nonzero()[0]
     if sel.size < cfg.min_person_points:
         return _absent("too few points in the zone")

@@ -3,10 +3,11 @@
 What the kiosk loop and `analyze` call once per frame:
 
     state = PipelineState()
-    metrics, state = measure_frame(points_world, zone, profile, t_s, state, foreground)
+    metrics, state = measure_frame(points_world, zone, profile, t_s, state, camera_world)
 
-(`measure_frame_and_body` also hands back the athlete's segmented points, for a display),
-or the thin stateful wrapper `MeasurementPipeline(zone, profile).process(points, t_s)`.
+(`measure_frame_and_body` also hands back the athlete's segmented points, for a display).
+The background model is applied before (kiosk/analysis/analyzer.py keeps only the
+points in front of it), so the core never sees a mask.
 Pure: numpy arrays and frozen values in, `FrameMetrics` and the next state out. The
 state carries the filters (smoothing.py, lag documented there) and what is learnt of the
 athlete while they stand upright: the stature, which scales the body model, and the heel's
@@ -83,18 +84,15 @@ def measure_frame(
     profile: Profile,
     t_s: float,
     state: PipelineState,
-    foreground: npt.NDArray[np.bool_] | None = None,
     camera_world: npt.ArrayLike | None = None,
 ) -> tuple[FrameMetrics, PipelineState]:
     """Measure one frame. points_world: (N, 3) float32 world frame (facing resolved, floor
-    y = 0); foreground: optional (N,) bool from the background model; t_s: frame time;
+    y = 0); t_s: frame time;
     camera_world: optional camera centre (3,) in the world frame (the calibration pose's
     translation), so that a fragment hidden behind the body along the line of sight (the
     head behind the shoulder) stays with it (segment_person).
     Values are smoothed; FrameMetrics.landmarks holds this frame's raw landmarks."""
-    metrics, state, _ = measure_frame_and_body(
-        points_world, zone, profile, t_s, state, foreground, camera_world
-    )
+    metrics, state, _ = measure_frame_and_body(points_world, zone, profile, t_s, state, camera_world)
     return metrics, state
 
 
@@ -104,13 +102,12 @@ def measure_frame_and_body(
     profile: Profile,
     t_s: float,
     state: PipelineState,
-    foreground: npt.NDArray[np.bool_] | None = None,
     camera_world: npt.ArrayLike | None = None,
 ) -> tuple[FrameMetrics, PipelineState, Points]:
     """`measure_frame` plus the athlete's segmented points: (M, 3) float32 world metres, a
     subset of points_world; empty when the segmentation found nobody (when only the
     landmarks failed, metrics.person is False but the points are still returned)."""
-    seg = segment_person(points_world, zone, profile.segmentation, foreground, camera_world)
+    seg = segment_person(points_world, zone, profile.segmentation, camera_world)
     if not seg.person:
         absent = FrameMetrics(t_s=t_s, person=False, second_person=seg.second_person, reason=seg.reason)
         return absent, state, _NO_POINTS
@@ -224,23 +221,3 @@ def _update_heel_offsets(
         o for i, o in enumerate(offsets) if o[0] <= t_s and (t_s - _HEEL_LEARN_S < o[0] or i >= newest)
     )
     return (*kept, (t_s, offset))
-
-
-class MeasurementPipeline:
-    """Stateful convenience wrapper around `measure_frame` for the kiosk loop."""
-
-    def __init__(self, zone: StationZone, profile: Profile) -> None:
-        self.zone = zone
-        self.profile = profile
-        self.state = PipelineState()
-
-    def process(
-        self, points_world: Points, t_s: float, foreground: npt.NDArray[np.bool_] | None = None
-    ) -> FrameMetrics:
-        metrics, self.state = measure_frame(
-            points_world, self.zone, self.profile, t_s, self.state, foreground
-        )
-        return metrics
-
-    def reset(self) -> None:
-        self.state = PipelineState()

@@ -149,3 +149,10 @@ def hip_to_wall_mm(buttocks_x_m: float, heel_x_m: float, wall_distance_m: float)
     """(buttocks x - wall x) in mm, wall at heel_x - wall_distance (DESIGN.md).
     Negative = through the wall."""
     return (buttocks_x_m - (heel_x_m - wall_distance_m)) * 1000.0
+
+
+def touches_wall(hip_to_wall_mm: float | None, tolerance_mm: float) -> bool:
+    """The hips are at the wall: within `tolerance_mm` of it or through it. The one rule
+    for a frame (the drill's DrillFrame.touching_wall: the screen's wall, the touch sound)
+    and for a rep (judge.py: `wall_not_reached` when no frame of the rep touched)."""
+    return hip_to_wall_mm is not None and hip_to_wall_mm <= tolerance_mm

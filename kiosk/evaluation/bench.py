@@ -187,14 +187,14 @@ def _ours_one(dev: SoftwareDepthDevice, chains: list[tuple[str, FilterChain]], a
     ms["world"] = _ms_since(t0)
     t0 = time.perf_counter()
     cam = analyzer.calibration.pose.translation
-    seg = segment_person(pts, zone, profile.segmentation, None, cam)
+    seg = segment_person(pts, zone, profile.segmentation, cam)
     ms["segment"] = _ms_since(t0)
     t0 = time.perf_counter()
     if seg.person:
         find_landmarks(seg.points, profile.landmarks, pipe0.stature_m)
     ms["find_landmarks"] = _ms_since(t0)
     t0 = time.perf_counter()
-    metrics, _ = measure_frame(pts, zone, profile, frame.timestamp_s - analyzer.t0_s, pipe0, None, cam)
+    metrics, _ = measure_frame(pts, zone, profile, frame.timestamp_s - analyzer.t0_s, pipe0, cam)
     ms["landmarks_metrics"] = max(_ms_since(t0) - ms["segment"], 0.0)
     t0 = time.perf_counter()
     drill_step(drill0, metrics, profile)

@@ -48,10 +48,9 @@ def analysis_ms_by_gap(recording: Path, gaps_s: tuple[float, ...] = GAPS_S) -> d
             if gap_s > 0.0:
                 time.sleep(gap_s)
             t0 = time.thread_time()
-            analyzer.process(f)
+            res = analyzer.process(f)
             dt_ms = 1000.0 * (time.thread_time() - t0)
-            m = analyzer.last_metrics
-            if m is not None and m.person:
+            if res.metrics.person:
                 spent_ms.append(dt_ms)
         out[gap_s] = float(np.median(spent_ms)) if spent_ms else float("nan")
     return out
