@@ -1,4 +1,4 @@
-"""Back contour seen from behind the side (back.robust_back), and the facing of an athlete
+"""Back contour seen from behind the side (surface.robust_back), and the facing of an athlete
 who never hinges (kiosk/analysis/orient.py's vote of the standing feet).
 
 Ground truth: an analytic back surface (its midline's t is known exactly) sampled along
@@ -12,9 +12,9 @@ import math
 import numpy as np
 import pytest
 
-from kiosk.core.back import cell_edges, robust_back
 from kiosk.core.profile import binned_contour
 from kiosk.core.profile_loader import load_profile
+from kiosk.core.surface import cell_edges, robust_back
 from kiosk.core.thresholds import LandmarkConfig
 from kiosk.evaluation.accuracy_cases import Case
 from kiosk.evaluation.accuracy_frames import render_samples

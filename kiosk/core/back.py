@@ -26,10 +26,22 @@ import numpy.typing as npt
 
 from kiosk.core.head import neck_base_st, neck_flexion_deg
 from kiosk.core.legs import despike
-from kiosk.core.profile import F64, BinnedContour, bin_tops, binned_hi, contour_grid, median, window_median
+from kiosk.core.profile import F64, bin_tops, binned_hi, contour_grid
 from kiosk.core.spine import back_at, chord_turn_deg, lumbar_hollow_mm, ridge_t
+from kiosk.core.surface import robust_hi
 from kiosk.core.thresholds import LandmarkConfig
 from kiosk.core.types import Point2
+
+# Fixed geometry of the reading, not body-model fractions nor settings (those are in
+# LandmarkConfig): metres in the trunk frame unless named otherwise.
+RIDGE_ABOVE_SHOULDER_M = 0.03  # the ridge bins reach this far past the shoulder station
+UPPER_MARGIN_M = 0.05  # upper body: above the hip joint and in front of the buttocks, less this
+MIN_UPPER_POINTS = 50  # fewer upper-body points: no trunk axis
+HEAD_REACH_FRAC = 0.25  # the back contour reaches this x stature past the shoulder station
+BACK_DESPIKE_M = 0.015  # a back-contour bin this far off its 3-bin median is a lone noisy bin
+CONTOUR_POINT_WINDOW_M = 0.025  # a landmark on the back is the contour's median within this of its station
+MIN_HEAD_CENTROID_POINTS = 20  # fewer points past the head's start: no head centroid
+NEWTON_STEPS = 3  # the axis's Newton steps (module docstring: exact to first order)
 
 
 @dataclass(frozen=True)
@@ -60,17 +72,19 @@ def _to_world(hip: Point2, a: Point2, s: float, t: float) -> Point2:
 
 @lru_cache(maxsize=64)
 def _ridge_bins(bin_m: float, n_bins: int, s_sh: float, below_m: float) -> slice:
-    """The trunk contour's bins spine.ridge_t reads: centres from below_m under s_sh to 0.03 m
-    over it (empty: slice(0, 0)). Cached: the same athlete's recur every frame."""
+    """The trunk contour's bins spine.ridge_t reads: centres from below_m under s_sh to
+    RIDGE_ABOVE_SHOULDER_M over it (empty: slice(0, 0)). Cached: the same athlete's recur
+    every frame."""
     centre = contour_grid(0.0, bin_m, n_bins)[0]
-    i = np.flatnonzero((centre >= s_sh - below_m) & (centre <= s_sh + 0.03))
+    i = np.flatnonzero((centre >= s_sh - below_m) & (centre <= s_sh + RIDGE_ABOVE_SHOULDER_M))
     return slice(int(i[0]), int(i[-1]) + 1) if i.size else slice(0, 0)
 
 
 def _upper(x: F64, y: F64, hip: Point2, buttocks_x_m: float) -> npt.NDArray[np.bool_] | None:
-    """The upper body's points (above the hip, in front of the buttocks); None under 50."""
-    up = (y > hip[1] - 0.05) & (x > buttocks_x_m - 0.05)
-    return up if np.count_nonzero(up) >= 50 else None
+    """The upper body's points (above the hip, in front of the buttocks); None under
+    MIN_UPPER_POINTS."""
+    up = (y > hip[1] - UPPER_MARGIN_M) & (x > buttocks_x_m - UPPER_MARGIN_M)
+    return up if np.count_nonzero(up) >= MIN_UPPER_POINTS else None
 
 
 def _solve_axis(
@@ -85,13 +99,13 @@ def _solve_axis(
         return None
     a = (c[0] / norm, c[1] / norm)
     s_sh, d_sh = cfg.trunk_frac * stature_m, cfg.shoulder_depth_frac * stature_m
-    n_bins = math.ceil((s_sh + 0.25 * stature_m) / cfg.bin_m)
+    n_bins = math.ceil((s_sh + HEAD_REACH_FRAC * stature_m) / cfg.bin_m)
     below = cfg.shoulder_ridge_frac * stature_m
     win = _ridge_bins(cfg.bin_m, n_bins, s_sh, below)
     if win.stop == 0:
         return None
     dx, dy = dxy
-    for _ in range(3):
+    for _ in range(NEWTON_STEPS):
         b = dx * a[0] + dy * a[1]  # s, then its bin coordinate (binned_contour's, for u0 = 0)
         b /= cfg.bin_m
         band = b >= win.start
@@ -135,20 +149,20 @@ def upper_body(
     if a is None:
         return None
     s_sh, d_sh = cfg.trunk_frac * stature_m, cfg.shoulder_depth_frac * stature_m
-    reach = s_sh + 0.25 * stature_m
+    reach = s_sh + HEAD_REACH_FRAC * stature_m
     n_bins = math.ceil(reach / cfg.bin_m)
     s, t = dx * a[0] + dy * a[1], -dx * a[1] + dy * a[0]
     centre = contour_grid(0.0, cfg.bin_m, n_bins)[0]
     hi = binned_hi(s, t, 0.0, cfg.bin_m, n_bins, cfg.edge_rank)
     if z is not None:
-        hi = _robust_hi(centre, hi, s, t, z[up], cfg)
-    back_contour = despike(hi, 0.015)
+        hi = robust_hi(centre, hi, s, t, z[up], cfg)
+    back_contour = despike(hi, BACK_DESPIKE_M)
     ridge_bins = _ridge_bins(cfg.bin_m, n_bins, s_sh, cfg.shoulder_ridge_frac * stature_m)
     ridge = ridge_t([v for v in hi[ridge_bins].tolist() if v == v])
     shoulder = _to_world(hip, a, s_sh, (ridge or d_sh) - d_sh)
 
     def contour_point(s_at: float) -> Point2 | None:
-        t_at = back_at(centre, hi, s_at, 0.025)
+        t_at = back_at(centre, hi, s_at, CONTOUR_POINT_WINDOW_M)
         return None if t_at is None else _to_world(hip, a, s_at, t_at)
 
     sacrum = contour_point(cfg.sacrum_frac * stature_m)
@@ -160,9 +174,8 @@ def upper_body(
     neck_base = None if neck_st is None else _to_world(hip, a, *neck_st)
     neck_flex = None if neck_st is None else neck_flexion_deg(s, t, neck_st, s_sh, stature_m, cfg)
     in_head = s >= head_lo
-    head_centroid = (
-        (float(xu[in_head].mean()), float(yu[in_head].mean())) if np.count_nonzero(in_head) >= 20 else None
-    )
+    enough = np.count_nonzero(in_head) >= MIN_HEAD_CENTROID_POINTS
+    head_centroid = (float(xu[in_head].mean()), float(yu[in_head].mean())) if enough else None
     curve = chord_turn_deg(centre, back_contour, s_sh, cfg)
     hollow = lumbar_hollow_mm(centre, back_contour, s_sh, cfg)
     # The curve reads off the contour's view-dependent shape: on the simulator a neutral
@@ -193,107 +206,3 @@ def _max_in(centre: F64, back: F64, s_lo: float, s_hi: float, hip: Point2, a: Po
         return None
     i = int(np.argmax(np.where(sel, back, -np.inf)))
     return _to_world(hip, a, float(centre[i]), float(back[i]))
-
-
-
-
-def cell_edges(
-    group: npt.NDArray[np.int64],
-    v: F64,
-    u: F64,
-    z: F64,
-    n_groups: int,
-    cell_m: float,
-    min_points: int,
-    quantile: float,
-) -> F64:
-    """Per group (0 <= group < n_groups): an outer edge of the points' v that stereo noise
-    along the rays does not bias. The points are cut into cells (cell_m square in u and z);
-    each cell holding min_points or more gives its `quantile` of v counted from its
-    outermost (largest) v, interpolated; the group's edge is the outermost cell's. NaN for
-    a group without such a cell. The extreme of many points scattered along rays that
-    cross the surface reads behind it; one cell's quantile sits on the surface."""
-    out = np.full(n_groups, np.nan)
-    if v.size == 0:
-        return out
-    iu = np.floor(u / cell_m).astype(np.int64)
-    iz = np.floor(z / cell_m).astype(np.int64)
-    iu -= iu.min()
-    iz -= iz.min()
-    nu, nz = int(iu.max()) + 1, int(iz.max()) + 1
-    key = (group * nu + iu) * nz + iz
-    order = np.lexsort((-v, key))  # by cell, then outermost first within the cell
-    k, vo = key[order], -v[order]
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    counts = np.diff(np.r_[starts, k.size])
-    ok = counts >= min_points
-    if not ok.any():
-        return out
-    pos = starts[ok] + quantile * (counts[ok] - 1)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, starts[ok] + counts[ok] - 1)
-    cell_v = -(vo[lo] + (pos - lo) * (vo[hi] - vo[lo]))
-    cell_group = k[starts[ok]] // (nu * nz)
-    best = np.full(n_groups, -np.inf)
-    np.maximum.at(best, cell_group, cell_v)
-    out[np.isfinite(best)] = best[np.isfinite(best)]
-    return out
-
-
-def spread_weight(z_std_m: float, lo_m: float, full_m: float) -> float:
-    """Blend weight of the cells' edge over the extreme from the z spread (std) of the points
-    near an edge: 0 up to lo_m (a side seen at grazing incidence: the noise runs along z and
-    the extreme is right), 1 from full_m (a surface seen across its width)."""
-    return min(max((z_std_m - lo_m) / max(full_m - lo_m, 1e-6), 0.0), 1.0)
-
-
-def robust_back(prof: BinnedContour, s: F64, t: F64, z: F64, cfg: LandmarkConfig) -> F64:
-    """The back contour `prof.hi` made robust to stereo noise along the rays, per bin as
-    landmarks.rear_surface_x does for the buttocks. Seen from behind the side (an oblique
-    camera), the camera sees the back across its width and the noise along the rays has a
-    dorsal part: a bin's extreme of those points reads 10-25 mm behind the surface, and the
-    landmarks taken as the contour's max over a range (thoracic apex, head) more. The
-    points within rear_patch_m of a bin's contour are cut into z cells (cell_edges). The
-    view decides the blend: the median over the bins of those points' z spread (std), ~30 mm
-    square-on, 50-70 mm from 20-30 deg behind the side, blends the extreme
-    (back_spread_min_m) into the cells' edge (back_spread_full_m)."""
-    return _robust_hi(prof.centre, prof.hi, s, t, z, cfg)
-
-
-def _robust_hi(centre: F64, hi: F64, s: F64, t: F64, z: F64, cfg: LandmarkConfig) -> F64:
-    """robust_back of the contour (centre, hi)."""
-    if cfg.back_spread_full_m <= 0.0 or z.size == 0:
-        return hi
-    n = hi.size
-    b = np.floor((s - (centre[0] - 0.5 * cfg.bin_m)) / cfg.bin_m).astype(np.int64)
-    # The points within rear_patch_m of their bin's contour, by one lookup of each point's
-    # limit: bins padded by a NaN on each side take the points outside the bins (clipped
-    # onto them) and NaN bins; a comparison with NaN is False.
-    limit = np.full(n + 2, np.nan)
-    np.subtract(hi, cfg.rear_patch_m, out=limit[1:-1])
-    lb = np.minimum(b, n)
-    np.maximum(lb, -1, out=lb)
-    lb += 1
-    ok = t > limit[lb]
-    bg, tg, zg = b[ok], t[ok], z[ok]
-    cnt = np.bincount(bg, minlength=n).astype(np.float64)
-    many = cnt >= 2 * cfg.rear_cell_min_points
-    if not many.any():
-        return hi
-    zs = np.bincount(bg, weights=zg, minlength=n)[many] / cnt[many]
-    zz = np.bincount(bg, weights=zg * zg, minlength=n)[many] / cnt[many]
-    spread = median(np.sqrt(np.maximum(zz - zs * zs, 0.0)))
-    w = spread_weight(spread, cfg.back_spread_min_m, cfg.back_spread_full_m)
-    if w == 0.0:
-        return hi
-    cell = cell_edges(
-        bg, tg, np.zeros_like(tg), zg, n, cfg.rear_cell_m, cfg.rear_cell_min_points, cfg.rear_cell_quantile
-    )
-    if cfg.back_smooth_bins > 1:
-        # The cells' edges still scatter ~10 mm from bin to bin: a max over a range of bins
-        # (thoracic apex, head) would read that much behind the back.
-        cell = np.where(np.isnan(hi), np.nan, window_median(cell, cfg.back_smooth_bins))
-    use = ~np.isnan(cell)
-    out = hi.copy()
-    out[use] = hi[use] + w * (cell[use] - hi[use])
-    return out

@@ -13,10 +13,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from kiosk.core.back import UpperBody, cell_edges, spread_weight, trunk_axis, upper_body
+from kiosk.core.back import UpperBody, trunk_axis, upper_body
 from kiosk.core.legs import LowerBody, heel_edge, height_profile, lower_body
 from kiosk.core.metrics import segment_com_x, silhouette_centroid_x
 from kiosk.core.profile import F64
+from kiosk.core.surface import cell_edges, spread_weight
 from kiosk.core.thresholds import LandmarkConfig
 from kiosk.core.types import Landmarks, Point2, Points
 

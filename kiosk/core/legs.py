@@ -58,7 +58,7 @@ def _extreme(prof: BinnedContour, y_lo: float, y_hi: float, values: F64, posteri
     sel = (prof.centre >= y_lo) & (prof.centre <= y_hi) & ~np.isnan(values)
     if not sel.any():
         return None
-    v = despike(values[sel], 0.01)
+    v = despike(values[sel], PROFILE_DESPIKE_M)
     c = prof.centre[sel]
     i = int(np.argmin(v) if posterior else np.argmax(v))  # no NaN left: values[sel] had none
     return float(v[i]), float(c[i])
@@ -67,6 +67,14 @@ def _extreme(prof: BinnedContour, y_lo: float, y_hi: float, values: F64, posteri
 # The heel band keeps at least this much height under foot_max_y_m: raised further by a
 # noisy floor, it would read the heel on the ankle.
 HEEL_BAND_MIN_SPAN_M = 0.03
+PROFILE_DESPIKE_M = 0.01  # a height-profile bin this far off its 3-bin median is a lone noisy bin
+MIN_LEG_BINS = 6  # fewer valid leg bins: no knee, ankle or angles (heel, toe, buttocks only)
+MIN_THIGH_EDGE_BINS = 4  # fewer bins on the thigh's posterior edge: its line is not fitted
+# A leg bin is trusted when its width is within these of the local (7-bin) median width
+# (an arm merged with the leg is wider, a hole narrower) and wider than a leg can be thin.
+LEG_WIDTH_LO_FRAC, LEG_WIDTH_HI_FRAC = 0.6, 1.5
+MIN_LEG_WIDTH_M = 0.03
+MIN_HEEL_BAND_POINTS_PER_RANK = 3  # the heel band needs this many points per rank read
 
 
 def heel_band_bottom_m(cfg: LandmarkConfig, floor_noise_m: float = 0.0) -> float:
@@ -91,7 +99,7 @@ def heel_edge(x: F64, y: F64, cfg: LandmarkConfig, floor_noise_m: float = 0.0) -
     MPFB2 women); the observed edge reads within a few mm on both body families. A low
     rank, not the extreme: one flying pixel behind the heel must not move the wall."""
     sel = (y >= heel_band_bottom_m(cfg, floor_noise_m)) & (y <= cfg.foot_max_y_m) & np.isfinite(x)
-    if np.count_nonzero(sel) < 3 * (cfg.foot_rank + 1):
+    if np.count_nonzero(sel) < MIN_HEEL_BAND_POINTS_PER_RANK * (cfg.foot_rank + 1):
         return None
     xs, ys = x[sel], y[sel]
     near = np.abs(xs - median(xs)) <= cfg.heel_window_m
@@ -119,7 +127,7 @@ def lower_body(
     butt = (butt[0] - cfg.silhouette_bias_m, butt[1])
     base = LowerBody(heel=heel, toe=_toe(heel, stature_m, cfg), buttocks=butt)
     mid, ok = _leg_midline(prof, stature_m, cfg)
-    if ok.sum() < 6:
+    if ok.sum() < MIN_LEG_BINS:
         return base
     y = prof.centre
     ankle_y = cfg.ankle_height_frac * stature_m
@@ -193,7 +201,7 @@ def _thigh_axis(
     if cfg.thigh_taper_deg < 0:
         return _unit_up(mid_fit[1])
     sel = (y >= lo_m) & (y <= min(hi_m, cfg.thigh_edge_top_frac * stature_m)) & ~np.isnan(prof.lo)
-    edge = fit_line(y[sel], prof.lo[sel]) if sel.sum() >= 4 else None
+    edge = fit_line(y[sel], prof.lo[sel]) if sel.sum() >= MIN_THIGH_EDGE_BINS else None
     if edge is None:
         return _unit_up(mid_fit[1])
     return _turn_forward(_unit_up(edge[1]), cfg.thigh_taper_deg)
@@ -221,6 +229,7 @@ def _leg_midline(prof: BinnedContour, stature_m: float, cfg: LandmarkConfig) -> 
     width = np.where(in_leg, prof.run_hi - prof.lo, np.nan)
     local = window_median(width, 7)
     with np.errstate(invalid="ignore"):
-        ok = in_leg & (width > 0.6 * local) & (width < 1.5 * local) & (width > 0.03)
+        ok = (in_leg & (width > LEG_WIDTH_LO_FRAC * local) & (width < LEG_WIDTH_HI_FRAC * local)
+              & (width > MIN_LEG_WIDTH_M))
     mid = 0.5 * (prof.lo + prof.run_hi)
     return mid, ok & ~np.isnan(mid)
