@@ -386,8 +386,7 @@ def test_failed_calibration_says_so_and_retries(display: KeyedRenderer, tmp_path
         raise CalibrationError("No floor found: point the camera so the floor fills the lower image")
 
     monkeypatch.setattr(calibrating.Calibrating, "finish", no_floor)
-    monkeypatch.setattr(calibrating, "RETRY_S", 0.5)
-    monkeypatch.setattr("kiosk.app.loop.RETRY_S", 0.5)
+    monkeypatch.setattr("kiosk.app.modes.RETRY_S", 0.5)
     sim = SimConfig(script="walk_in_stand", max_seconds=2.0)
     sources = KioskSources(KioskConfig(), sim=sim, realtime=False)
     loop, parts = make_loop(display, tmp_path, "walk_in_stand", {}, sources=sources)

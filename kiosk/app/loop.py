@@ -6,7 +6,7 @@ supervisor (sd_notify). Modes: "calibrating" (no calibration yet: the first
 no camera (the member reads "please tell staff"; in the operator menu, behind the PIN,
 staff read why and S runs the simulated athlete; the camera is retried every few seconds),
 config error, source error, and "something went wrong". No exception reaches the screen:
-one in an iteration is logged with its traceback, shown as one line for `ERROR_HOLD_S`,
+one in an iteration is logged with its traceback, shown as one line for `modes.ERROR_HOLD_S`,
 and the station restarts (a third within a minute ends the process with code 1 so
 systemd restarts it). READY goes to systemd after the first frame (or once a status
 screen is the steady state); the watchdog is ticked every iteration.
@@ -24,6 +24,7 @@ from pathlib import Path
 from calibration.errors import CalibrationError
 from calibration.model import Calibration
 from hardware.source import FrameSource, SourceError, SourceState
+from kiosk.app import modes
 from kiosk.app.checkin import CheckIn
 from kiosk.app.config import KioskConfig
 from kiosk.app.flow import FlowParams, Screen
@@ -32,7 +33,7 @@ from kiosk.app.ports import Clock, Display, Mode, Sound, Supervisor, Transition,
 from kiosk.app.results_writer import ResultsWriter
 from kiosk.app.session import Session
 from kiosk.app.shots import Screenshots
-from kiosk.app.sources import FAILED_TITLE, RETRY_S, TITLE, Calibrating, KioskSources
+from kiosk.app.sources import FAILED_TITLE, TITLE, Calibrating, KioskSources
 from kiosk.app.view import ViewContext, ViewModel, status_view
 from kiosk.core import Profile
 from kiosk.sources import source_kind
@@ -55,9 +56,7 @@ SIM_MENU_LINE = "S   Run the simulated athlete (no camera)"
 ERROR_TITLE = "Something went wrong - the kiosk is restarting"
 SOURCE_STOPPED_TITLE = "The camera source stopped"
 SOURCE_UNOPENED_TITLE = "The camera source could not be opened"
-ERROR_HOLD_S = 3.0
 MAX_ERRORS_PER_MIN = 3
-RETRY_CAMERA_S = 3.0
 CAMERA_LOST_S = 0.7  # no frame for this long: "camera disconnected" (issue 6: within 1 s)
 READ_TIMEOUT_S = 0.25  # a live camera delivers every 33 ms; shorter waits keep the loop (and watchdog) going
 TRANSITIONS_KEPT = 400
@@ -88,8 +87,7 @@ class KioskLoop:
     def __init__(self, parts: LoopParts, spec: str) -> None:
         self.p = parts
         self.spec = spec
-        self.mode = Mode.CONFIG_ERROR if parts.config_error else Mode.SOURCE_ERROR
-        self.message = parts.config_error or ""
+        self.ms: modes.ModeState = modes.initial(parts.config_error)
         self.units = parts.cfg.display.units
         self.menu = MenuState()
         self.checkin = CheckIn()
@@ -97,7 +95,6 @@ class KioskLoop:
         self.session: Session | None = None
         self.calib: Calibrating | None = None
         self.cal_note = "not calibrated"
-        self.retry_at_s = float("inf")
         self.error_times: list[float] = []
         self.last_frame_s = 0.0
         self.ready_sent = False
@@ -108,13 +105,17 @@ class KioskLoop:
 
     # --- sources and modes ---------------------------------------------------------------
 
-    def _set_mode(self, mode: Mode, message: str = "") -> None:
-        if (mode, message) != (self.mode, self.message) or mode is Mode.CALIBRATING:
-            self.p.supervisor.status(f"{mode.value}: {message}" if message else mode.value)
-        self.mode, self.message = mode, message
-        if mode in (Mode.CONFIG_ERROR, Mode.NO_CAMERA, Mode.SOURCE_ERROR) and not self.ready_sent:
+    def _event(self, ev: modes.ModeEvent) -> modes.Retry | None:
+        """Step the modes (modes.mode_step) and apply the new state: systemd's status line
+        on a change (and each calibration), READY once a status screen is the steady state."""
+        ms, retry = modes.mode_step(self.ms, ev)
+        if (ms.mode, ms.message) != (self.ms.mode, self.ms.message) or ms.mode is Mode.CALIBRATING:
+            self.p.supervisor.status(f"{ms.mode.value}: {ms.message}" if ms.message else ms.mode.value)
+        self.ms = ms
+        if ms.mode in (Mode.CONFIG_ERROR, Mode.NO_CAMERA, Mode.SOURCE_ERROR) and not self.ready_sent:
             self.ready_sent = True  # a status screen is this run's steady state
-            self.p.supervisor.ready(mode.value)
+            self.p.supervisor.ready(ms.mode.value)
+        return retry
 
     def _close(self) -> None:
         if self.src is not None:
@@ -136,21 +137,18 @@ class KioskLoop:
         self.source_opened = True
         if cal is None:
             self.calib = Calibrating(spec, self.p.cfg.station.calibration_frames)
-            self._set_mode(Mode.CALIBRATING)
+            self._event(modes.Opened(calibrated=False))
         else:
             self.cal_note = self.cal_note if keep is not None else "calibrated"
             self.session = Session(cal, self.p.profile, self.params, self.p.audio, self.p.results)
-            self._set_mode(Mode.RUNNING)
+            self._event(modes.Opened(calibrated=True))
         self.last_frame_s = now_s
 
     def _source_failed(self, err: Exception, now_s: float) -> None:
-        if source_kind(self.spec).live_camera:
-            if self.mode is not Mode.NO_CAMERA:  # once, not at every retry
-                print(NO_CAMERA_LINE if simulator_available() else NO_CAMERA_LINE_LEAN, flush=True)
-            self.retry_at_s = now_s + RETRY_CAMERA_S
-            self._set_mode(Mode.NO_CAMERA, str(err))
-        else:
-            self._set_mode(Mode.SOURCE_ERROR, str(err))
+        live = source_kind(self.spec).live_camera
+        if live and self.ms.mode is not Mode.NO_CAMERA:  # once, not at every retry
+            print(NO_CAMERA_LINE if simulator_available() else NO_CAMERA_LINE_LEAN, flush=True)
+        self._event(modes.OpenFailed(str(err), live_camera=live, now_s=now_s))
 
     def _calibrating(self, now_s: float) -> ViewModel:
         assert self.src is not None and self.calib is not None
@@ -164,12 +162,11 @@ class KioskLoop:
             try:
                 cal, self.cal_note = self.calib.finish(self.p.sources)
             except CalibrationError as err:
-                self.retry_at_s = now_s + RETRY_S
-                self._set_mode(Mode.CAL_FAILED, str(err))
+                self._event(modes.CalibrationFailed(str(err), now_s))
                 return self._status_view(now_s)
             self._open(self.spec, now_s, keep=cal)
         elif ended:
-            self._set_mode(Mode.SOURCE_ERROR, "the source ended before calibration frames arrived")
+            self._event(modes.SourceEnded("the source ended before calibration frames arrived"))
         return status_view(self._ctx(now_s), "calibrating", TITLE, self.calib.lines(), alert=False)
 
     def _first_frame(self) -> None:
@@ -183,14 +180,13 @@ class KioskLoop:
         if f is not None:
             self._first_frame()
             self.last_frame_s = now_s
-            before = self.session.calibration
             self.session.step(f, now_s)
-            if self.session.calibration is not before:  # facing or heading learnt from the athlete
-                self._keep_learnt(self.session.calibration)
+            if (learnt := self.session.observer.learnt) is not None:  # facing or heading, from the athlete
+                self._keep_learnt(learnt)
         elif self.src.status.state is SourceState.ENDED:
             if not self.p.sources.restart_at_end(self.spec):
                 self._close()
-                self._set_mode(Mode.SOURCE_ERROR, "the recording has ended")
+                self._event(modes.SourceEnded("the recording has ended"))
                 return self._status_view(now_s)
             self._close()
             self.src = self.p.sources.open(self.spec)
@@ -212,43 +208,41 @@ class KioskLoop:
         sync = (f"club sync: {self.p.sync_status()}",) if self.p.sync_status is not None else ()
         notice, alert = self.checkin.notice(now_s)
         staff: tuple[str, ...] = ()
-        if self.mode is Mode.NO_CAMERA and simulator_available():
+        if self.ms.mode is Mode.NO_CAMERA and simulator_available():
             staff = (SIM_MENU_LINE,)
         return ViewContext(t_s=now_s, units=self.units, status=(cam, self.cal_note, *sync), menu=self.menu,
                            sound=self.p.audio.status, notice=notice, notice_alert=alert, operator_lines=staff)
 
     def _status_view(self, now_s: float) -> ViewModel:
         ctx = self._ctx(now_s)
-        if self.mode is Mode.CONFIG_ERROR:
+        if self.ms.mode is Mode.CONFIG_ERROR:
             fix = "Fix the file, then restart the kiosk (systemctl restart hinge-kiosk)"
-            return status_view(ctx, "config-error", "Config error", (self.message, fix))
-        if self.mode is Mode.NO_CAMERA:
+            return status_view(ctx, "config-error", "Config error", (self.ms.message, fix))
+        if self.ms.mode is Mode.NO_CAMERA:
             if self.menu.mode is MenuMode.OPEN:  # staff: why, in the menu's message line
-                why = self.menu.message or f"Camera: {self.message}"
+                why = self.menu.message or f"Camera: {self.ms.message}"
                 ctx = replace(ctx, menu=replace(self.menu, message=why))
             return status_view(ctx, "no-camera", NO_CAMERA_TITLE, (NO_CAMERA_MEMBER,))
-        if self.mode is Mode.ERROR:
-            return status_view(ctx, "error", ERROR_TITLE, (self.message,))
-        if self.mode is Mode.CAL_FAILED:
-            return status_view(ctx, "calibration-failed", FAILED_TITLE, (self.message,))
+        if self.ms.mode is Mode.ERROR:
+            return status_view(ctx, "error", ERROR_TITLE, (self.ms.message,))
+        if self.ms.mode is Mode.CAL_FAILED:
+            return status_view(ctx, "calibration-failed", FAILED_TITLE, (self.ms.message,))
         title = SOURCE_STOPPED_TITLE if self.source_opened else SOURCE_UNOPENED_TITLE
-        return status_view(ctx, "source-error", title, (self.message,))
+        return status_view(ctx, "source-error", title, (self.ms.message,))
 
     # --- the loop ------------------------------------------------------------------------
 
     def step(self, now_s: float) -> ViewModel:
         """Compute one iteration's view (no drawing)."""
-        if self.mode is Mode.NO_CAMERA and now_s >= self.retry_at_s:
-            self.retry_at_s = now_s + RETRY_CAMERA_S
+        retry = self._event(modes.Tick(now_s))
+        if retry is modes.Retry.LIVE:
             self._open("live", now_s)
-        if self.mode in (Mode.ERROR, Mode.CAL_FAILED) and now_s >= self.retry_at_s:
-            # The same source again, keeping the calibration when there is one.
-            self.retry_at_s = float("inf")
+        elif retry is modes.Retry.SAME:  # keeping the calibration when there is one
             keep = self.session.calibration if self.session is not None else None
             self._open(self.spec, now_s, force_calibration=keep is None, keep=keep)
-        if self.mode is Mode.CALIBRATING:
+        if self.ms.mode is Mode.CALIBRATING:
             return self._calibrating(now_s)
-        if self.mode is Mode.RUNNING:
+        if self.ms.mode is Mode.RUNNING:
             return self._running(now_s)
         return self._status_view(now_s)
 
@@ -261,8 +255,7 @@ class KioskLoop:
             self._close()
         except Exception as close_err:
             log.warning("closing the source after an error: %s", close_err)
-        self.retry_at_s = now_s + ERROR_HOLD_S
-        self._set_mode(Mode.ERROR, f"{type(err).__name__}: {line}" if line else type(err).__name__)
+        self._event(modes.Crashed(f"{type(err).__name__}: {line}" if line else type(err).__name__, now_s))
         return len(self.error_times) < MAX_ERRORS_PER_MIN
 
     def _keys(self, keys: list[str], now_s: float) -> int | None:
@@ -270,13 +263,13 @@ class KioskLoop:
         for key in keys:
             if key == "quit":
                 return 0
-            if (self.menu.mode is MenuMode.OPEN and key in ("s", "S") and self.mode is Mode.NO_CAMERA
+            if (self.menu.mode is MenuMode.OPEN and key in ("s", "S") and self.ms.mode is Mode.NO_CAMERA
                     and simulator_available()):
                 self.menu = replace(self.menu, mode=MenuMode.CLOSED, message="")  # staff only: behind the PIN
                 log.info("operator: simulated athlete (no camera)")
                 self._open("sim", now_s)
                 continue
-            if self.menu.mode is MenuMode.CLOSED and self.p.results.enabled and self.mode is Mode.RUNNING:
+            if self.menu.mode is MenuMode.CLOSED and self.p.results.enabled and self.ms.mode is Mode.RUNNING:
                 taken, code = self.checkin.key(key, now_s)  # badge scanners and typed ids
                 if code is not None:
                     self.checkin.said(self.p.results.check_in(code), now_s)
@@ -291,7 +284,7 @@ class KioskLoop:
                 self.p.audio.toggle_mute()
             elif action is Action.RESET_SESSION and self.session is not None:
                 self.session.reset()
-            elif action is Action.RECALIBRATE and self.mode is not Mode.CONFIG_ERROR:
+            elif action is Action.RECALIBRATE and self.ms.mode is not Mode.CONFIG_ERROR:
                 self.session = None
                 self._open(self.spec, now_s, force_calibration=True)
             if action is not None:
@@ -302,11 +295,11 @@ class KioskLoop:
     def _record(self, index: int, now_s: float, vm: ViewModel) -> None:
         t = self.p.transitions
         if not t or t[-1].key != vm.key:
-            flow = self.session.flow if self.session is not None and self.mode is Mode.RUNNING else None
+            flow = self.session.flow if self.session is not None and self.ms.mode is Mode.RUNNING else None
             t.append(Transition(index, now_s, vm.key, vm, flow))
             # A status screen's reason goes into the journal too, not only onto the screen.
-            if self.message and self.mode is not Mode.RUNNING:
-                log.info("screen: %s: %s", vm.key, self.message)
+            if self.ms.message and self.ms.mode is not Mode.RUNNING:
+                log.info("screen: %s: %s", vm.key, self.ms.message)
             else:
                 log.info("screen: %s", vm.key)
 
@@ -323,8 +316,8 @@ class KioskLoop:
         """Loop until quit (exit 0), `max_frames` iterations (0), `max_sessions` athletes
         shown their result for RESULT_SHOWN_S (0), or repeated errors (1)."""
         clock, period_s = self.p.clock, 1.0 / self.p.fps
-        if self.mode is Mode.CONFIG_ERROR:
-            self._set_mode(Mode.CONFIG_ERROR, self.message)
+        if self.ms.mode is Mode.CONFIG_ERROR:
+            self._event(modes.Tick(clock.now_s()))  # READY: the config-error screen is the steady state
         else:
             self._open(self.spec, clock.now_s())
         index = 0

@@ -110,6 +110,9 @@ class Observer:
         self.heading = HeadingLearner(calibration)
         self._turned: Calibration | None = None  # the heading's calibration, waiting for a gap between reps
         self._last: FrameResult | None = None  # the analyzer's last frame (a turn moves its reference)
+        # The calibration the athlete taught in the last observe() (facing decided, heading
+        # turned), for the station to keep; None when nothing was learnt in that frame.
+        self.learnt: Calibration | None = None
 
     @property
     def forward_is_image_right(self) -> bool:
@@ -151,6 +154,7 @@ class Observer:
         facing_ok is None unless an "auto" calibration is still to be decided."""
         a = self.analyzer
         now_s = self._tick(frame)
+        self.learnt = None
         res = self._last = a.process(frame)
         out, m, body = res.drill, res.metrics, res.body_m
         lm = m.landmarks if m.person else None
@@ -198,6 +202,7 @@ class Observer:
                 return
         b = a.recalibrated(new, ref)
         self.analyzer, self.calibration, self._turned, self._last = b, new, None, None
+        self.learnt = new
         log.info("calibration turned onto the athlete's forward mid-session (%d reps kept, %s)",
                  len(b.reps), rs.phase.value)
 
@@ -239,6 +244,7 @@ class Observer:
             log.info("athlete faces %s: calibration facing decided", decided)
             votes = list(self._votes)
             self.set_calibration(self.calibration.with_facing(decided))  # type: ignore[arg-type]
+            self.learnt = self.calibration
             self._votes.extend(votes)
             return True
         return decided == self.calibration.facing

@@ -116,7 +116,6 @@ class KioskSources:
 # --- calibrating at start or on the operator's request ------------------------------------
 
 MIN_FRAMES = 3  # a recording shorter than the wanted burst still calibrates from these
-RETRY_S = 10.0  # after a failed calibration (floor not found: the station was not clear)
 TITLE = "Calibrating - keep the station clear"
 FAILED_TITLE = "Calibration failed - clear the station; trying again"
 
