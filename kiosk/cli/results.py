@@ -1,7 +1,6 @@
-"""`hinge-kiosk roster ...` and `hinge-kiosk results ...`: the results database from a shell.
+"""`hinge-kiosk results ...`: the results database from a shell (the roster's verbs:
+kiosk/cli/roster.py, with the same --db and checks).
 
-    roster import FILE.csv        add/update athletes (all or nothing; roster.py)
-    roster list [--team T]
     results list [--athlete ID] [--team T] [--limit N]
     results show SESSION [--silhouette OUT.png]      SESSION: an id or a unique prefix
     results export DIR [--athlete ID] [--team T]     DIR/sessions.csv, DIR/reps.csv
@@ -34,9 +33,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from kiosk.results import export, paths, roster
+from kiosk.results import export, paths
 from kiosk.results.model import StoreError
-from kiosk.results.pg import PgResults, Results, is_dsn, open_results, scrub
+from kiosk.results.pg import Results, is_dsn, open_results, scrub
 from kiosk.results.store import ResultsStore
 from kiosk.results.words import FAULT_WORDS, reps_lines, summary_line
 
@@ -97,26 +96,6 @@ def _open(args: argparse.Namespace, create: bool = False, what: str = "this comm
 def _open_view(args: argparse.Namespace, check: str = "quick") -> Results:
     """The --db database for reading: a station's file, or a postgresql:// server's merged view."""
     return _checked(open_results(args.db), check)
-
-
-def cmd_roster_import(args: argparse.Namespace) -> int:
-    # The file is read and checked first: a missing or bad roster must not leave a new,
-    # empty database behind (on a fresh box, the one the kiosk would then use).
-    rows = roster.read_roster(args.file)
-    with _open(args, create=True, what="roster import", check="quick") as store:
-        res = roster.import_rows(store, rows, str(args.file))
-        print(f"imported {args.file}: {res.added} added, {res.updated} updated ({store.path})")
-    return 0
-
-
-def cmd_roster_list(args: argparse.Namespace) -> int:
-    with _open_view(args) as store:
-        rows = store.athletes(args.team) if isinstance(store, PgResults) else roster.athletes(
-            store, args.team)
-    print(table(["id", "name", "team", "position", "barcode"],
-                [(a.id, a.name, a.team, a.position, a.barcode or "") for a in rows]))
-    print(f"{len(rows)} athlete{'s' if len(rows) != 1 else ''}")
-    return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -274,17 +253,8 @@ def add_units(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: SubParsers) -> SubParsers:
-    """Add `roster` and `results` to the hinge-kiosk command line; the `results`
-    subparsers, for the report and transfer verbs (kiosk/cli/results_reports.py,
-    results_transfer.py) to add theirs."""
-    rp = sub.add_parser("roster", help="team roster: import a CSV, list athletes")
-    rs = rp.add_subparsers(dest="roster_command", required=True, metavar="{import,list}")
-    p = _leaf(rs, "import", cmd_roster_import,
-              "add or update athletes from a CSV (id,name,team,position,barcode)")
-    p.add_argument("file", type=Path, metavar="FILE.csv")
-    p = _leaf(rs, "list", cmd_roster_list, "list the athletes on the roster")
-    p.add_argument("--team", default=None)
-
+    """Add `results` to the hinge-kiosk command line; its subparsers, for the report and
+    transfer verbs (kiosk/cli/results_reports.py, results_transfer.py) to add theirs."""
     rp = sub.add_parser("results", help="screening results: list, show, export CSV, delete an athlete, "
                                         "sync to the club server, bundles")
     rs = rp.add_subparsers(dest="results_command", required=True,

@@ -13,7 +13,18 @@ from typing import cast
 
 from calibration.errors import CalibrationError
 from hardware.source import SourceError
-from kiosk.cli import analyze, bench, calibrate, demo, record, results, results_reports, results_transfer, run
+from kiosk.cli import (
+    analyze,
+    bench,
+    calibrate,
+    demo,
+    record,
+    results,
+    results_reports,
+    results_transfer,
+    roster,
+    run,
+)
 from kiosk.cli.common import EXIT_BAD_INPUT, CliError, OneLineParser, add_sim_args, check_input, check_output
 from kiosk.core.profile_loader import ProfileError
 
@@ -43,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.register(sub)
     add_sim_args(demo.register(sub))
     add_sim_args(sub.choices["calibrate"])
+    roster.register(sub)
     rs = results.register(sub)
     results_reports.register(rs)
     results_transfer.register(rs)
