@@ -30,6 +30,7 @@ from kiosk.app.session import HOLD_BODY_S, RepBottom
 from kiosk.app.view import ViewContext, ViewModel, build_view, fault_measure, miss_text, status_view
 from kiosk.core import DrillFrame, Landmarks, RepResult
 from kiosk.core.reps import Phase
+from kiosk.core.thresholds import DrillConfig
 from kiosk.core.types import DowelGaps, touches_wall
 
 LONG_NAME = "Maximiliana-Alexandrina " * 8 + "W"  # 193 characters; roster names go up to 200
@@ -46,7 +47,8 @@ LONG_ERROR = "; ".join(f'display.units{i} = "millimetres-and-more" is not allowe
 
 def ctx(units: str = "in", **kw: object) -> ViewContext:
     base = ViewContext(t_s=100.0, units=units, status=LONG_STATUS, sound="sound off (no audio device)",
-                       saved=LONG_SAVED, dowel_reps=10, max_fails=2, step_in=2.0)
+                       saved=LONG_SAVED,
+                       drill=DrillConfig(dowel_reps=10, max_fails_per_distance=2, step_in=2.0))
     return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
 
 

@@ -166,7 +166,6 @@ class Session:
     def context(self, base: ViewContext) -> ViewContext:
         """The station's part of the view context (geometry, limits, stance progress)."""
         cal = self.observer.calibration
-        f = self.profile.faults
         hold_s = self.params.cfg.stance_hold_s
         ok_since = self.flow.ok_since_s
         progress = None
@@ -178,11 +177,8 @@ class Session:
             base,
             station_x_m=cal.zone.centre_x_m,
             mirror=not self.observer.forward_is_image_right,
-            gap_limit_head_mm=f.max_head_gap_mm if f.max_head_gap_mm is not None else f.max_back_gap_mm,
-            gap_limit_back_mm=f.max_back_gap_mm,
-            dowel_reps=self.profile.drill.dowel_reps,
-            step_in=self.profile.drill.step_in,
-            max_fails=self.profile.drill.max_fails_per_distance,
+            faults=self.profile.faults,
+            drill=self.profile.drill,
             required_facing=cal.facing,
             stance_progress=progress,
             saved=self._saved_line(),

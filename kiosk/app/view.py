@@ -21,6 +21,7 @@ from kiosk.app.scene import Scene, build_scene
 from kiosk.core import RepResult, summary
 from kiosk.core.drill import INCH_M
 from kiosk.core.reps import Phase
+from kiosk.core.thresholds import DrillConfig, FaultConfig
 
 _ACTION_LABELS = {
     Action.RECALIBRATE: "Recalibrate (clear the station first)",
@@ -60,11 +61,8 @@ class ViewContext:
     sound: str = "sound on"
     station_x_m: float = 0.0
     mirror: bool = False
-    gap_limit_head_mm: float = 40.0
-    gap_limit_back_mm: float = 40.0
-    dowel_reps: int = 3
-    step_in: float = 2.0
-    max_fails: int = 2
+    faults: FaultConfig = field(default_factory=FaultConfig)  # the profile's, as judged
+    drill: DrillConfig = field(default_factory=DrillConfig)
     required_facing: str = "auto"  # image direction the athlete must face
     stance_progress: float | None = None  # 0-1 while the athlete holds still on the spot
     operator_lines: tuple[str, ...] = ()  # staff-only lines shown in the operator menu (after the PIN)
@@ -173,7 +171,9 @@ def build_view(flow: FlowState, obs: Observation | None, ctx: ViewContext,
         miss = ""
         if frozen is not None and flow.verdict is not None and "wall_not_reached" in flow.verdict.rep.faults:
             miss = f"{miss_text(flow.verdict.rep.min_hip_to_wall_mm, ctx.units)} short"
-        scene = build_scene(shown, ctx.station_x_m, ctx.mirror, ctx.gap_limit_head_mm, ctx.gap_limit_back_mm,
+        f = ctx.faults  # without a head limit of its own the head's marker uses the back's
+        head_mm = f.max_head_gap_mm if f.max_head_gap_mm is not None else f.max_back_gap_mm
+        scene = build_scene(shown, ctx.station_x_m, ctx.mirror, head_mm, f.max_back_gap_mm,
                             show_wall=flow.screen is Screen.WALL,
                             show_dowel=flow.screen is not Screen.DETECTED, frozen=frozen is not None,
                             miss_label=miss)
@@ -273,8 +273,8 @@ def _verdict(flow: FlowState, ctx: ViewContext, bottom: Observation | None) -> V
     detail = ""
     if rep.drill == "wall":
         if rep.passed:
-            detail = f"Wall moves back to {wall_text(rep.wall_distance_in + ctx.step_in, ctx.units)}"
-        elif _fails_at(flow.reps, rep.wall_distance_in) < ctx.max_fails:
+            detail = f"Wall moves back to {wall_text(rep.wall_distance_in + ctx.drill.step_in, ctx.units)}"
+        elif _fails_at(flow.reps, rep.wall_distance_in) < ctx.drill.max_fails_per_distance:
             detail = f"One more try at {wall_text(rep.wall_distance_in, ctx.units)}"
         else:
             detail = "That is your limit for today"
@@ -297,8 +297,8 @@ def _drill(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str,
     n_dowel = sum(1 for r in flow.reps if r.drill == "dowel")
     clean = sum(1 for r in flow.reps if r.passed)
     if dowel:
-        rep_no = min(n_dowel + 1, ctx.dowel_reps) if flow.verdict is None else n_dowel
-        stats: tuple[tuple[str, str], ...] = (("Rep", f"{rep_no} of {ctx.dowel_reps}"),
+        rep_no = min(n_dowel + 1, ctx.drill.dowel_reps) if flow.verdict is None else n_dowel
+        stats: tuple[tuple[str, str], ...] = (("Rep", f"{rep_no} of {ctx.drill.dowel_reps}"),
                                               ("Clean reps", str(clean)))
         cue = "Push your hips back"
         lines: tuple[str, ...] = ("Keep the dowel on your head,", "upper back and lower back")
