@@ -40,6 +40,7 @@ from kiosk.app.demo import draw_demo
 from kiosk.app.keys import key_names
 from kiosk.app.surface_cache import FrameMemo, LayerCache, Overdraw, content_key
 from kiosk.app.textbox import Placed as Placed
+from kiosk.app.textbox import Text
 from kiosk.app.view import VerdictView, ViewModel
 
 CUE_PX = 112  # the live cue's font size: 56 px cap height (module docstring)
@@ -71,7 +72,7 @@ class PygameRenderer(Cards):
         pygame.display.set_caption("Hip hinge check")
         if fullscreen:
             pygame.mouse.set_visible(False)
-        self.text = sh.Text()
+        self.text = Text()
         self.placed: list[Placed] = []
         self._surf = self.canvas
         self._layer = 0

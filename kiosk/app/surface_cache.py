@@ -12,7 +12,7 @@
   drawing them produced. Least recently used first out, `max_layers` at most
   (a 1280x720 layer is 3.7 MB).
 
-- `remembered(cache, key, make, limit)`: the capped memo the text caches share (shapes.Text's
+- `remembered(cache, key, make, limit)`: the capped memo the text caches share (textbox.Text's
   rendered lines and fits, textbox's laid-out boxes).
 
 Contract for FrameMemo and LayerCache: a key must be made from everything the pixels are drawn from; the

@@ -12,6 +12,87 @@ import pygame
 
 from kiosk.app import shapes as sh
 from kiosk.app.surface_cache import remembered
+from kiosk.palette import Color
+
+TEXT_CACHE_MAX = 400  # rendered lines and fitted texts kept; a full cache starts again
+
+
+class Text:
+    """Font and rendered-text cache (pygame's default font; sizes in pixels)."""
+
+    def __init__(self) -> None:
+        self._fonts: dict[int, pygame.font.Font] = {}
+        self._cache: dict[tuple[str, int, Color], pygame.Surface] = {}
+        # fit() measures and wraps with font.size(): ~30 calls a frame, the same texts in
+        # the same boxes frame after frame, so its answers are kept (TEXT_CACHE_MAX entries).
+        self._fits: dict[tuple[str, int, int, int, int | None], tuple[int, list[str]]] = {}
+
+    def font(self, size: int) -> pygame.font.Font:
+        if size not in self._fonts:
+            self._fonts[size] = pygame.font.Font(None, size)
+        return self._fonts[size]
+
+    def render(self, text: str, size: int, color: Color) -> pygame.Surface:
+        return remembered(self._cache, (text, size, color),
+                          lambda: self.font(size).render(text, True, color), TEXT_CACHE_MAX)
+
+    def step(self, size: int) -> int:
+        """Line pitch at `size`: never less than a rendered line's height (lines never overlap)."""
+        return max(self.font(size).get_linesize(), round(size * 0.82))
+
+    def fit(self, text: str, size: int, width_px: int, height_px: int,
+            min_size: int | None = None) -> tuple[int, list[str]]:
+        """The largest size from `size` down to `min_size` at which `text` (newlines are
+        forced breaks) wraps inside width_px x height_px, and its lines. When even min_size
+        does not fit, the lines that fit, the last cut short with "...": text never
+        overflows its box (an empty list when not one line fits)."""
+        s, lines = remembered(self._fits, (text, size, width_px, height_px, min_size),
+                              lambda: self._fit(text, size, width_px, height_px, min_size), TEXT_CACHE_MAX)
+        return s, list(lines)
+
+    def _fit(self, text: str, size: int, width_px: int, height_px: int,
+             min_size: int | None) -> tuple[int, list[str]]:
+        lo = size if min_size is None else min(size, min_size)
+        paras = text.split("\n")
+        s = size
+        while True:
+            lines = [ln for p in paras for ln in self.wrap(p, s, width_px)]
+            f = self.font(s)
+            high = f.get_linesize() + self.step(s) * (len(lines) - 1) if lines else 0
+            if high <= height_px and all(f.size(ln)[0] <= width_px for ln in lines):
+                return s, lines
+            if s <= lo:
+                break
+            s = max(lo, int(s * 0.92))
+        f = self.font(s)
+        n = 0 if height_px < f.get_linesize() else 1 + (height_px - f.get_linesize()) // self.step(s)
+        cut = len(lines) > n
+        lines = lines[:n]
+        out = []
+        for i, ln in enumerate(lines):
+            last = i == len(lines) - 1
+            if f.size(ln)[0] > width_px or (last and cut):
+                ln = self._ellipsize(ln, s, width_px)
+            if ln:
+                out.append(ln)
+        return s, out
+
+    def _ellipsize(self, line: str, size: int, width_px: int) -> str:
+        f = self.font(size)
+        while line and f.size(line + "...")[0] > width_px:
+            line = line[:-1]
+        return line.rstrip() + "..." if f.size("...")[0] <= width_px else ""
+
+    def wrap(self, text: str, size: int, width_px: int) -> list[str]:
+        words, lines, line = text.split(), [], ""
+        for w in words:
+            trial = f"{line} {w}".strip()
+            if line and self.font(size).size(trial)[0] > width_px:
+                lines.append(line)
+                line = w
+            else:
+                line = trial
+        return [*lines, line] if line else lines
 
 
 @dataclass(frozen=True)
@@ -28,7 +109,7 @@ class Placed:
     role: str = ""
 
 
-PUT_CACHE_MAX = 300  # boxes of text kept ready to blit; a full cache starts again (as sh.Text)
+PUT_CACHE_MAX = 300  # boxes of text kept ready to blit; a full cache starts again (as Text)
 # A box of text laid out: each line's image and where it goes, its placements, the rectangle taken.
 LaidOut = tuple[tuple[tuple[pygame.Surface, pygame.Rect], ...], tuple["Placed", ...], pygame.Rect]
 
@@ -37,7 +118,7 @@ class TextBoxes:
     """Mixin for the renderer: draws on `_surf` with `text` and records each line in `placed`
     (on layer `_layer`). Call TextBoxes.__init__."""
 
-    text: sh.Text
+    text: Text
     placed: list[Placed]
     _surf: pygame.Surface
     _layer: int
