@@ -180,6 +180,7 @@ def test_session_screen_sequence_verdicts_and_result(display: KeyedRenderer, tmp
         assert stored == [(r.index, r.drill, r.passed, r.faults) for r in result.flow.reps]
     sup = parts.supervisor
     assert isinstance(sup, Supervisor) and sup.ready_calls == ["first frame"] and sup.ticks == frames
+    assert sup.statuses.count("calibrating") == 1  # once per calibration, not once per frame of it
     shots = sorted(p.name for p in tmp_path.glob("*.png"))
     assert shots[0] == "000-status-calibrating.png" and any(s.endswith("-result.png") for s in shots)
     assert any(s.endswith("-hinge.png") for s in shots)

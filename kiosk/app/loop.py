@@ -107,9 +107,9 @@ class KioskLoop:
 
     def _event(self, ev: modes.ModeEvent) -> modes.Retry | None:
         """Step the modes (modes.mode_step) and apply the new state: systemd's status line
-        on a change (and each calibration), READY once a status screen is the steady state."""
+        on a change (and once per calibration, not per frame), READY once a status screen is steady."""
         ms, retry = modes.mode_step(self.ms, ev)
-        if (ms.mode, ms.message) != (self.ms.mode, self.ms.message) or ms.mode is Mode.CALIBRATING:
+        if (ms.mode, ms.message) != (self.ms.mode, self.ms.message) or ev == modes.Opened(calibrated=False):
             self.p.supervisor.status(f"{ms.mode.value}: {ms.message}" if ms.message else ms.mode.value)
         self.ms = ms
         if ms.mode in (Mode.CONFIG_ERROR, Mode.NO_CAMERA, Mode.SOURCE_ERROR) and not self.ready_sent:

@@ -122,8 +122,9 @@ class Observer:
     def new_session(self) -> None:
         """A fresh analyzer (pipeline, drill, reps) for the next athlete (in the learnt heading's
         frame when one is waiting: there is no session to carry over)."""
-        if self._turned is not None:
+        if self._turned is not None:  # learnt, never applied between reps: the station keeps it now
             self.calibration, self._turned = self._turned, None
+            self.learnt = self.calibration
         self.analyzer = FrameAnalyzer(self.calibration, self.profile, pause_on_second_person=True)
         self._last = None
         self._votes.clear()
