@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pytest
 
 from kiosk.core.back import upper_body
+from kiosk.core.body_model import BODY_MODEL as BODY
 from kiosk.core.landmarks import find_landmarks
 from kiosk.core.metrics import trunk_angle_deg
 from kiosk.core.thresholds import LandmarkConfig
@@ -47,8 +48,8 @@ def cylinder(lean_deg: float, radius_m: float, length_m: float = 0.8, n: int = 4
 
 @pytest.mark.parametrize("lean_deg", [0.0, 20.0, 45.0, 70.0, 85.0])
 def test_cylinder_of_model_radius_reads_its_lean(lean_deg: float) -> None:
-    pts = cylinder(lean_deg, CFG.shoulder_depth_frac * STATURE_M)
-    up = upper_body(pts[:, 0], pts[:, 1], HIP, -1.0, STATURE_M, CFG)
+    pts = cylinder(lean_deg, BODY.shoulder_depth_frac * STATURE_M)
+    up = upper_body(pts[:, 0], pts[:, 1], HIP, -1.0, STATURE_M, CFG, BODY)
     assert up is not None
     assert trunk_angle_deg(up.axis) == pytest.approx(lean_deg, abs=1.0)
     assert up.dorsal[0] * math.cos(math.radians(lean_deg)) <= 1e-9  # out of the back: -x when upright
@@ -57,12 +58,12 @@ def test_cylinder_of_model_radius_reads_its_lean(lean_deg: float) -> None:
 @pytest.mark.parametrize("lean_deg", [30.0, 60.0])
 def test_thicker_cylinder_reads_the_shoulder_model_offset(lean_deg: float) -> None:
     extra_m = 0.03
-    pts = cylinder(lean_deg, CFG.shoulder_depth_frac * STATURE_M + extra_m)
-    up = upper_body(pts[:, 0], pts[:, 1], HIP, -1.0, STATURE_M, CFG)
+    pts = cylinder(lean_deg, BODY.shoulder_depth_frac * STATURE_M + extra_m)
+    up = upper_body(pts[:, 0], pts[:, 1], HIP, -1.0, STATURE_M, CFG, BODY)
     assert up is not None
     # The joint sits extra_m dorsal of the cylinder's axis at trunk_frac * stature: the
     # line from the hip through it leans back by atan(extra / distance).
-    expected = lean_deg - math.degrees(math.atan2(extra_m, CFG.trunk_frac * STATURE_M))
+    expected = lean_deg - math.degrees(math.atan2(extra_m, BODY.trunk_frac * STATURE_M))
     assert trunk_angle_deg(up.axis) == pytest.approx(expected, abs=1.0)
 
 

@@ -12,6 +12,7 @@ import numpy.typing as npt
 import pytest
 
 from kiosk.core.back import trunk_axis
+from kiosk.core.body_model import BODY_MODEL as BODY
 from kiosk.core.head import _quantile
 from kiosk.core.profile import bin_tops, binned_contour, binned_hi
 from kiosk.core.spine import ridge_t
@@ -71,9 +72,9 @@ def _axis_on_whole_contour(x: F64, y: F64, hip: tuple[float, float], bx: float, 
     if norm < 1e-6:
         return None
     a = (c[0] / norm, c[1] / norm)
-    s_sh, d_sh = CFG.trunk_frac * st, CFG.shoulder_depth_frac * st
+    s_sh, d_sh = BODY.trunk_frac * st, BODY.shoulder_depth_frac * st
     n_bins = math.ceil((s_sh + 0.25 * st) / CFG.bin_m)
-    below = CFG.shoulder_ridge_frac * st
+    below = BODY.shoulder_ridge_frac * st
     for _ in range(3):
         dx, dy = xu - hip[0], yu - hip[1]
         s, t = dx * a[0] + dy * a[1], -dx * a[1] + dy * a[0]
@@ -102,5 +103,5 @@ def test_trunk_axis_equals_the_whole_contour_solve() -> None:
         y = hip[1] + s * math.cos(lean) + t * math.sin(lean)
         x, y = np.round(x, 4), np.round(y, 4)
         bx = float(rng.uniform(-0.3, 0.0))
-        solved = trunk_axis(x, y, hip, bx, st, CFG)
+        solved = trunk_axis(x, y, hip, bx, st, CFG, BODY)
         assert (None if solved is None else solved[0]) == _axis_on_whole_contour(x, y, hip, bx, st)

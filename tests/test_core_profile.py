@@ -91,7 +91,7 @@ def test_a_profile_from_an_older_default_still_loads() -> None:
 
     old = "[landmarks]\nneck_neutral_deg = -5.0\nneck_hinge_bias_deg = -7.0\nneck_depth_frac = 0.044\n"
     p = parse_profile(old, "old.toml")
-    assert p.landmarks.neck_depth_frac == 0.044
+    assert p.body_model.neck_depth_frac == 0.044  # moved to [body_model] with its value
     assert {"neck_neutral_deg", "neck_hinge_bias_deg"} == RETIRED_LANDMARK_KEYS
     assert not RETIRED_LANDMARK_KEYS & set(type(p.landmarks).model_fields)
     with pytest.raises(ProfileError, match=r"landmarks\.neck_neutral"):
@@ -138,3 +138,56 @@ def test_a_spike_in_a_descent_is_still_dropped(fps: float, spike: float) -> None
     spiked[k] += spike
     out = _run(list(spiked), "trunk_lean_deg", fps)
     assert out[k] <= raw[k] + 3.0
+
+
+OLDER_LANDMARKS = """
+[landmarks]
+bin_m = 0.025
+lumbar_lo = 0.2
+hip_buttocks_weight = 0.6
+shank_frac = 0.25
+[faults]
+max_com_over_foot = 0.8
+"""
+
+
+def test_an_older_profile_keeps_its_body_model_values() -> None:
+    """Body-model keys an older profile set in [landmarks] (some under their older names)
+    move to [body_model] with their values; the processing keys stay; a renamed fault key
+    keeps its value under the new name. A key under both names is refused in one line."""
+    from kiosk.core.profile_loader import ProfileError, parse_profile
+
+    p = parse_profile(OLDER_LANDMARKS, "old.toml")
+    assert p.landmarks.bin_m == 0.025
+    assert (p.body_model.lumbar_lo_frac, p.body_model.hip_buttocks_weight_frac) == (0.2, 0.6)
+    assert p.body_model.shank_frac == 0.25 and p.faults.max_com_over_foot_frac == 0.8
+    assert p.body_model.thigh_frac == type(p.body_model)().thigh_frac  # unset: the model's
+    both = "[landmarks]\nlumbar_lo = 0.2\n[body_model]\nlumbar_lo_frac = 0.3\n"
+    with pytest.raises(ProfileError) as err:
+        parse_profile(both, "both.toml")
+    assert "landmarks.lumbar_lo" in str(err.value) and "body_model.lumbar_lo_frac" in str(err.value)
+    assert "\n" not in str(err.value)
+    with pytest.raises(ProfileError, match="shank_frac"):  # bounds hold after the move
+        parse_profile("[landmarks]\nshank_frac = 0.9\n", "bad.toml")
+
+
+def test_the_body_model_reaches_the_measurement() -> None:
+    """The profile's body model, not a constant, sets the landmarks through the pipeline:
+    a longer trunk puts the shoulder joint higher up the same back."""
+    from core_synth import Camera, Pose, body_samples, render
+
+    from kiosk.core.pipeline import PipelineState, measure_frame
+    from kiosk.core.thresholds import Profile
+    from kiosk.core.types import StationZone
+
+    pts, nrm, truth = body_samples(Pose(), 1.78)
+    world, _, _ = render([(pts, nrm)], Camera(), seed=3)
+    base = Profile()
+    longer = base.model_copy(update={"body_model": base.body_model.model_copy(
+        update={"trunk_frac": base.body_model.trunk_frac + 0.02})})
+    shoulder_y_m = []
+    for prof in (base, longer):
+        m, _ = measure_frame(world, StationZone(), prof, 0.0, PipelineState(stature_m=truth.stature_m))
+        assert m.person and m.landmarks is not None and m.landmarks.shoulder is not None, m.reason
+        shoulder_y_m.append(m.landmarks.shoulder[1])
+    assert shoulder_y_m[1] > shoulder_y_m[0] + 0.02

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kiosk.core.body_model import BODY_MODEL
 from kiosk.core.spine import chord_turn_deg, lumbar_hollow_mm
-from kiosk.core.thresholds import LandmarkConfig
 
-CFG = LandmarkConfig()
+CFG = BODY_MODEL
 S_SH_M = 0.5
 CENTRE = np.arange(0.0, 0.6, 0.01) + 0.005
 

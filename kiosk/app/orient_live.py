@@ -200,7 +200,7 @@ def moved_reference(
     changes by the body's width, not by a rotation of x alone: the landmarks are found again
     on the turned points and the reference keeps its offset from this frame's."""
     turned = np.ascontiguousarray(new.pose.to_world(old.pose.to_camera(body)), dtype=np.float32)
-    now, _ = find_landmarks(turned, profile.landmarks, stature_m, heel_offset_m)
+    now, _ = find_landmarks(turned, profile.landmarks, stature_m, heel_offset_m, body=profile.body_model)
     if now is None:
         return None
     trunk = ref.trunk_angle_deg

@@ -24,6 +24,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from kiosk.core.body_model import BodyModelConfig
 from kiosk.core.head import neck_base_st, neck_flexion_deg
 from kiosk.core.legs import despike
 from kiosk.core.profile import F64, bin_tops, binned_hi, contour_grid
@@ -32,8 +33,8 @@ from kiosk.core.surface import robust_hi
 from kiosk.core.thresholds import LandmarkConfig
 from kiosk.core.types import Point2
 
-# Fixed geometry of the reading, not body-model fractions nor settings (those are in
-# LandmarkConfig): metres in the trunk frame unless named otherwise.
+# Fixed geometry of the reading, not body-model fractions (BodyModelConfig) nor settings
+# (LandmarkConfig): metres in the trunk frame unless named otherwise.
 RIDGE_ABOVE_SHOULDER_M = 0.03  # the ridge bins reach this far past the shoulder station
 UPPER_MARGIN_M = 0.05  # upper body: above the hip joint and in front of the buttocks, less this
 MIN_UPPER_POINTS = 50  # fewer upper-body points: no trunk axis
@@ -88,7 +89,8 @@ def _upper(x: F64, y: F64, hip: Point2, buttocks_x_m: float) -> npt.NDArray[np.b
 
 
 def _solve_axis(
-    xu: F64, yu: F64, hip: Point2, dxy: tuple[F64, F64], stature_m: float, cfg: LandmarkConfig
+    xu: F64, yu: F64, hip: Point2, dxy: tuple[F64, F64], stature_m: float, cfg: LandmarkConfig,
+    body: BodyModelConfig,
 ) -> Point2 | None:
     """The unit trunk axis by the Newton steps of the module docstring from the upper
     body's points (xu, yu) and their offsets dxy from the hip joint; None without a ridge.
@@ -98,9 +100,9 @@ def _solve_axis(
     if norm < 1e-6:
         return None
     a = (c[0] / norm, c[1] / norm)
-    s_sh, d_sh = cfg.trunk_frac * stature_m, cfg.shoulder_depth_frac * stature_m
+    s_sh, d_sh = body.trunk_frac * stature_m, body.shoulder_depth_frac * stature_m
     n_bins = math.ceil((s_sh + HEAD_REACH_FRAC * stature_m) / cfg.bin_m)
-    below = cfg.shoulder_ridge_frac * stature_m
+    below = body.shoulder_ridge_frac * stature_m
     win = _ridge_bins(cfg.bin_m, n_bins, s_sh, below)
     if win.stop == 0:
         return None
@@ -121,7 +123,8 @@ def _solve_axis(
 
 
 def trunk_axis(
-    x: F64, y: F64, hip: Point2, buttocks_x_m: float, stature_m: float, cfg: LandmarkConfig
+    x: F64, y: F64, hip: Point2, buttocks_x_m: float, stature_m: float, cfg: LandmarkConfig,
+    body: BodyModelConfig,
 ) -> tuple[Point2, npt.NDArray[np.bool_]] | None:
     """The unit trunk axis by the Newton steps of the module docstring, and the mask of the
     upper-body points it was solved on; None without enough upper body."""
@@ -129,13 +132,13 @@ def trunk_axis(
     if up is None:
         return None
     xu, yu = x[up], y[up]
-    a = _solve_axis(xu, yu, hip, (xu - hip[0], yu - hip[1]), stature_m, cfg)
+    a = _solve_axis(xu, yu, hip, (xu - hip[0], yu - hip[1]), stature_m, cfg, body)
     return None if a is None else (a, up)
 
 
 def upper_body(
     x: F64, y: F64, hip: Point2, buttocks_x_m: float, stature_m: float, cfg: LandmarkConfig,
-    z: F64 | None = None,
+    body: BodyModelConfig, z: F64 | None = None,
 ) -> UpperBody | None:
     """Trunk axis, shoulder joint and back landmarks; None without enough upper body.
     z: the points' lateral coordinate, for the back contour's noise model (robust_back);
@@ -145,10 +148,10 @@ def upper_body(
         return None
     xu, yu = x[up], y[up]
     dx, dy = xu - hip[0], yu - hip[1]
-    a = _solve_axis(xu, yu, hip, (dx, dy), stature_m, cfg)
+    a = _solve_axis(xu, yu, hip, (dx, dy), stature_m, cfg, body)
     if a is None:
         return None
-    s_sh, d_sh = cfg.trunk_frac * stature_m, cfg.shoulder_depth_frac * stature_m
+    s_sh, d_sh = body.trunk_frac * stature_m, body.shoulder_depth_frac * stature_m
     reach = s_sh + HEAD_REACH_FRAC * stature_m
     n_bins = math.ceil(reach / cfg.bin_m)
     s, t = dx * a[0] + dy * a[1], -dx * a[1] + dy * a[0]
@@ -157,7 +160,7 @@ def upper_body(
     if z is not None:
         hi = robust_hi(centre, hi, s, t, z[up], cfg)
     back_contour = despike(hi, BACK_DESPIKE_M)
-    ridge_bins = _ridge_bins(cfg.bin_m, n_bins, s_sh, cfg.shoulder_ridge_frac * stature_m)
+    ridge_bins = _ridge_bins(cfg.bin_m, n_bins, s_sh, body.shoulder_ridge_frac * stature_m)
     ridge = ridge_t([v for v in hi[ridge_bins].tolist() if v == v])
     shoulder = _to_world(hip, a, s_sh, (ridge or d_sh) - d_sh)
 
@@ -165,19 +168,20 @@ def upper_body(
         t_at = back_at(centre, hi, s_at, CONTOUR_POINT_WINDOW_M)
         return None if t_at is None else _to_world(hip, a, s_at, t_at)
 
-    sacrum = contour_point(cfg.sacrum_frac * stature_m)
+    sacrum = contour_point(body.sacrum_frac * stature_m)
     spine_mid = contour_point(0.5 * s_sh)
-    thoracic = _max_in(centre, back_contour, cfg.thoracic_lo * s_sh, cfg.thoracic_hi * s_sh, hip, a)
-    head_lo = s_sh + cfg.head_start_frac * stature_m
+    thoracic_lo_m, thoracic_hi_m = body.thoracic_lo_frac * s_sh, body.thoracic_hi_frac * s_sh
+    thoracic = _max_in(centre, back_contour, thoracic_lo_m, thoracic_hi_m, hip, a)
+    head_lo = s_sh + body.head_start_frac * stature_m
     head = _max_in(centre, back_contour, head_lo, reach, hip, a)
-    neck_st = None if ridge is None else neck_base_st(s_sh, ridge, stature_m, cfg)
+    neck_st = None if ridge is None else neck_base_st(s_sh, ridge, stature_m, body)
     neck_base = None if neck_st is None else _to_world(hip, a, *neck_st)
-    neck_flex = None if neck_st is None else neck_flexion_deg(s, t, neck_st, s_sh, stature_m, cfg)
+    neck_flex = None if neck_st is None else neck_flexion_deg(s, t, neck_st, s_sh, stature_m, cfg, body)
     in_head = s >= head_lo
     enough = np.count_nonzero(in_head) >= MIN_HEAD_CENTROID_POINTS
     head_centroid = (float(xu[in_head].mean()), float(yu[in_head].mean())) if enough else None
-    curve = chord_turn_deg(centre, back_contour, s_sh, cfg)
-    hollow = lumbar_hollow_mm(centre, back_contour, s_sh, cfg)
+    curve = chord_turn_deg(centre, back_contour, s_sh, body)
+    hollow = lumbar_hollow_mm(centre, back_contour, s_sh, body)
     # The curve reads off the contour's view-dependent shape: on the simulator a neutral
     # spine reads ~+12 deg at the bottom of a 65 deg hinge, none upright; the bias grows
     # with the trunk's lean, as sin^2 (= a_x^2 for the unit axis).

@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 
+from kiosk.core.body_model import BodyModelConfig
 from kiosk.core.profile import F64
 from kiosk.core.thresholds import LandmarkConfig
 
@@ -37,15 +38,16 @@ MIN_HEAD_POINTS = 20
 
 
 def neck_base_st(
-    s_shoulder_m: float, ridge_t_m: float, stature_m: float, cfg: LandmarkConfig
+    s_shoulder_m: float, ridge_t_m: float, stature_m: float, body: BodyModelConfig
 ) -> tuple[float, float]:
     """(s, t) of the neck base in the trunk frame, metres, from the shoulder station and
     the upper back's ridge t there."""
-    return s_shoulder_m + cfg.neck_base_frac * stature_m, ridge_t_m - cfg.neck_depth_frac * stature_m
+    return s_shoulder_m + body.neck_base_frac * stature_m, ridge_t_m - body.neck_depth_frac * stature_m
 
 
 def neck_flexion_deg(
-    s: F64, t: F64, base: tuple[float, float], s_shoulder_m: float, stature_m: float, cfg: LandmarkConfig
+    s: F64, t: F64, base: tuple[float, float], s_shoulder_m: float, stature_m: float, cfg: LandmarkConfig,
+    body: BodyModelConfig,
 ) -> float | None:
     """Angle (deg) of the line neck base -> head's far end from the trunk axis, + = toward
     the front (head dropped, chin to chest), - = head raised. s, t: the upper body's points
@@ -53,7 +55,7 @@ def neck_flexion_deg(
     past = s >= s_shoulder_m  # the head's few hundred of the upper body's thousands
     ds, dt = s[past] - base[0], t[past] - base[1]
     r = np.hypot(ds, dt)
-    near = r <= cfg.head_reach_frac * stature_m
+    near = r <= body.head_reach_frac * stature_m
     if int(near.sum()) < MIN_HEAD_POINTS:
         return None
     rs, ds, dt = r[near], ds[near], dt[near]

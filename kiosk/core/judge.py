@@ -60,7 +60,7 @@ def judge_rep(rec: RepRecord, wall_drill: bool, faults: FaultConfig, cfg: RepCon
     ):
         out.append("head_not_neutral")
     com = [x.com_over_foot for x in sm if x.com_over_foot is not None]
-    if com and max(com) > faults.max_com_over_foot:
+    if com and max(com) > faults.max_com_over_foot_frac:
         out.append("weight_on_toes")
     return tuple(out)
 

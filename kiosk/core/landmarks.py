@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from kiosk.core.back import UpperBody, trunk_axis, upper_body
+from kiosk.core.body_model import BODY_MODEL, BodyModelConfig
 from kiosk.core.legs import LowerBody, heel_edge, height_profile, lower_body
 from kiosk.core.metrics import segment_com_x, silhouette_centroid_x
 from kiosk.core.profile import F64
@@ -31,13 +32,14 @@ def top_of_body_m(points: Points, rank: int = 2) -> float:
 
 def find_landmarks(
     points: Points, cfg: LandmarkConfig, stature_m: float | None = None, heel_offset_m: float | None = None,
-    floor_noise_m: float = 0.0,
+    floor_noise_m: float = 0.0, body: BodyModelConfig = BODY_MODEL,
 ) -> tuple[Landmarks | None, str]:
     """Landmarks of the athlete's points (M, 3) world; `stature_m` is the standing height
     tracked over frames (None: this frame's top, which is right only when standing);
     `heel_offset_m` the athlete's heel offset behind the ankle learnt over frames (None:
     the heel is this frame's observed edge); `floor_noise_m` the stereo noise at the
-    station (StationZone.floor_noise_m; 0 = unknown), which sets where the heel is read.
+    station (StationZone.floor_noise_m; 0 = unknown), which sets where the heel is read;
+    `body` the body model's proportions (the profile's body_model section).
     Returns (None, reason) when the feet or the buttocks cannot be found."""
     if points.shape[0] < 50:
         return None, "too few points"
@@ -49,7 +51,7 @@ def find_landmarks(
     )
     prof = height_profile(x, y, top + cfg.bin_m, cfg)
     seen = heel_edge(x, y, cfg, floor_noise_m)
-    lower = lower_body(prof, seen, stature, cfg, heel_offset_m)
+    lower = lower_body(prof, seen, stature, cfg, body, heel_offset_m)
     if lower is None:
         return None, "feet or hips not seen"
     z = points[:, 2].astype(np.float64)
@@ -58,17 +60,17 @@ def find_landmarks(
     upper = None
     if lower.hip is not None:
         chain_hip = lower.hip
-        solved = trunk_axis(x, y, chain_hip, lower.buttocks[0], stature, cfg)
-        if solved is not None and cfg.hip_buttocks_weight > 0:
+        solved = trunk_axis(x, y, chain_hip, lower.buttocks[0], stature, cfg, body)
+        if solved is not None and body.hip_buttocks_weight_frac > 0:
             # The pelvis model needs only the trunk's axis at the chain's hip; the landmarks
             # at that hip only when none are found at the blended one.
-            hip = _pelvis_hip(chain_hip, lower.buttocks, solved[0], stature, cfg)
+            hip = _pelvis_hip(chain_hip, lower.buttocks, solved[0], stature, body)
             lower = replace(lower, hip=hip)
-            upper = upper_body(x, y, hip, lower.buttocks[0], stature, cfg, z) or upper_body(
-                x, y, chain_hip, lower.buttocks[0], stature, cfg, z
+            upper = upper_body(x, y, hip, lower.buttocks[0], stature, cfg, body, z) or upper_body(
+                x, y, chain_hip, lower.buttocks[0], stature, cfg, body, z
             )
         elif solved is not None:
-            upper = upper_body(x, y, chain_hip, lower.buttocks[0], stature, cfg, z)
+            upper = upper_body(x, y, chain_hip, lower.buttocks[0], stature, cfg, body, z)
     return Landmarks(
         heel=lower.heel,
         heel_seen_x_m=None if seen is None else seen[0],
@@ -88,7 +90,7 @@ def find_landmarks(
         thigh_dir=lower.thigh_dir,
         shank_dir=lower.shank_dir,
         spine_mid=upper.spine_mid if upper else None,
-        com_x_m=_com_x(lower, upper, stature, cfg) or silhouette_centroid_x(x, y),
+        com_x_m=_com_x(lower, upper, stature, body) or silhouette_centroid_x(x, y),
         stature_m=stature,
         spinal_curve_deg=upper.spinal_curve_deg if upper else None,
         neck_flexion_deg=upper.neck_flexion_deg if upper else None,
@@ -96,7 +98,9 @@ def find_landmarks(
     ), ""
 
 
-def _com_x(lower: LowerBody, upper: UpperBody | None, stature_m: float, cfg: LandmarkConfig) -> float | None:
+def _com_x(
+    lower: LowerBody, upper: UpperBody | None, stature_m: float, body: BodyModelConfig
+) -> float | None:
     """Segment-model centre of mass x, None without the joints. The arms hang from the
     shoulders (in a hinge) or rest on the thighs (standing): their centre is taken midway
     between the shoulder and the knee in x."""
@@ -106,7 +110,7 @@ def _com_x(lower: LowerBody, upper: UpperBody | None, stature_m: float, cfg: Lan
     arm_x = 0.5 * (upper.shoulder[0] + lower.knee[0])
     return segment_com_x(
         lower.heel[0],
-        cfg.foot_frac * stature_m,
+        body.foot_frac * stature_m,
         lower.ankle,
         lower.knee,
         lower.hip,
@@ -117,7 +121,7 @@ def _com_x(lower: LowerBody, upper: UpperBody | None, stature_m: float, cfg: Lan
 
 
 def _pelvis_hip(
-    chain_hip: Point2, buttocks: Point2, axis: Point2, stature_m: float, cfg: LandmarkConfig
+    chain_hip: Point2, buttocks: Point2, axis: Point2, stature_m: float, body: BodyModelConfig
 ) -> Point2:
     """The hip joint with its x blended toward the pelvis model: the buttocks' rearmost
     point is a cheek's back (a ~0.11 m ball, pelvis_radius_frac) whose centre sits behind
@@ -127,9 +131,9 @@ def _pelvis_hip(
     lean = math.atan2(axis[0], axis[1])
     c, s = math.cos(lean), math.sin(lean)
     model_x = buttocks[0] + stature_m * (
-        cfg.pelvis_radius_frac + cfg.buttock_x_frac * c + cfg.buttock_y_frac * s
+        body.pelvis_radius_frac + body.buttock_x_frac * c + body.buttock_y_frac * s
     )
-    w = cfg.hip_buttocks_weight
+    w = body.hip_buttocks_weight_frac
     return w * model_x + (1.0 - w) * chain_hip[0], chain_hip[1]
 
 

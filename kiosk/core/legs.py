@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kiosk.core.body_model import BodyModelConfig
 from kiosk.core.profile import F64, BinnedContour, binned_contour, fit_line, median, window_median
 from kiosk.core.thresholds import LandmarkConfig
 from kiosk.core.types import Point2
@@ -115,6 +116,7 @@ def lower_body(
     heel: Point2 | None,
     stature_m: float,
     cfg: LandmarkConfig,
+    body: BodyModelConfig,
     heel_offset_m: float | None = None,
 ) -> LowerBody | None:
     """Lower-body landmarks from the height profile and the observed heel (heel_edge);
@@ -125,15 +127,15 @@ def lower_body(
     if heel is None or butt is None:
         return None
     butt = (butt[0] - cfg.silhouette_bias_m, butt[1])
-    base = LowerBody(heel=heel, toe=_toe(heel, stature_m, cfg), buttocks=butt)
-    mid, ok = _leg_midline(prof, stature_m, cfg)
+    base = LowerBody(heel=heel, toe=_toe(heel, stature_m, body), buttocks=butt)
+    mid, ok = _leg_midline(prof, stature_m, cfg, body)
     if ok.sum() < MIN_LEG_BINS:
         return base
     y = prof.centre
-    ankle_y = cfg.ankle_height_frac * stature_m
-    knee_y = ankle_y + cfg.shank_frac * stature_m  # first guess: vertical shank
-    margin = cfg.knee_margin_frac * stature_m
-    top = cfg.leg_top_frac * stature_m
+    ankle_y = body.ankle_height_frac * stature_m
+    knee_y = ankle_y + body.shank_frac * stature_m  # first guess: vertical shank
+    margin = body.knee_margin_frac * stature_m
+    top = body.leg_top_frac * stature_m
     shank = thigh = None
     for _ in range(2):  # refit once with the knee height implied by the fitted shank
         shank = fit_line(y[ok & (y < knee_y - margin)], mid[ok & (y < knee_y - margin)])
@@ -142,16 +144,16 @@ def lower_body(
         )
         if shank is None or thigh is None:
             return base
-        ushank = _turn_forward(_unit_up(shank[1]), cfg.calf_tilt_deg)
-        knee_y = ankle_y + cfg.shank_frac * stature_m * ushank[1]
+        ushank = _turn_forward(_unit_up(shank[1]), body.calf_tilt_deg)
+        knee_y = ankle_y + body.shank_frac * stature_m * ushank[1]
     assert shank is not None and thigh is not None
     # The shank's silhouette mid-line leans back against the bone (the calf bulges behind
     # its upper part): turned forward by calf_tilt_deg.
-    ushank = _turn_forward(_unit_up(shank[1]), cfg.calf_tilt_deg)
-    uthigh = _thigh_axis(prof, y, knee_y + margin, top, thigh, stature_m, cfg)
+    ushank = _turn_forward(_unit_up(shank[1]), body.calf_tilt_deg)
+    uthigh = _thigh_axis(prof, y, knee_y + margin, top, thigh, stature_m, body)
     # The shank's silhouette mid-line passes behind the ankle joint (the Achilles tendon
     # and the heel bulge behind it at that height): the joint is ankle_offset_frac forward.
-    ankle = (shank[0] + shank[1] * ankle_y + cfg.ankle_offset_frac * stature_m, ankle_y)
+    ankle = (shank[0] + shank[1] * ankle_y + body.ankle_offset_frac * stature_m, ankle_y)
     if heel_offset_m is not None:
         # The edge's own points are a handful inside the floor's noise and jitter 10-40 mm
         # from frame to frame; the ankle comes from the shank fitted on hundreds. The
@@ -159,16 +161,16 @@ def lower_body(
         # edge's position with the ankle's steadiness.
         heel = (ankle[0] - heel_offset_m, heel[1])
     knee_chain = (
-        ankle[0] + cfg.shank_frac * stature_m * ushank[0],
-        ankle[1] + cfg.shank_frac * stature_m * ushank[1],
+        ankle[0] + body.shank_frac * stature_m * ushank[0],
+        ankle[1] + body.shank_frac * stature_m * ushank[1],
     )
     # The knee at the end of the shank chain, the hip joint up the thigh's axis from it.
     knee = knee_chain
-    lt = cfg.thigh_frac * stature_m
+    lt = body.thigh_frac * stature_m
     hip = (knee[0] + lt * uthigh[0], knee[1] + lt * uthigh[1])
     return LowerBody(
         heel=heel,
-        toe=(ankle[0] + cfg.toe_ankle_frac * stature_m, heel[1]),
+        toe=(ankle[0] + body.toe_ankle_frac * stature_m, heel[1]),
         buttocks=butt,
         ankle=ankle,
         knee=knee,
@@ -178,12 +180,12 @@ def lower_body(
     )
 
 
-def _toe(heel: Point2, stature_m: float, cfg: LandmarkConfig) -> Point2:
+def _toe(heel: Point2, stature_m: float, body: BodyModelConfig) -> Point2:
     """The toe without a fitted ankle: a body-model point foot_frac of stature ahead of the
     heel. The front of the foot is under 3 cm high, inside the floor's noise (2 cm at 2.5 m
     for a D435), so its points read 6-10 cm short; with the ankle, lower_body puts the toe
     toe_ankle_frac ahead of the ankle instead (the ankle is fitted on hundreds of points)."""
-    return heel[0] + cfg.foot_frac * stature_m, heel[1]
+    return heel[0] + body.foot_frac * stature_m, heel[1]
 
 
 def _thigh_axis(
@@ -193,18 +195,18 @@ def _thigh_axis(
     hi_m: float,
     mid_fit: tuple[float, float],
     stature_m: float,
-    cfg: LandmarkConfig,
+    body: BodyModelConfig,
 ) -> Point2:
     """Unit vector up the thigh. From its posterior edge (the hamstrings' line), turned
     forward by the thigh's taper: the mid-line is pulled forward by the hands resting on
     the front of the thighs in a hinge. Falls back to the mid-line fit."""
-    if cfg.thigh_taper_deg < 0:
+    if body.thigh_taper_deg < 0:
         return _unit_up(mid_fit[1])
-    sel = (y >= lo_m) & (y <= min(hi_m, cfg.thigh_edge_top_frac * stature_m)) & ~np.isnan(prof.lo)
+    sel = (y >= lo_m) & (y <= min(hi_m, body.thigh_edge_top_frac * stature_m)) & ~np.isnan(prof.lo)
     edge = fit_line(y[sel], prof.lo[sel]) if sel.sum() >= MIN_THIGH_EDGE_BINS else None
     if edge is None:
         return _unit_up(mid_fit[1])
-    return _turn_forward(_unit_up(edge[1]), cfg.thigh_taper_deg)
+    return _turn_forward(_unit_up(edge[1]), body.thigh_taper_deg)
 
 
 def _turn_forward(u: Point2, deg: float) -> Point2:
@@ -220,12 +222,14 @@ def _unit_up(slope_dx_dy: float) -> Point2:
     return slope_dx_dy / n, 1.0 / n
 
 
-def _leg_midline(prof: BinnedContour, stature_m: float, cfg: LandmarkConfig) -> tuple[F64, np.ndarray]:
+def _leg_midline(
+    prof: BinnedContour, stature_m: float, cfg: LandmarkConfig, body: BodyModelConfig
+) -> tuple[F64, np.ndarray]:
     """Per-bin leg mid x and a validity mask over the leg's height range. Bins whose
     width strays from the local median width (an arm merged with the leg, a hole) are
     dropped rather than trusted."""
     y = prof.centre
-    in_leg = (y >= cfg.leg_bottom_m) & (y <= cfg.leg_top_frac * stature_m)
+    in_leg = (y >= cfg.leg_bottom_m) & (y <= body.leg_top_frac * stature_m)
     width = np.where(in_leg, prof.run_hi - prof.lo, np.nan)
     local = window_median(width, 7)
     with np.errstate(invalid="ignore"):

@@ -112,7 +112,8 @@ def measure_frame_and_body(
         absent = FrameMetrics(t_s=t_s, person=False, second_person=seg.second_person, reason=seg.reason)
         return absent, state, _NO_POINTS
     lm, why = find_landmarks(
-        seg.points, profile.landmarks, state.stature_m, state.heel_offset_m, zone.floor_noise_m
+        seg.points, profile.landmarks, state.stature_m, state.heel_offset_m, zone.floor_noise_m,
+        body=profile.body_model,
     )
     if lm is None:
         # The body is still returned: a display can draw who is there while landmarks fail.

@@ -10,17 +10,18 @@ import math
 
 import numpy as np
 
+from kiosk.core.body_model import BodyModelConfig
 from kiosk.core.profile import F64, fit_line, median
-from kiosk.core.thresholds import LandmarkConfig
 
 
-def chord_turn_deg(centre: F64, back: F64, s_sh_m: float, cfg: LandmarkConfig) -> float | None:
+def chord_turn_deg(centre: F64, back: F64, s_sh_m: float, body: BodyModelConfig) -> float | None:
     """Spinal curve: turn from the lumbar back's line to the upper thoracic back's line
     (each a trimmed line fit to the back contour over a band of the hip -> shoulder span),
     degrees, + = flexion (rounding). Line fits over bands, unlike three contour points,
     barely move when the hip-joint estimate slides the bands along the back."""
     lines = []
-    for lo, hi in ((cfg.lumbar_lo, cfg.lumbar_hi), (cfg.upper_back_lo, cfg.upper_back_hi)):
+    bands = ((body.lumbar_lo_frac, body.lumbar_hi_frac), (body.upper_back_lo_frac, body.upper_back_hi_frac))
+    for lo, hi in bands:
         sel = (centre >= lo * s_sh_m) & (centre <= hi * s_sh_m) & ~np.isnan(back)
         if sel.sum() < 3:
             return None
@@ -33,17 +34,17 @@ def chord_turn_deg(centre: F64, back: F64, s_sh_m: float, cfg: LandmarkConfig) -
     return math.degrees(math.atan(lines[0]) - math.atan(lines[1]))
 
 
-def lumbar_hollow_mm(centre: F64, back: F64, s_sh_m: float, cfg: LandmarkConfig) -> float | None:
+def lumbar_hollow_mm(centre: F64, back: F64, s_sh_m: float, body: BodyModelConfig) -> float | None:
     """Deepest gap, mm, between the back contour and a straight line laid on it from the
-    buttocks (most dorsal point up to buttock_band_hi of the hip -> shoulder span) to the
-    upper back (most dorsal point over thoracic_lo..thoracic_hi): the lordosis a dowel
+    buttocks (most dorsal point up to buttock_band_hi_frac of the hip -> shoulder span) to the
+    upper back (most dorsal point over thoracic_lo_frac..thoracic_hi_frac): the lordosis a dowel
     bridges. centre/back: contour bins along the trunk axis and their dorsal offsets,
     metres, trunk frame. Lumbar flexion flattens the hollow whatever the body's shape, so
     it is judged against the athlete's own standing value (judge.judge_rep)."""
     ok = ~np.isnan(back)
     c, b = centre[ok], back[ok]
     ends = []
-    for lo, hi in ((0.0, cfg.buttock_band_hi), (cfg.thoracic_lo, cfg.thoracic_hi)):
+    for lo, hi in ((0.0, body.buttock_band_hi_frac), (body.thoracic_lo_frac, body.thoracic_hi_frac)):
         sel = np.flatnonzero((c >= lo * s_sh_m) & (c <= hi * s_sh_m))
         if sel.size < 2:
             return None

@@ -3,12 +3,14 @@
 Pydantic models with extra="forbid" (a typo in the TOML is an error, not a silent default)
 and frozen instances (the core treats them as values). No I/O here: profile_loader.py
 reads the TOML. Defaults follow docs/measurement.md; kiosk/default_profile.toml repeats
-them with comments. Body-model fractions are of the athlete's stature.
+them with comments. The body model's proportions: body_model.py.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kiosk.core.body_model import BodyModelConfig, migrate_profile_data
 
 
 class _Section(BaseModel):
@@ -47,7 +49,9 @@ RETIRED_LANDMARK_KEYS = frozenset({"neck_neutral_deg", "neck_hinge_bias_deg"})
 
 
 class LandmarkConfig(_Section):
-    """Sagittal profile and body model (landmarks.py)."""
+    """The sagittal profile's processing (landmarks.py, legs.py, back.py, head.py): bins,
+    ranks, noise bands and plausibility bounds, metres. Where things lie on a body is the
+    body model's (body_model.py)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -79,39 +83,9 @@ class LandmarkConfig(_Section):
     back_smooth_bins: int = Field(default=5, ge=1, le=9)
     silhouette_bias_m: float = Field(default=0.0, ge=-0.03, le=0.03)
     leg_bottom_m: float = Field(default=0.12, ge=0.05, le=0.3)
-    leg_top_frac: float = Field(default=0.44, ge=0.3, le=0.55)
-    knee_margin_frac: float = Field(default=0.035, ge=0.0, le=0.1)
     run_gap_m: float = Field(default=0.05, ge=0.01, le=0.2)
-    ankle_height_frac: float = Field(default=0.039, ge=0.02, le=0.08)
-    shank_frac: float = Field(default=0.246, ge=0.18, le=0.32)
-    thigh_frac: float = Field(default=0.245, ge=0.18, le=0.32)
-    trunk_frac: float = Field(default=0.293, ge=0.2, le=0.36)
-    hip_buttocks_weight: float = Field(default=0.7, ge=0.0, le=1.0)
-    pelvis_radius_frac: float = Field(default=0.0618, ge=0.02, le=0.1)
-    buttock_x_frac: float = Field(default=0.0393, ge=0.0, le=0.08)
-    buttock_y_frac: float = Field(default=0.0112, ge=-0.05, le=0.05)
-    shoulder_depth_frac: float = Field(default=0.0675, ge=0.0, le=0.12)
-    shoulder_ridge_frac: float = Field(default=0.057, ge=0.0, le=0.12)
-    sacrum_frac: float = Field(default=0.08, ge=0.02, le=0.15)
-    lumbar_lo: float = Field(default=0.22, ge=0.0, le=0.6)
-    lumbar_hi: float = Field(default=0.48, ge=0.1, le=0.8)
-    upper_back_lo: float = Field(default=0.62, ge=0.3, le=0.95)
-    upper_back_hi: float = Field(default=0.92, ge=0.5, le=1.0)
-    thoracic_lo: float = Field(default=0.45, ge=0.2, le=0.7)
-    thoracic_hi: float = Field(default=0.85, ge=0.6, le=1.0)
-    buttock_band_hi: float = Field(default=0.3, ge=0.1, le=0.45)
-    neck_base_frac: float = Field(default=0.0197, ge=0.0, le=0.08)
-    neck_depth_frac: float = Field(default=0.049, ge=0.0, le=0.1)
-    head_start_frac: float = Field(default=0.06, ge=0.02, le=0.12)
     curve_hinge_bias_deg: float = Field(default=14.0, ge=-30.0, le=30.0)
     head_far_quantile: float = Field(default=0.9, ge=0.5, le=0.99)
-    head_reach_frac: float = Field(default=0.2, ge=0.1, le=0.3)
-    foot_frac: float = Field(default=0.152, ge=0.12, le=0.18)
-    toe_ankle_frac: float = Field(default=0.1155, ge=0.08, le=0.15)
-    thigh_taper_deg: float = Field(default=5.2, ge=-1.0, le=12.0)
-    calf_tilt_deg: float = Field(default=3.2, ge=-5.0, le=10.0)
-    ankle_offset_frac: float = Field(default=0.004, ge=-0.02, le=0.02)
-    thigh_edge_top_frac: float = Field(default=0.42, ge=0.3, le=0.55)
     stature_min_m: float = Field(default=1.2, ge=0.8, le=1.6)
     stature_max_m: float = Field(default=2.2, ge=1.6, le=2.6)
 
@@ -182,7 +156,7 @@ class FaultConfig(_Section):
     min_hollow_loss_mm: float = Field(default=5.0, ge=0.0, le=50.0)
     max_neck_flexion_deg: float = Field(default=25.0, ge=5.0, le=90.0)
     max_head_gap_mm: float | None = Field(default=None, ge=5.0, le=300.0)
-    max_com_over_foot: float = Field(default=0.75, ge=0.3, le=1.5)
+    max_com_over_foot_frac: float = Field(default=0.75, ge=0.3, le=1.5)
 
 
 class DrillConfig(_Section):
@@ -196,11 +170,19 @@ class DrillConfig(_Section):
 
 
 class Profile(_Section):
-    """The whole profile. `name` labels it in results."""
+    """The whole profile. `name` labels it in results. Who sets which section:
+    body_model.py's docstring."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _migrate(cls, data: object) -> object:
+        # A profile written before the body model became its own section keeps its values.
+        return migrate_profile_data(data)
 
     name: str = "default"
     segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig)
     landmarks: LandmarkConfig = Field(default_factory=LandmarkConfig)
+    body_model: BodyModelConfig = Field(default_factory=BodyModelConfig)
     smoothing: SmoothingConfig = Field(default_factory=SmoothingConfig)
     reps: RepConfig = Field(default_factory=RepConfig)
     faults: FaultConfig = Field(default_factory=FaultConfig)
