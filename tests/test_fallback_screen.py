@@ -1,4 +1,4 @@
-"""Never a black screen: systemd/hinge-kiosk-fallback.service and kiosk/fallback_screen.py.
+"""Never a black screen: systemd/hinge-kiosk-fallback.service and kiosk/fallback_screen/.
 
 - both units pass `systemd-analyze verify` with no output (required, as in test_systemd_unit.py);
 - they are wired: the kiosk's OnFailure= names the fallback, the fallback Conflicts= with the
