@@ -40,8 +40,7 @@ MAX_LOOSE_MODULES = 6
 MAX_LINES = 300
 # Modules over MAX_LINES today (issue 13 splits them): each may shrink, none may grow.
 OVER_LONG = {
-    "kiosk/evaluation/bench_pi.py": 302, "kiosk/app/results_writer.py": 306,
-    "kiosk/evaluation/bench.py": 346, "kiosk/results/store.py": 357,
+    "kiosk/app/results_writer.py": 306,
     "kiosk/app/view.py": 357, "kiosk/app/loop.py": 352,
 }
 

@@ -26,80 +26,23 @@ and why is shown with the rep (show, reps.csv, the athlete report).
 from __future__ import annotations
 
 import argparse
-import os
-import sqlite3
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
+from kiosk.cli.results_common import SubParsers, add_units, clean, club_units, leaf, open_view, table
 from kiosk.results import export, paths
 from kiosk.results.model import StoreError
-from kiosk.results.pg import Results, is_dsn, open_results, scrub
 from kiosk.results.store import ResultsStore
 from kiosk.results.words import FAULT_WORDS, reps_lines, summary_line
-
-EXIT_BAD_INPUT = 2
-MAX_CELL = 28
-Handler = Callable[[argparse.Namespace], int]
-if TYPE_CHECKING:
-    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
-    from kiosk.results.report_data import UnitName
-
-
-def clean(text: object, limit: int = MAX_CELL) -> str:
-    """A cell for the terminal: control characters (escape sequences) shown as '?', cut to limit."""
-    s = "".join("?" if ord(ch) < 32 or 127 <= ord(ch) < 160 else ch for ch in str(text))
-    return s if len(s) <= limit else s[: limit - 1] + "…"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = ()) -> str:
-    """Aligned columns under a header; columns listed in `right` are right-aligned."""
-    cells = [[clean(h) for h in headers], *[[clean("" if c is None else c) for c in r] for r in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    out = []
-    for r in cells:
-        out.append("  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in
-                             enumerate(zip(r, widths, strict=True))).rstrip())
-    return "\n".join(out)
 
 
 def _utc(ts: str | None) -> str:
     return "" if ts is None else ts[:16].replace("T", " ")
 
 
-def _checked(store: Results, check: str) -> Results:
-    """`store` once its file passed SQLite's integrity check ("full": integrity_check, before
-    anything leaves the file; "quick": quick_check; ""), else closed and DamagedError: one
-    line, the file left as it is."""
-    if isinstance(store, ResultsStore) and check:
-        try:
-            store.check_integrity(quick=check == "quick")
-        except BaseException:
-            store.close()
-            raise
-    return store
-
-
-def _open(args: argparse.Namespace, create: bool = False, what: str = "this command",
-          check: str = "full") -> ResultsStore:
-    """The --db station database file (a postgresql:// address is refused: `what` names the
-    command in the message), checked as `_checked` says."""
-    if is_dsn(args.db):
-        raise StoreError(f"{what} works on a station's database file (--db PATH), not on the server")
-    store = open_results(args.db, create=create)
-    assert isinstance(store, ResultsStore)
-    _checked(store, check)
-    return store
-
-
-def _open_view(args: argparse.Namespace, check: str = "quick") -> Results:
-    """The --db database for reading: a station's file, or a postgresql:// server's merged view."""
-    return _checked(open_results(args.db), check)
-
-
 def cmd_list(args: argparse.Namespace) -> int:
-    with _open_view(args) as store:
+    with open_view(args) as store:
         rows = store.sessions(athlete_id=args.athlete, team=args.team, limit=args.limit)
     print(table(
         ["session", "started UTC", "athlete", "name", "team", "station", "reps", "passed", "depth in",
@@ -114,7 +57,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    with _open_view(args) as store:
+    with open_view(args) as store:
         s = store.session(args.session)
         reps = store.reps(s.id)
         sil = store.silhouette(s.id)
@@ -153,7 +96,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
 
     units = club_units(args)  # --units, else the config's [display] units
-    with _open_view(args, check="full") as store:
+    with open_view(args, check="full") as store:
         # export_csv reads only sessions() and reps(), which the server's view has too.
         res = export.export_csv(cast(ResultsStore, store), args.dir, athlete_id=args.athlete, team=args.team,
                                 units=units)
@@ -162,7 +105,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_delete_athlete(args: argparse.Namespace) -> int:
-    with _open_view(args, check="") as store:  # a deletion on request works on a damaged file too
+    with open_view(args, check="") as store:  # a deletion on request works on a damaged file too
         name = store.athlete_name(args.id)
         n = len(store.sessions(athlete_id=args.id))
         if name is None and n == 0:
@@ -182,7 +125,7 @@ def cmd_delete_athlete(args: argparse.Namespace) -> int:
 def cmd_override(args: argparse.Namespace) -> int:
     if args.passed and args.fault:
         raise StoreError("a passed rep has no faults: drop --fault or use --fail")
-    with _open_view(args) as store:
+    with open_view(args) as store:
         s = store.session(args.session)
         rep = next((r for r in store.reps(s.id) if r.index == args.rep), None)
         if rep is None:
@@ -196,62 +139,6 @@ def cmd_override(args: argparse.Namespace) -> int:
     return 0
 
 
-def _guarded(fn: Handler) -> Handler:
-    """Run fn; a store, database or file problem becomes one line on stderr and exit code 2."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return fn(args)
-        except (StoreError, sqlite3.Error, OSError) as err:
-            msg = os_message(err) if isinstance(err, OSError) else str(err)
-            msg = (msg.splitlines() or [type(err).__name__])[0]
-            # No password from --db/--to in any message, whoever wrote it.
-            msg = scrub(msg, getattr(args, "db", None), getattr(args, "to", None))
-            print(f"hinge-kiosk: error: {clean(msg, 400)}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-
-    return run
-
-
-def os_message(err: OSError) -> str:
-    """'PATH: what is wrong' for a file-system error (not Python's "[Errno 2] ...")."""
-    if err.strerror and err.filename is not None:
-        return f"{os.fsdecode(err.filename)[:200]}: {err.strerror}"
-    return err.strerror or str(err) or type(err).__name__
-
-
-def _leaf(sub: SubParsers, name: str, fn: Handler, help_: str) -> argparse.ArgumentParser:
-    p = sub.add_parser(name, help=help_, description=help_)
-    p.add_argument("--db", default=None, metavar="PATH",
-                   help="results database (default: $STATE_DIRECTORY, /var/lib/hinge-kiosk or "
-                        "~/.local/state/hinge-kiosk, /results.sqlite3), or postgresql://USER@HOST/DB "
-                        "for the club server's merged view")
-    p.set_defaults(func=_guarded(fn))
-    return p
-
-
-def club_units(args: argparse.Namespace) -> UnitName:
-    """--units, else the config's [display] units (module docstring); StoreError for a bad config."""
-    if getattr(args, "units", None):
-        return "cm" if args.units == "cm" else "in"
-    from kiosk.app.config import ConfigError, load_config
-
-    try:
-        cfg, _ = load_config(getattr(args, "config", None))
-    except ConfigError as err:
-        raise StoreError(str(err)) from None
-    return cfg.display.units
-
-
-def add_units(p: argparse.ArgumentParser) -> None:
-    """--units and --config (where the club's units come from), for reports and the export."""
-    p.add_argument("--units", choices=("in", "cm"), default=None,
-                   help="lengths in inches or centimetres (default: [display] units of the config)")
-    p.add_argument("--config", type=Path, default=None, metavar="kiosk.toml",
-                   help="the kiosk's config to take units (and the profile) from "
-                        "(default: /etc/hinge-kiosk/kiosk.toml when it exists)")
-
-
 def register(sub: SubParsers) -> SubParsers:
     """Add `results` to the hinge-kiosk command line; its subparsers, for the report and
     transfer verbs (kiosk/cli/results_reports.py, results_transfer.py) to add theirs."""
@@ -260,23 +147,23 @@ def register(sub: SubParsers) -> SubParsers:
     rs = rp.add_subparsers(dest="results_command", required=True,
                            metavar="{list,show,export,delete-athlete,override,report,team-report,sync,"
                                    "bundle-export,bundle-import}")
-    p = _leaf(rs, "list", cmd_list, "list sessions, newest first")
+    p = leaf(rs, "list", cmd_list, "list sessions, newest first")
     p.add_argument("--athlete", default=None, metavar="ID")
     p.add_argument("--team", default=None)
     p.add_argument("--limit", type=int, default=None, metavar="N")
-    p = _leaf(rs, "show", cmd_show, "one session's reps, verdicts and hinge depth")
+    p = leaf(rs, "show", cmd_show, "one session's reps, verdicts and hinge depth")
     p.add_argument("session", metavar="SESSION", help="session id or a unique prefix (as `list` shows)")
     p.add_argument("--silhouette", type=Path, default=None, metavar="OUT.png",
                    help="also write the best rep's depth silhouette")
-    p = _leaf(rs, "export", cmd_export, "write DIR/sessions.csv and DIR/reps.csv for a spreadsheet")
+    p = leaf(rs, "export", cmd_export, "write DIR/sessions.csv and DIR/reps.csv for a spreadsheet")
     p.add_argument("dir", type=Path, metavar="DIR")
     p.add_argument("--athlete", default=None, metavar="ID")
     p.add_argument("--team", default=None)
     add_units(p)
-    p = _leaf(rs, "delete-athlete", cmd_delete_athlete, "delete an athlete and all their results")
+    p = leaf(rs, "delete-athlete", cmd_delete_athlete, "delete an athlete and all their results")
     p.add_argument("id", metavar="ID")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p = _leaf(rs, "override", cmd_override, "record a coach's verdict on a rep (who, why)")
+    p = leaf(rs, "override", cmd_override, "record a coach's verdict on a rep (who, why)")
     p.add_argument("session", metavar="SESSION")
     p.add_argument("rep", type=int, metavar="REP", help="rep number as `show` lists it")
     v = p.add_mutually_exclusive_group(required=True)

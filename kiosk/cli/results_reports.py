@@ -21,11 +21,10 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.cli.results import _leaf, _open_view, add_units, clean, club_units
+from kiosk.cli.results_common import SubParsers, add_units, clean, club_units, leaf, open_view
 from kiosk.results.model import StoreError
 
 if TYPE_CHECKING:
-    from kiosk.cli.results import SubParsers
     from kiosk.results.report_athlete import ReportSettings
 
 
@@ -72,7 +71,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _check_out(args.out)
     require_matplotlib()  # before the database: the missing extra is the first thing said
     settings = settings_of(args)
-    with _open_view(args, check="full") as store:
+    with open_view(args, check="full") as store:
         files = athlete_report(store, args.athlete, args.out, settings)
     print(f"wrote {_wrote(files)} (athlete {clean(args.athlete)})")
     return 0
@@ -86,7 +85,7 @@ def cmd_team_report(args: argparse.Namespace) -> int:
     _check_out(args.out)
     require_matplotlib()
     settings = settings_of(args)
-    with _open_view(args, check="full") as store:
+    with open_view(args, check="full") as store:
         athletes = team_athletes(store, args.team)  # "rowing" finds "Rowing"
         if not athletes:
             raise StoreError(f"no athletes in team {args.team!r} on the roster")
@@ -98,7 +97,7 @@ def cmd_team_report(args: argparse.Namespace) -> int:
 
 def register(sub: SubParsers) -> None:
     """Add `report` and `team-report` under `results` (sub: its subparsers)."""
-    p = _leaf(sub, "report", cmd_report,
+    p = leaf(sub, "report", cmd_report,
               "one athlete's report (PDF or PNG pages): side view of the deepest rep, hinge depth, knee "
               "and trunk by session with the target band, change since the last session, every rep")
     p.add_argument("athlete", metavar="ATHLETE_ID")
@@ -106,7 +105,7 @@ def register(sub: SubParsers) -> None:
     add_units(p)
     p.add_argument("--target", default=None, metavar="LO-HI",
                    help="target band for hinge depth in the report's units (default: the next wall step)")
-    p = _leaf(sub, "team-report", cmd_team_report,
+    p = leaf(sub, "team-report", cmd_team_report,
               "a team's report (PDF or PNG pages): averages and spread, ranking by hinge depth, who "
               "needs a coach's eye, faults, knee and trunk")
     p.add_argument("team", metavar="TEAM")

@@ -1,6 +1,6 @@
 """The benchmark's report: a terminal table and docs/performance.md (markdown).
 
-Reads a finished `kiosk.evaluation.bench.BenchRun`; times in milliseconds, memory in MiB.
+Reads a finished `kiosk.evaluation.bench_run.BenchRun`; times in milliseconds, memory in MiB.
 """
 
 from __future__ import annotations
@@ -11,14 +11,11 @@ import time
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kiosk.analysis.analyzer import MEASURE_FILTERS
-
-if TYPE_CHECKING:
-    from kiosk.evaluation.bench import BenchRun
+from kiosk.evaluation.bench_run import BenchRun
 
 ANALYSIS_BUDGET_MS = 2.5  # DESIGN.md: median after the SDK filters, one dev-machine core
 RATIO_BUDGET = 10.0  # ours at least this many times faster than the Open3D baseline

@@ -1,0 +1,117 @@
+"""The Pi-share benchmark's camera (kiosk/evaluation/bench_pi.py): a recording read whole
+before the run (`preload`: raw or through MEASURE_FILTERS, with the SDK threads' CPU per
+frame for reading it), then handed out on the camera's clock by `ReplayCamera` (a late
+loop gets the newest frame, older ones are dropped). `sdk_filters` runs MEASURE_FILTERS on
+the reader's thread, for the targets that put the filters on the loop's thread."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hardware.frame import DepthFrame, Intrinsics
+from hardware.source import SourceBase, SourceState, SourceStatus
+
+
+class ReplayCamera(SourceBase):
+    """Frames read before the run, handed out as a camera's pipeline does: frame i arrives
+    at t0 + (timestamp_i - timestamp_0) (t0: the first read); a read returns the newest
+    arrived frame (waiting for the next if none is new) and the ones skipped are dropped.
+    `last_arrival_s`: the returned frame's arrival (bench_loop's latency starts there)."""
+
+    _what = "replay"
+
+    def __init__(self, frames: list[DepthFrame], intrinsics: Intrinsics,
+                 process: Callable[[DepthFrame], DepthFrame] | None = None,
+                 now: Callable[[], float] = time.perf_counter,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._frames, self._intr, self._now, self._sleep = frames, intrinsics, now, sleep
+        self._process = process  # on the reader's thread, for each frame returned
+        self._state = SourceState.STREAMING
+        self._t0_s: float | None = None
+        self._next = 0  # index of the oldest frame not yet returned or dropped
+        self.delivered = 0
+        self.dropped = 0
+        self.last_arrival_s: float | None = None
+
+    def start(self) -> None:
+        self._state = SourceState.STREAMING
+
+    def close(self) -> None:
+        self._state = SourceState.STOPPED
+
+    @property
+    def status(self) -> SourceStatus:
+        return SourceStatus(state=self._state)
+
+    def _arrival_s(self, i: int) -> float:
+        assert self._t0_s is not None
+        return self._t0_s + (self._frames[i].timestamp_s - self._frames[0].timestamp_s)
+
+    def read(self, timeout_s: float = 1.0) -> DepthFrame | None:
+        if self._next >= len(self._frames):
+            self._state = SourceState.ENDED
+            return None
+        if self._t0_s is None:
+            self._t0_s = self._now()
+        now_s = self._now()
+        newest = self._next
+        while newest + 1 < len(self._frames) and self._arrival_s(newest + 1) <= now_s:
+            newest += 1
+        wait_s = self._arrival_s(newest) - now_s
+        if wait_s > timeout_s:
+            self._sleep(timeout_s)
+            return None
+        if wait_s > 0:
+            self._sleep(wait_s)  # the camera has not sent it yet
+        self.dropped += newest - self._next
+        self.delivered += 1
+        self._next = newest + 1
+        self.last_arrival_s = self._arrival_s(newest)
+        frame = self._frames[newest]
+        return frame if self._process is None else self._process(frame)
+
+
+def sdk_filters(intr: Intrinsics) -> Callable[[DepthFrame], DepthFrame]:
+    """MEASURE_FILTERS on one raw frame, on the caller's thread: into the SDK through a
+    software device, through the filter chain, back into a DepthFrame (what
+    hardware/live.py's read() does with a camera's frame)."""
+    from hardware.rs_frames import FilterChain, depth_frame_from_rs
+    from hardware.software_device import SoftwareDepthDevice
+    from kiosk.analysis.analyzer import MEASURE_FILTERS
+
+    dev, chain = SoftwareDepthDevice(intr, 30), FilterChain(MEASURE_FILTERS)
+    count = [0]
+
+    def process(frame: DepthFrame) -> DepthFrame:
+        count[0] += 1
+        return depth_frame_from_rs(chain.process(dev.push(frame.depth, frame.timestamp_s, count[0])),
+                                   frame.depth_scale_m)
+
+    return process
+
+
+def preload(rec: Path, raw: bool, raw_pass: bool) -> tuple[list[DepthFrame], Intrinsics, dict[str, Any]]:
+    """Every frame of the recording, read before the run (unthrottled): raw (`raw`) or
+    through MEASURE_FILTERS; and the SDK threads' CPU per frame for reading it. With
+    `raw_pass` both, so the filters' cost is known (this machine, SDK playback thread)."""
+    from hardware.playback import RecordingSource
+    from kiosk.analysis.analyzer import MEASURE_FILTERS
+
+    def one(filtered: bool) -> tuple[list[DepthFrame], Intrinsics, float]:
+        frames: list[DepthFrame] = []
+        cpu0, own0 = time.process_time(), time.thread_time()
+        with RecordingSource(rec, realtime=False, filters=MEASURE_FILTERS if filtered else None) as src:
+            while (f := src.read(5.0)) is not None:
+                frames.append(f)
+            intr = src.intrinsics
+        sdk_s = (time.process_time() - cpu0) - (time.thread_time() - own0)
+        return frames, intr, 1000 * sdk_s / max(len(frames), 1)
+
+    frames, intr, ms = one(not raw)
+    costs: dict[str, Any] = {"sdk_raw_ms" if raw else "sdk_filtered_ms": ms}
+    if raw_pass:
+        costs["sdk_filtered_ms" if raw else "sdk_raw_ms"] = one(raw)[2]
+    return frames, intr, costs
