@@ -1,5 +1,5 @@
 """What the athlete teaches the station reaches the loop as one signal, Observer.learnt,
-which the loop saves for a live camera (loop._keep_learnt). A heading learnt from a rep
+which the station saves for a live camera (kiosk/app/station.py). A heading learnt from a rep
 but never applied between reps (the athlete left mid-rep, no clean standing frame came)
 is applied when the next athlete starts: that is learnt too, and must be saved. An
 adversarial review found the signal missed this path (the loop's old identity check on

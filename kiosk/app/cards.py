@@ -10,7 +10,7 @@ import pygame
 
 from kiosk.app import shapes as sh
 from kiosk.app.textbox import TextBoxes
-from kiosk.app.view import ViewModel
+from kiosk.app.view_model import ViewModel
 
 SIZE = (1280, 720)
 BOTTOM_Y = 668  # the status corner and the notice bar live below this

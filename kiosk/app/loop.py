@@ -9,7 +9,8 @@ config error, source error, and "something went wrong". No exception reaches the
 one in an iteration is logged with its traceback, shown as one line for `modes.ERROR_HOLD_S`,
 and the station restarts (a third within a minute ends the process with code 1 so
 systemd restarts it). READY goes to systemd after the first frame (or once a status
-screen is the steady state); the watchdog is ticked every iteration.
+screen is the steady state); the watchdog is ticked every iteration. The source, its
+calibration and the athlete's session on it are the Station's (station.py).
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from calibration.errors import CalibrationError
 from calibration.model import Calibration
-from hardware.source import FrameSource, SourceError, SourceState
 from kiosk.app import modes
 from kiosk.app.checkin import CheckIn
 from kiosk.app.config import KioskConfig
@@ -33,10 +32,10 @@ from kiosk.app.ports import Clock, Display, Mode, Sound, Supervisor, Transition,
 from kiosk.app.results_writer import ResultsWriter
 from kiosk.app.session import Session
 from kiosk.app.shots import Screenshots
-from kiosk.app.sources import FAILED_TITLE, TITLE, Calibrating, KioskSources
-from kiosk.app.view import ViewContext, ViewModel, status_view
+from kiosk.app.sources import FAILED_TITLE, KioskSources
+from kiosk.app.station import Station
+from kiosk.app.view_model import ViewContext, ViewModel, status_view
 from kiosk.core import Profile
-from kiosk.sources import source_kind
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +56,6 @@ ERROR_TITLE = "Something went wrong - the kiosk is restarting"
 SOURCE_STOPPED_TITLE = "The camera source stopped"
 SOURCE_UNOPENED_TITLE = "The camera source could not be opened"
 MAX_ERRORS_PER_MIN = 3
-CAMERA_LOST_S = 0.7  # no frame for this long: "camera disconnected" (issue 6: within 1 s)
-READ_TIMEOUT_S = 0.25  # a live camera delivers every 33 ms; shorter waits keep the loop (and watchdog) going
 TRANSITIONS_KEPT = 400
 RESULT_SHOWN_S = 3.0  # --sessions: how long the last result stays up before the run ends
 
@@ -86,28 +83,35 @@ class LoopParts:
 class KioskLoop:
     def __init__(self, parts: LoopParts, spec: str) -> None:
         self.p = parts
-        self.spec = spec
         self.ms: modes.ModeState = modes.initial(parts.config_error)
         self.units = parts.cfg.display.units
         self.menu = MenuState()
         self.checkin = CheckIn()
-        self.src: FrameSource | None = None
-        self.session: Session | None = None
-        self.calib: Calibrating | None = None
-        self.cal_note = "not calibrated"
         self.error_times: list[float] = []
-        self.last_frame_s = 0.0
         self.ready_sent = False
-        self.source_opened = False  # the last source asked for did open (the error title says which)
         self.shots = Screenshots(parts.screenshot_dir, parts.display.save,
                                  max_files=parts.cfg.screenshots.max_files)
         self.params = FlowParams.for_drill(parts.cfg.flow, parts.profile.drill.dowel_reps)
+        self.station = Station(parts.sources, spec, parts.cfg.station.calibration_frames, self._new_session,
+                               self._event, self._first_frame, self._ctx)
+
+    @property
+    def session(self) -> Session | None:
+        """The athlete's session on the station's source (None: none running)."""
+        return self.station.session
+
+    def _new_session(self, cal: Calibration) -> Session:
+        return Session(cal, self.p.profile, self.params, self.p.audio, self.p.results)
 
     # --- sources and modes ---------------------------------------------------------------
 
     def _event(self, ev: modes.ModeEvent) -> modes.Retry | None:
         """Step the modes (modes.mode_step) and apply the new state: systemd's status line
-        on a change (and once per calibration, not per frame), READY once a status screen is steady."""
+        on a change (and once per calibration, not per frame), READY once a status screen is steady;
+        the console line for a missing live camera."""
+        missing = isinstance(ev, modes.OpenFailed) and ev.live_camera
+        if missing and self.ms.mode is not Mode.NO_CAMERA:  # once, not at every retry
+            print(NO_CAMERA_LINE if simulator_available() else NO_CAMERA_LINE_LEAN, flush=True)
         ms, retry = modes.mode_step(self.ms, ev)
         if (ms.mode, ms.message) != (self.ms.mode, self.ms.message) or ev == modes.Opened(calibrated=False):
             self.p.supervisor.status(f"{ms.mode.value}: {ms.message}" if ms.message else ms.mode.value)
@@ -117,101 +121,22 @@ class KioskLoop:
             self.p.supervisor.ready(ms.mode.value)
         return retry
 
-    def _close(self) -> None:
-        if self.src is not None:
-            self.src.close()
-            self.src = None
-
-    def _open(self, spec: str, now_s: float, force_calibration: bool = False,
-              keep: Calibration | None = None) -> None:
-        """Start `spec`: running with `keep` or the stored calibration, else calibrating."""
-        self._close()
-        self.spec = spec
-        cal = keep or (None if force_calibration else self.p.sources.stored_calibration(spec))
-        self.source_opened = False
-        try:
-            self.src = self.p.sources.open(spec, for_calibration=cal is None)
-        except SourceError as err:
-            self._source_failed(err, now_s)
-            return
-        self.source_opened = True
-        if cal is None:
-            self.calib = Calibrating(spec, self.p.cfg.station.calibration_frames)
-            self._event(modes.Opened(calibrated=False))
-        else:
-            self.cal_note = self.cal_note if keep is not None else "calibrated"
-            self.session = Session(cal, self.p.profile, self.params, self.p.audio, self.p.results)
-            self._event(modes.Opened(calibrated=True))
-        self.last_frame_s = now_s
-
-    def _source_failed(self, err: Exception, now_s: float) -> None:
-        live = source_kind(self.spec).live_camera
-        if live and self.ms.mode is not Mode.NO_CAMERA:  # once, not at every retry
-            print(NO_CAMERA_LINE if simulator_available() else NO_CAMERA_LINE_LEAN, flush=True)
-        self._event(modes.OpenFailed(str(err), live_camera=live, now_s=now_s))
-
-    def _calibrating(self, now_s: float) -> ViewModel:
-        assert self.src is not None and self.calib is not None
-        f = self.src.read(1.0)
-        if f is not None:
-            self._first_frame()
-        self.calib.add(f)
-        ended = f is None and not self.src.online
-        if self.calib.ready(ended):
-            self._close()
-            try:
-                cal, self.cal_note = self.calib.finish(self.p.sources)
-            except CalibrationError as err:
-                self._event(modes.CalibrationFailed(str(err), now_s))
-                return self._status_view(now_s)
-            self._open(self.spec, now_s, keep=cal)
-        elif ended:
-            self._event(modes.SourceEnded("the source ended before calibration frames arrived"))
-        return status_view(self._ctx(now_s), "calibrating", TITLE, self.calib.lines(), alert=False)
-
     def _first_frame(self) -> None:
         if not self.ready_sent:
             self.ready_sent = True
             self.p.supervisor.ready("first frame")
 
-    def _running(self, now_s: float) -> ViewModel:
-        assert self.src is not None and self.session is not None
-        f = self.src.read(READ_TIMEOUT_S)
-        if f is not None:
-            self._first_frame()
-            self.last_frame_s = now_s
-            self.session.step(f, now_s)
-            if (learnt := self.session.observer.learnt) is not None:  # facing or heading, from the athlete
-                self._keep_learnt(learnt)
-        elif self.src.status.state is SourceState.ENDED:
-            if not self.p.sources.restart_at_end(self.spec):
-                self._close()
-                self._event(modes.SourceEnded("the recording has ended"))
-                return self._status_view(now_s)
-            self._close()
-            self.src = self.p.sources.open(self.spec)
-            self.session.reset("the demo recording started over")
-        elif (now_s - self.last_frame_s > CAMERA_LOST_S
-              or self.src.status.state is SourceState.DISCONNECTED):
-            return status_view(self._ctx(now_s), "camera-lost", "Camera disconnected - reconnecting",
-                               (self.src.status.message,))
-        return self.session.view(self._ctx(now_s))
-
-    def _keep_learnt(self, cal: Calibration) -> None:
-        """Save what the station learnt from an athlete (live camera: the next start uses it)."""
-        if source_kind(self.spec).live_camera:
-            note = self.p.sources.keep(self.spec, cal)
-            log.info("learnt from the athlete (facing %s, heading): %s", cal.facing, note)
-
     def _ctx(self, now_s: float) -> ViewContext:
-        cam = camera_text(self.src.status if self.src is not None else None)
+        src = self.station.src
+        cam = camera_text(src.status if src is not None else None)
         sync = (f"club sync: {self.p.sync_status()}",) if self.p.sync_status is not None else ()
         notice, alert = self.checkin.notice(now_s)
         staff: tuple[str, ...] = ()
         if self.ms.mode is Mode.NO_CAMERA and simulator_available():
             staff = (SIM_MENU_LINE,)
-        return ViewContext(t_s=now_s, units=self.units, status=(cam, self.cal_note, *sync), menu=self.menu,
-                           sound=self.p.audio.status, notice=notice, notice_alert=alert, operator_lines=staff)
+        return ViewContext(t_s=now_s, units=self.units, status=(cam, self.station.cal_note, *sync),
+                           menu=self.menu, sound=self.p.audio.status, notice=notice, notice_alert=alert,
+                           operator_lines=staff)
 
     def _status_view(self, now_s: float) -> ViewModel:
         ctx = self._ctx(now_s)
@@ -227,7 +152,7 @@ class KioskLoop:
             return status_view(ctx, "error", ERROR_TITLE, (self.ms.message,))
         if self.ms.mode is Mode.CAL_FAILED:
             return status_view(ctx, "calibration-failed", FAILED_TITLE, (self.ms.message,))
-        title = SOURCE_STOPPED_TITLE if self.source_opened else SOURCE_UNOPENED_TITLE
+        title = SOURCE_STOPPED_TITLE if self.station.opened else SOURCE_UNOPENED_TITLE
         return status_view(ctx, "source-error", title, (self.ms.message,))
 
     # --- the loop ------------------------------------------------------------------------
@@ -236,15 +161,15 @@ class KioskLoop:
         """Compute one iteration's view (no drawing)."""
         retry = self._event(modes.Tick(now_s))
         if retry is modes.Retry.LIVE:
-            self._open("live", now_s)
+            self.station.open("live", now_s)
         elif retry is modes.Retry.SAME:  # keeping the calibration when there is one
-            keep = self.session.calibration if self.session is not None else None
-            self._open(self.spec, now_s, force_calibration=keep is None, keep=keep)
+            self.station.reopen(now_s)
+        vm = None  # the station's view, None: the mode's status screen
         if self.ms.mode is Mode.CALIBRATING:
-            return self._calibrating(now_s)
-        if self.ms.mode is Mode.RUNNING:
-            return self._running(now_s)
-        return self._status_view(now_s)
+            vm = self.station.calibrating(now_s)
+        elif self.ms.mode is Mode.RUNNING:
+            vm = self.station.running(now_s)
+        return vm if vm is not None else self._status_view(now_s)
 
     def _failed(self, err: Exception, now_s: float) -> bool:
         """Log an iteration's exception and show it as one line; False: too many, give up."""
@@ -252,7 +177,7 @@ class KioskLoop:
         self.error_times = [t for t in self.error_times if now_s - t < 60.0] + [now_s]
         line = (str(err).splitlines() or [""])[0][:120]
         try:
-            self._close()
+            self.station.close()
         except Exception as close_err:
             log.warning("closing the source after an error: %s", close_err)
         self._event(modes.Crashed(f"{type(err).__name__}: {line}" if line else type(err).__name__, now_s))
@@ -267,7 +192,7 @@ class KioskLoop:
                     and simulator_available()):
                 self.menu = replace(self.menu, mode=MenuMode.CLOSED, message="")  # staff only: behind the PIN
                 log.info("operator: simulated athlete (no camera)")
-                self._open("sim", now_s)
+                self.station.open("sim", now_s)
                 continue
             if self.menu.mode is MenuMode.CLOSED and self.p.results.enabled and self.ms.mode is Mode.RUNNING:
                 taken, code = self.checkin.key(key, now_s)  # badge scanners and typed ids
@@ -285,8 +210,7 @@ class KioskLoop:
             elif action is Action.RESET_SESSION and self.session is not None:
                 self.session.reset()
             elif action is Action.RECALIBRATE and self.ms.mode is not Mode.CONFIG_ERROR:
-                self.session = None
-                self._open(self.spec, now_s, force_calibration=True)
+                self.station.recalibrate(now_s)
             if action is not None:
                 log.info("operator: %s", action.value)
         self.menu = menu_idle(self.menu, now_s)
@@ -319,7 +243,7 @@ class KioskLoop:
         if self.ms.mode is Mode.CONFIG_ERROR:
             self._event(modes.Tick(clock.now_s()))  # READY: the config-error screen is the steady state
         else:
-            self._open(self.spec, clock.now_s())
+            self.station.open(self.station.spec, clock.now_s())
         index = 0
         try:
             while max_frames is None or index < max_frames:
@@ -348,5 +272,5 @@ class KioskLoop:
             return 0
         finally:
             self.shots.flush()
-            self._close()
+            self.station.close()
             self.p.results.close()

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from hardware.source import SourceState, SourceStatus
 from kiosk.app.flow import FlowState
-from kiosk.app.view import ViewModel
+from kiosk.app.view_model import ViewModel
 
 
 class Clock(Protocol):

@@ -41,7 +41,7 @@ from kiosk.app.keys import key_names
 from kiosk.app.surface_cache import FrameMemo, LayerCache, Overdraw, content_key
 from kiosk.app.textbox import Placed as Placed
 from kiosk.app.textbox import Text
-from kiosk.app.view import VerdictView, ViewModel
+from kiosk.app.view_model import VerdictView, ViewModel
 
 CUE_PX = 112  # the live cue's font size: 56 px cap height (module docstring)
 CUE_BAND = pygame.Rect(24, 10, 1232, 94)  # live screens: the cue across the top

@@ -16,29 +16,24 @@ Nothing judged is lost while the process lives, and nothing is written twice:
 
 At the first open (`start()`) the writer takes this station's lock, checks the file
 (quick_check: a damaged file is left as it is, nothing is written to it), and closes the
-station's sessions a kill left unfinished as interrupted. `check_in(id)` queues a roster
-athlete for the next drill; with nobody checked in a session is a walk-up.
+station's sessions a kill left unfinished as interrupted (store_access.py: the store, the
+lock and the pending file). `check_in(id)` queues a roster athlete for the next drill;
+with nobody checked in a session is a walk-up.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.results import paths, spill
-from kiosk.results.model import DamagedError, RepLike, new_id, now_utc
-from kiosk.results.pending import STOP_NOTE, Pending, PendingRep, claim_station, forget_silhouettes, write
+from kiosk.app.store_access import StoreAccess
+from kiosk.results.model import RepLike, new_id, now_utc
+from kiosk.results.pending import STOP_NOTE, Pending, PendingRep, forget_silhouettes, write
 from kiosk.results.silhouette import BestRepKeeper
 from kiosk.results.store import ResultsStore
-
-log = logging.getLogger(__name__)
 
 RETRY_S = 5.0
 MAX_RETRY_S = 60.0
@@ -52,29 +47,24 @@ class ResultsWriter:
 
     def __init__(self, opener: Callable[[], ResultsStore] | None,
                  on_saved: Callable[[], None] | None = None) -> None:
-        self._opener = opener
         self._on_saved = on_saved  # e.g. the club-server sync worker's nudge
-        self._store: ResultsStore | None = None
+        self._access = StoreAccess(opener, spill_every_s=RETRY_S)
         self._pending: list[Pending] = []
         self._current: Pending | None = None
         self._keeper = BestRepKeeper()
         self._now_s = 0.0
         self._retry_at_s = 0.0
-        self._claimed = False  # the station lock and the last run's pending file: taken
-        self._started = False  # sessions a kill left unfinished: closed
-        self._lock_fd: int | None = None
-        self._checked: tuple[int, ...] | None = None  # the file identity that passed quick_check
-        self._damaged: tuple[int, ...] | None = None  # ... and the one that failed it
-        self._spill: Path | None = None
-        self._spill_at_s = 0.0
-        self._spilled = False  # the pending file may hold something
         self.queue: deque[str] = deque()  # checked-in athlete ids, next first
-        self.problem = ""  # one line while something is not written
         self.saved_sessions = 0
 
     @property
     def enabled(self) -> bool:
-        return self._opener is not None
+        return self._access.opener is not None
+
+    @property
+    def problem(self) -> str:
+        """One line while something is not written ("" when everything is)."""
+        return self._access.problem
 
     def start(self) -> None:
         """At the kiosk's start: open the store now, so a damaged file shows at once, the
@@ -104,10 +94,11 @@ class ResultsWriter:
 
     def next_name(self) -> str | None:
         """Who is up next (for the attract screen), or None: walk-up."""
-        if not self.queue or self._store is None:
+        store = self._access.store
+        if not self.queue or store is None:
             return None
         try:
-            return self._store.athlete_name(self.queue[0])
+            return store.athlete_name(self.queue[0])
         except Exception:  # a display nicety: a store fault must not cost the frame
             return None
 
@@ -191,7 +182,7 @@ class ResultsWriter:
             except Exception as err:  # StoreError, or sqlite3/OSError surfacing through it
                 p.attempts += 1
                 p.retry_at_s = self._now_s + min(MAX_RETRY_S, RETRY_S * 2.0 ** (p.attempts - 1))
-                self._fault(str(err) if str(err) else type(err).__name__)
+                self._access.fault(str(err) if str(err) else type(err).__name__, self._pending)
                 store, failures = None, failures + 1
                 if failures >= MAX_FAILURES_PER_FLUSH:
                     break
@@ -204,7 +195,7 @@ class ResultsWriter:
                     if self._on_saved is not None:
                         self._on_saved()
         if not any(p.attempts for p in self._pending):
-            self.problem = ""
+            self._access.problem = ""
         self._keep_pending(failures > 0)
 
     def status(self) -> str | None:
@@ -224,83 +215,14 @@ class ResultsWriter:
             p.retry_at_s = 0.0
         self.flush()
         self._keep_pending(force=True)
-        if self._store is not None:
-            self._store.close()
-            self._store = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        self._access.close()
 
     # --- the store -------------------------------------------------------------------------
 
     def _open(self) -> ResultsStore | None:
-        if self._store is None and self._opener is not None:
-            try:
-                store = self._opener()
-            except Exception as err:
-                self._fault(str(err))
-                return None
-            try:
-                self._store = self._check(store)
-            except Exception as err:  # a damaged file, or a fault during the start-up work
-                with contextlib.suppress(Exception):
-                    store.close()
-                self._fault(str(err))
-        return self._store
-
-    def _check(self, store: ResultsStore) -> ResultsStore | None:
-        """The store after the start-up work, once its file passed quick_check (once per
-        file); None for a file known to be damaged (left as it is; results stay pending)."""
-        if not self._claimed:
-            # This station's lock and the last run's pending file (pending.claim_station):
-            # before the check, so a damaged file's results are kept in that file too.
-            self._lock_fd, self._spill, loaded = claim_station(store, {p.sid for p in self._pending})
-            self._pending[:0] = loaded
-            self._claimed = self._spilled = True  # (an empty pending file is removed too)
-        ident = paths.file_identity(store.path)
-        if ident != self._checked:
-            if ident == self._damaged:
-                store.close()
-                return None
-            try:
-                store.check_integrity(quick=True)
-            except DamagedError:
-                self._damaged = ident
-                raise
-            self._checked = ident
-        if not self._started and self._lock_fd is not None:
-            # Sessions a kill left unfinished: closed as interrupted, only while no other
-            # process of this station runs (we hold its lock). A fault here: next open.
-            for row in store.close_interrupted(keep_open=frozenset(p.sid for p in self._pending)):
-                log.warning("results: session %s (%s) was left unfinished by a stop; closed as "
-                            "interrupted with %d reps, %d passed", row.id[:8],
-                            row.athlete_id or "walk-up", row.reps, row.passed)
-        self._started = True
-        return store
-
-    def _fault(self, line: str) -> None:
-        line = (line.splitlines() or ["storage error"])[0][:160]
-        if line != self.problem:
-            log.error("results: %s; %d sessions kept in memory, retrying", line, len(self._pending))
-        self.problem = line
-        if self._store is not None:  # reopen on retry: the file may have been replaced or remounted
-            with contextlib.suppress(Exception):
-                self._store.close()
-            self._store = None
+        """The store, opened if need be (store_access.py); None while it cannot be."""
+        return self._access.open(self._pending)
 
     def _keep_pending(self, changed: bool = True, force: bool = False) -> None:
-        """Mirror the unwritten sessions into the pending file while a fault lasts (at most
-        every RETRY_S) and at close; remove the file once everything is written."""
-        if self._spill is None:
-            return
-        todo = [p for p in self._pending if not (p.done or p.dropped)]
-        if (not todo and not self._spilled) or (
-                todo and not force and not (changed and self._now_s >= self._spill_at_s)):
-            return
-        self._spill_at_s = self._now_s + RETRY_S
-        try:
-            spill.save(self._spill, [spill.session_json(*p.lines_for_spill()) for p in todo])
-            self._spilled = bool(todo)
-        except (OSError, ValueError) as err:
-            log.error("results: cannot keep %d unwritten session(s) in %s: %s", len(todo), self._spill, err)
-
+        """The unwritten sessions into the pending file while a fault lasts, and at close."""
+        self._access.keep_pending(self._pending, self._now_s, changed, force)

@@ -17,7 +17,8 @@ from kiosk.app.cues import main_fault
 from kiosk.app.flow import DRILL_SCREENS, Event, FlowParams, FlowState, Screen, flow_step
 from kiosk.app.observe import Observation, Observer
 from kiosk.app.results_writer import ResultsWriter
-from kiosk.app.view import UNCLEAR_SHOW_S, ViewContext, ViewModel, build_view
+from kiosk.app.view import UNCLEAR_SHOW_S, build_view
+from kiosk.app.view_model import ViewContext, ViewModel
 from kiosk.core import Profile, RepResult
 from kiosk.core.reps import Phase
 

@@ -6,89 +6,25 @@ cue, pass/fail said in words (and drawn as a check mark or a cross), numbers wit
 Lengths are world metres inside, shown in the configured units (in or cm). A miss is said
 as a number ("Hips 6 cm short of the wall") and the body in plain words ("lower back",
 never "sacrum"). Staff-only words (the simulated athlete, what to plug in) are in the
-operator menu, behind its PIN.
+operator menu, behind its PIN. The values themselves (ViewModel, ViewContext) and what
+frames every screen (status corner, operator menu, full-screen status) are view_model.py's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from kiosk.app.cues import FAULT_NAMES, fault_counts, main_fault, rep_cue, session_cue
 from kiosk.app.flow import FlowState, Screen, screen_key
 from kiosk.app.observe import UNCLEAR_BODY, UNCLEAR_SECOND, Observation
-from kiosk.app.operator import MENU_ITEMS, Action, MenuMode, MenuState
 from kiosk.app.scene import Scene, build_scene
+from kiosk.app.view_model import MenuView as MenuView
+from kiosk.app.view_model import VerdictView as VerdictView
+from kiosk.app.view_model import ViewContext as ViewContext
+from kiosk.app.view_model import ViewModel as ViewModel
+from kiosk.app.view_model import base_view
+from kiosk.app.view_model import status_view as status_view
 from kiosk.core import RepResult, summary
 from kiosk.core.drill import INCH_M
 from kiosk.core.reps import Phase
-from kiosk.core.thresholds import DrillConfig, FaultConfig
-
-_ACTION_LABELS = {
-    Action.RECALIBRATE: "Recalibrate (clear the station first)",
-    Action.RESET_SESSION: "Reset session",
-    Action.QUIT: "Quit (stays off until restart)",
-}
-
-
-@dataclass(frozen=True)
-class VerdictView:
-    passed: bool
-    headline: str  # "PASS" / "FAIL"
-    cue: str
-    detail: str  # what happens next ("One more try at 12 in")
-    measure: str = ""  # the miss as a number ("Hips 6 cm short of the wall"), "" for none
-
-
-@dataclass(frozen=True)
-class MenuView:
-    title: str
-    lines: tuple[str, ...]
-    message: str
-
-
-@dataclass(frozen=True)
-class ViewContext:
-    """What the view needs besides the flow: clock, units, corner status, operator menu,
-    station geometry and the profile's limits."""
-
-    t_s: float = 0.0
-    units: str = "in"
-    status: tuple[str, ...] = ()
-    notice: str = ""  # one line along the bottom: check-in echo/feedback, who is next, storage faults
-    notice_alert: bool = False  # the notice reports a problem (drawn in red)
-    saved: str = ""  # the result screen's line on whether the result is on disk ("" = not kept)
-    menu: MenuState = field(default_factory=MenuState)
-    sound: str = "sound on"
-    station_x_m: float = 0.0
-    mirror: bool = False
-    faults: FaultConfig = field(default_factory=FaultConfig)  # the profile's, as judged
-    drill: DrillConfig = field(default_factory=DrillConfig)
-    required_facing: str = "auto"  # image direction the athlete must face
-    stance_progress: float | None = None  # 0-1 while the athlete holds still on the spot
-    operator_lines: tuple[str, ...] = ()  # staff-only lines shown in the operator menu (after the PIN)
-
-
-@dataclass(frozen=True, eq=False)
-class ViewModel:
-    """kind picks the layout: "attract" | "live" | "result" | "status"."""
-
-    key: str
-    kind: str
-    title: str
-    lines: tuple[str, ...] = ()
-    cue: str = ""  # live screens: the one instruction, drawn large (readable from 3 m)
-    scene: Scene | None = None
-    verdict: VerdictView | None = None
-    stats: tuple[tuple[str, str], ...] = ()
-    progress: float | None = None
-    status: tuple[str, ...] = ()
-    menu: MenuView | None = None
-    checks: tuple[tuple[str, bool | None], ...] = ()  # arrival checklist: (item, ok; None = not yet)
-    alert: bool = False  # status screens: a problem (red) rather than information
-    arrow: str | None = None  # "left"/"right": the way to face, on screen
-    notice: str = ""  # one line along the bottom (ViewContext.notice)
-    notice_alert: bool = False  # the notice reports a problem (drawn in red)
-    t_s: float = 0.0
 
 
 def length_text(m: float, units: str, digits: int = 1) -> str:
@@ -121,35 +57,6 @@ def miss_text(mm: float, units: str) -> str:
 BODY_WORDS = {"head": "head", "thoracic": "upper back", "sacrum": "lower back"}
 
 
-def menu_view(menu: MenuState, units: str, sound: str, extra: tuple[str, ...] = ()) -> MenuView | None:
-    """The operator menu; `extra`: staff-only lines (e.g. no camera: why, and S for the
-    simulated athlete) shown only once the PIN is in."""
-    if menu.mode is MenuMode.CLOSED:
-        return None
-    if menu.mode is MenuMode.PIN:
-        dots = "* " * len(menu.digits) if menu.digits else "_"
-        return MenuView("Operator: enter PIN, then Enter", (dots.strip(),), menu.message)
-    labels = dict(_ACTION_LABELS)
-    labels[Action.TOGGLE_UNITS] = f"Units: {units} (switch to {'in' if units == 'cm' else 'cm'})"
-    labels[Action.TOGGLE_MUTE] = f"Sound: {sound.removeprefix('sound ')} (mute/unmute)"
-    lines = (*(f"{key}   {labels[action]}" for key, action in MENU_ITEMS), *extra, "Esc  Close")
-    return MenuView("Operator menu", lines, menu.message)
-
-
-def _base(ctx: ViewContext, key: str, kind: str, title: str, **kw: object) -> ViewModel:
-    """A view with the status corner and, when open, the operator menu (key "<key>-menu")."""
-    menu = menu_view(ctx.menu, ctx.units, ctx.sound, ctx.operator_lines)
-    return ViewModel(key=f"{key}-menu" if menu is not None else key, kind=kind, title=title,
-                     status=(*ctx.status, ctx.sound), menu=menu, t_s=ctx.t_s, notice=ctx.notice,
-                     notice_alert=ctx.notice_alert, **kw)  # type: ignore[arg-type]
-
-
-def status_view(ctx: ViewContext, key: str, title: str, lines: tuple[str, ...],
-                alert: bool = True) -> ViewModel:
-    """A full-screen message: no camera, config error, calibrating, something went wrong."""
-    return _base(ctx, f"status-{key}", "status", title, lines=lines, alert=alert)
-
-
 def build_view(flow: FlowState, obs: Observation | None, ctx: ViewContext,
                bottom: Observation | None = None) -> ViewModel:
     """`bottom`: the frame at the bottom of the rep whose verdict is showing (the deepest, or
@@ -157,7 +64,7 @@ def build_view(flow: FlowState, obs: Observation | None, ctx: ViewContext,
     with the fault marked."""
     key = screen_key(flow)
     if flow.screen is Screen.ATTRACT:
-        return _base(ctx, key, "attract", "HIP HINGE CHECK", lines=(
+        return base_view(ctx, key, "attract", "HIP HINGE CHECK", lines=(
             "Step onto the floor marker",
             "Stand side-on to the camera",
             "Takes about 2 minutes",
@@ -178,8 +85,8 @@ def build_view(flow: FlowState, obs: Observation | None, ctx: ViewContext,
                             show_dowel=flow.screen is not Screen.DETECTED, frozen=frozen is not None,
                             miss_label=miss)
     if flow.screen is Screen.DETECTED:
-        return _base(ctx, key, "live", "WELCOME", scene=scene, checks=_checks(obs),
-                     cue="Step onto the floor marker", lines=("Stand side-on to the camera",))
+        return base_view(ctx, key, "live", "WELCOME", scene=scene, checks=_checks(obs),
+                         cue="Step onto the floor marker", lines=("Stand side-on to the camera",))
     if flow.screen is Screen.STANCE:
         return _stance(flow, obs, ctx, key, scene)
     return _drill(flow, obs, ctx, key, scene, frozen)
@@ -226,8 +133,8 @@ def _stance(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str
         # The head the athlete stands with is the reference a rep judges the head against
         # (kiosk/core/head.py): a bow here reads as a raised head at the bottom.
         cue, lines = "Stand tall and still", ("Arms relaxed, chin level",)
-    return _base(ctx, key, "live", "GET SET", scene=scene, cue=cue, lines=lines, progress=progress,
-                 checks=_checks(obs), arrow=_arrow(ctx) if hint == "turn" else None)
+    return base_view(ctx, key, "live", "GET SET", scene=scene, cue=cue, lines=lines, progress=progress,
+                     checks=_checks(obs), arrow=_arrow(ctx) if hint == "turn" else None)
 
 
 def _checks(obs: Observation | None) -> tuple[tuple[str, bool | None], ...]:
@@ -324,8 +231,8 @@ def _drill(flow: FlowState, obs: Observation | None, ctx: ViewContext, key: str,
     verdict = _verdict(flow, ctx, bottom)
     if verdict is not None:
         cue = verdict.cue
-    return _base(ctx, key, "live", "DOWEL DRILL" if dowel else "WALL DRILL", scene=scene, cue=cue,
-                 lines=lines, stats=stats, verdict=verdict)
+    return base_view(ctx, key, "live", "DOWEL DRILL" if dowel else "WALL DRILL", scene=scene, cue=cue,
+                     lines=lines, stats=stats, verdict=verdict)
 
 
 NO_DEPTH = "not yet"  # the hinge depth when no wall was passed with good form
@@ -342,8 +249,8 @@ def _result(flow: FlowState, ctx: ViewContext, key: str) -> ViewModel:
              else "no wall reached with good form yet")
     stats = (("Hinge depth", depth_text), ("Depth note", about), ("Next wall", _next_wall(flow.reps, ctx)),
              ("Reps", f"{s['reps']}  ({s['passed']} clean)"), ("Faults seen", faults), ("Saved", ctx.saved))
-    return _base(ctx, key, "result", "YOUR RESULT", stats=stats,
-                 lines=(session_cue(flow.reps), "Step away to finish"))
+    return base_view(ctx, key, "result", "YOUR RESULT", stats=stats,
+                     lines=(session_cue(flow.reps), "Step away to finish"))
 
 
 def _next_wall(reps: tuple[RepResult, ...], ctx: ViewContext) -> str:

@@ -196,3 +196,28 @@ class Spread:
 def team_athletes(store: Results, team: str) -> list[Athlete]:
     """The roster's athletes of `team` (any case), from a station's file or the server."""
     return store.athletes(team) if isinstance(store, PgResults) else roster.athletes(store, team=team)
+
+
+# The team report's rows (report_team.py computes them, report_team_pages.py draws them).
+@dataclass(frozen=True)
+class Ranked:
+    athlete_id: str
+    name: str
+    position: str
+    best_in: float | None
+    best_utc: str | None
+    latest_in: float | None
+    sessions: int
+    last_utc: str | None
+    change_in: float | None = None  # the latest session's change since the previous with a depth
+    knee_deg: float | None = None  # the latest session's mean of its wall reps' peaks
+    trunk_deg: float | None = None
+
+
+@dataclass(frozen=True)
+class Attention:
+    athlete_id: str
+    name: str
+    session_utc: str
+    reasons: tuple[str, ...]
+    faults: dict[str, int]

@@ -22,44 +22,19 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.results import report_data as data
 from kiosk.results import report_draw as rd
 from kiosk.results.pg import Results
 from kiosk.results.report_athlete import ReportSettings
-from kiosk.results.report_data import SessionStats, Spread, Units
+from kiosk.results.report_data import Attention, Ranked, SessionStats, Spread, Units
 
 REPEATED_FAULTS = ("back_rounded", "head_not_neutral")
 REPEATED_MIN = 2
 COLUMNS = (("#", 0.3), ("name", 1.3), ("position", 0.72), ("best", 0.62), ("latest", 0.62), ("change", 0.62),
            ("knee", 0.45), ("trunk", 0.5), ("sessions", 0.64), ("last session", 1.4))
 ROW_IN = 0.2
-
-
-@dataclass(frozen=True)
-class Ranked:
-    athlete_id: str
-    name: str
-    position: str
-    best_in: float | None
-    best_utc: str | None
-    latest_in: float | None
-    sessions: int
-    last_utc: str | None
-    change_in: float | None = None  # the latest session's change since the previous with a depth
-    knee_deg: float | None = None  # the latest session's mean of its wall reps' peaks
-    trunk_deg: float | None = None
-
-
-@dataclass(frozen=True)
-class Attention:
-    athlete_id: str
-    name: str
-    session_utc: str
-    reasons: tuple[str, ...]
-    faults: dict[str, int]
 
 
 def _histories(store: Results, team: str) -> list[tuple[str, str, str, list[SessionStats]]]:

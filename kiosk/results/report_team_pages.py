@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING
 
 from kiosk.results import report_data as data
 from kiosk.results import report_draw as rd
-from kiosk.results.report_data import SessionStats, Spread, Units
+from kiosk.results.report_data import Attention, Ranked, SessionStats, Spread, Units
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from kiosk.results.report_athlete import ReportSettings
-    from kiosk.results.report_team import Attention, Ranked
 
 MAX_CHART = 30
 
