@@ -34,6 +34,7 @@ import numpy as np
 
 from hardware.frame import DepthFrame, Intrinsics
 from hardware.source import FrameSource, SourceBase, SourceError, SourceState, SourceStatus
+from hardware.stage_gate import StageGate
 
 SLOTS = 4  # frames in flight between the child and the reader
 SLOT_BYTES = 1280 * 720 * 2  # the largest z16 frame of a D4xx mode (recordings may carry it)
@@ -43,6 +44,9 @@ STOP_TIMEOUT_S = 3.0  # a clean stop before the child is killed
 CHILD_POLL_S = 0.05  # how long the child's read waits before it looks at its pipe again
 
 Opener = Callable[..., FrameSource]
+# A later layer's work on each frame in the child (kiosk/analysis/presegment.py): (frame,
+# the config the parent last set) -> what the frame carries to the loop as `frame.pre`.
+Stage = Callable[[DepthFrame, object], object]
 log = logging.getLogger(__name__)
 
 
@@ -57,9 +61,11 @@ class _Header:
     timestamp_s: float
     index: int
     meta: dict[str, float]
+    pre: object = None
 
 
-def _child(opener: Opener, kwargs: dict[str, Any], shm_name: str, conn: Connection) -> None:
+def _child(opener: Opener, kwargs: dict[str, Any], shm_name: str, conn: Connection,
+           stage: Stage | None = None) -> None:
     """The child: open and start the source, then stream frames into the shared ring until
     told to stop or the parent goes away. Never raises: failures go to the parent."""
     try:
@@ -72,7 +78,7 @@ def _child(opener: Opener, kwargs: dict[str, Any], shm_name: str, conn: Connecti
     shm = SharedMemory(name=shm_name)  # the parent made it and unlinks it
     try:
         conn.send(("started", intr, src.status))
-        _stream(src, shm, SLOT_BYTES, conn)
+        _stream(src, shm, SLOT_BYTES, conn, stage)
     except (BrokenPipeError, EOFError, OSError):
         pass  # the parent went away: nothing to tell
     finally:
@@ -81,14 +87,21 @@ def _child(opener: Opener, kwargs: dict[str, Any], shm_name: str, conn: Connecti
         shm.close()
 
 
-def _stream(src: FrameSource, shm: SharedMemory, slot_bytes: int, conn: Connection) -> None:
+def _stream(src: FrameSource, shm: SharedMemory, slot_bytes: int, conn: Connection,
+            stage: Stage | None = None) -> None:
     free = list(range(SLOTS))
     last_status = src.status
+    stage_config: object = None  # ("stage", config) from the parent
+    gate = StageGate()  # the stage only while this core has room for it
     while True:
         while conn.poll(0 if free else CHILD_POLL_S):
             msg = conn.recv()
             if msg[0] == "stop":
                 return
+            if msg[0] == "stage":
+                stage_config = msg[1]
+                gate.new_config()
+                continue
             free.append(msg[1])  # ("free", slot)
         if not free:
             continue
@@ -104,22 +117,31 @@ def _stream(src: FrameSource, shm: SharedMemory, slot_bytes: int, conn: Connecti
             too_big = SourceStatus(SourceState.WAITING, f"frame {depth.shape} too large, skipped")
             conn.send(("status", too_big))
             continue
+        gate.frame(frame.timestamp_s)
+        pre = None
+        if stage is not None and stage_config is not None and gate.allows():  # else the loop does it
+            t0_s = time.thread_time()
+            pre = stage(frame, stage_config)
+            gate.ran(time.thread_time() - t0_s)
         slot = free.pop()
         view = np.ndarray(depth.shape, np.uint16, buffer=shm.buf, offset=slot * slot_bytes)
         view[...] = depth
         del view  # no exported buffer may outlive the frame: shm.close() would refuse
         conn.send(("frame", _Header(slot, depth.shape, frame.depth_scale_m, frame.intrinsics,  # type: ignore[arg-type]
-                                    frame.timestamp_s, frame.index, dict(frame.meta))))
+                                    frame.timestamp_s, frame.index, dict(frame.meta), pre)))
 
 
 class CaptureProcess(SourceBase):
     """The source `opener(**kwargs)` (a module-level function and picklable arguments: the
-    child is spawned, not forked) run in a child process."""
+    child is spawned, not forked) run in a child process. `stage` (module-level too): work
+    on each frame in the child, with the config last given to `set_stage`, while the child's
+    core has room for it (stage_gate.py); its result arrives as the frame's `pre`."""
 
     _what = "capture process"
 
-    def __init__(self, opener: Opener, **kwargs: Any) -> None:
-        self._opener, self._kwargs = opener, kwargs
+    def __init__(self, opener: Opener, stage: Stage | None = None, **kwargs: Any) -> None:
+        self._opener, self._kwargs, self._stage = opener, kwargs, stage
+        self._stage_config: object = None
         self._proc: Any = None
         self._conn: Connection | None = None
         self._shm: SharedMemory | None = None
@@ -133,8 +155,8 @@ class CaptureProcess(SourceBase):
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
         self._shm = SharedMemory(create=True, size=SLOT_BYTES * SLOTS)
-        self._proc = ctx.Process(target=_child, args=(self._opener, self._kwargs, self._shm.name, child),
-                                 daemon=True, name="hinge-capture")
+        self._proc = ctx.Process(target=_child, args=(self._opener, self._kwargs, self._shm.name, child,
+                                                      self._stage), daemon=True, name="hinge-capture")
         self._proc.start()
         child.close()
         self._conn = parent
@@ -152,6 +174,17 @@ class CaptureProcess(SourceBase):
             raise SourceError(msg[1])
         _, self._intr, self._status = msg
         self._state = self._status.state
+        if self._stage_config is not None:  # a restarted child gets the stage it had
+            self.set_stage(self._stage_config)
+
+    def set_stage(self, config: object) -> None:
+        """The stage's config from the next frame the child reads on (frames in flight keep
+        the one before); kept for a restarted child. Never raises: a gone child is restarted
+        by read()."""
+        self._stage_config = config
+        if self._conn is not None and self._stage is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._conn.send(("stage", config))
 
     def read(self, timeout_s: float = 1.0) -> DepthFrame | None:
         conn = self._conn
@@ -184,7 +217,7 @@ class CaptureProcess(SourceBase):
         self._conn.send(("free", h.slot))
         self._set_status(SourceStatus(SourceState.STREAMING, "", *self._status_extra()))
         return DepthFrame(depth=depth, depth_scale_m=h.depth_scale_m, intrinsics=h.intrinsics,
-                          timestamp_s=h.timestamp_s, index=h.index, meta=h.meta)
+                          timestamp_s=h.timestamp_s, index=h.index, meta=h.meta, pre=h.pre)
 
     def _status_extra(self) -> tuple[str | None, str | None, str | None]:
         s = self._status

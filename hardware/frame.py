@@ -51,6 +51,9 @@ class DepthFrame:
     depth: (height, width) uint16, 0 = no data; metres = depth * depth_scale_m.
     timestamp_s: sensor timestamp in seconds (monotonic within one source run).
     index: frame number as the source counts it (0-based for recordings).
+    pre: what a later layer's stage worked out from this frame ahead of the loop, in the
+    capture process (hardware/capture_process.py; kiosk/analysis/presegment.py), opaque
+    here; None when nothing was.
     """
 
     depth: npt.NDArray[np.uint16]
@@ -59,6 +62,7 @@ class DepthFrame:
     timestamp_s: float
     index: int
     meta: dict[str, float] = field(default_factory=dict)
+    pre: object = None
 
     def depth_m(self) -> npt.NDArray[np.float32]:
         """Depth in metres as float32, 0 where the camera has no data."""

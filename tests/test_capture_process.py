@@ -135,3 +135,53 @@ def test_the_kiosk_loop_judges_a_rep_through_the_capture_process(tmp_path: Path)
     assert is_subsequence(["attract", "detected", "stance", "dowel", "result"], got), got
     assert check_verdicts(parts) == [False], got  # the scripted squat rep fails, as in one process
     assert opened and set(opened) == {CaptureProcess}  # calibration frames and the drill's
+
+
+def _kiosk_on_recording(tmp_path: Path, rec: Path, capture: str) -> tuple[list[str], list[bool], int, int]:
+    """The kiosk loop over a recording, its capture process `capture` ("on"/"off"): the
+    screens, the verdicts, frames the analysis took and frames that came segmented."""
+    from kiosk.app.config import CameraSection, KioskConfig, SimSection
+    from kiosk.app.flow import FlowConfig
+    from kiosk.app.sources import KioskSources
+
+    try:
+        from test_kiosk_app import KeyedRenderer, check_verdicts, make_loop, screens
+    except ImportError:
+        from tests.test_kiosk_app import KeyedRenderer, check_verdicts, make_loop, screens
+
+    cfg = KioskConfig(flow=FlowConfig(result_empty_s=1.0, result_min_s=1.0), sim=SimSection(loop=False),
+                      camera=CameraSection(capture_process=capture))  # type: ignore[arg-type]
+    display = KeyedRenderer()
+    frames = 0
+    try:
+        loop, parts = make_loop(display, tmp_path / capture, "squat_pattern", {}, spec=str(rec),
+                                sources=KioskSources(cfg, realtime=False))
+        loop.run(max_frames=15 + round(30 * 12.5))
+        assert loop.session is not None
+        frames = sum(1 for t in parts.transitions if t.key)  # screens drawn: at least one a frame
+        seg = loop.session.observer.presegmented
+    finally:
+        display.close()
+    return screens(parts), check_verdicts(parts), frames, seg
+
+
+def test_the_capture_process_picks_the_athlete_out_and_the_verdict_stands(tmp_path: Path) -> None:
+    """A recorded athlete through the kiosk loop with the capture process on: the child
+    reads, filters and, once the station has handed it the calibration, segments each frame
+    (kiosk/analysis/presegment.py; reading a recording leaves its core room, stage_gate.py);
+    the loop measures those frames without segmenting them again, with the same screens and
+    verdict as in one process."""
+    from hardware.recorder import record_sim
+    from hardware.sim.source import SimConfig
+
+    try:
+        from test_kiosk_app import SHORT
+    except ImportError:
+        from tests.test_kiosk_app import SHORT
+
+    rec = tmp_path / "squat.db3"
+    record_sim(SimConfig(script="squat_pattern", script_options={**SHORT, "reps": 1, "absent_s": 2.0}), rec)
+    one = _kiosk_on_recording(tmp_path, rec, "off")
+    two = _kiosk_on_recording(tmp_path, rec, "on")
+    assert one[:2] == two[:2] and one[1] == [False], (one, two)  # the scripted squat rep fails
+    assert one[3] == 0 and two[3] >= 30 * 8, (one, two)

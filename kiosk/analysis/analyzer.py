@@ -12,7 +12,10 @@ point anyway, and the athlete is a few thousand of the ~40k valid pixels.
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from calibration.model import Calibration
@@ -35,10 +38,11 @@ from kiosk.core import (
     summary,
 )
 from kiosk.core.drill import drill_finish
-from kiosk.core.pipeline import measure_frame_and_body
+from kiosk.core.person import segment_person
+from kiosk.core.pipeline import measure_segmented
 from kiosk.core.reps import Reference
 from kiosk.core.thresholds import SegmentationConfig
-from kiosk.core.types import Points
+from kiosk.core.types import PersonSegmentation, Points
 
 # The filters the measurement is tuned for: decimation x2 (848x480 -> 424x240), range
 # limits, edge-preserving spatial smoothing. The temporal filter smears motion: off.
@@ -114,6 +118,24 @@ def with_drill(
     return Profile.model_validate(data)
 
 
+def segment_key(calibration: Calibration, profile: Profile) -> str:
+    """What a frame's segmentation depends on besides the frame, as a digest (equal keys,
+    equal results): the calibration's pose, zone, background model and station noise (not
+    its time or name: the same fit made twice gives the same key) and the settings."""
+    c = calibration
+    used = (c.pose, c.zone, c.background, station_noise_mm(c), profile.segmentation)
+    return hashlib.blake2b(pickle.dumps(used, 5), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, eq=False)
+class Presegmented:
+    """A frame's person segmentation made ahead of the loop (kiosk/analysis/presegment.py),
+    valid for the analyzer whose `segment_key` is `key`."""
+
+    key: str
+    segmentation: PersonSegmentation
+
+
 @dataclass(frozen=True, eq=False)
 class FrameResult:
     """One frame through the analyzer, world metres.
@@ -156,6 +178,7 @@ class FrameAnalyzer:
         self._last_t_s: float | None = None
         self._fg: ForegroundLimit | None = None
         self._fg_key: tuple[tuple[int, ...], float] | None = None
+        self.presegmented = 0  # frames whose segmentation came made (frame.pre)
 
     def rays(self, frame: DepthFrame) -> BoxRays:
         """The box rays for this frame's stream, built on first use and again whenever the
@@ -188,6 +211,21 @@ class FrameAnalyzer:
         # of the floor behind them, and the background would eat the heel and toe.
         return points_in_box(frame.depth, self.rays(frame), keep, keep_all_below_y_m=FEET_BAND_M)
 
+    @cached_property
+    def segment_key(self) -> str:
+        return segment_key(self.calibration, self.profile)
+
+    def segmentation(self, frame: DepthFrame) -> PersonSegmentation:
+        """The athlete picked out of the frame: made ahead of the loop for this calibration
+        (frame.pre), else here; the same either way."""
+        pre = frame.pre
+        if isinstance(pre, Presegmented) and pre.key == self.segment_key:
+            self.presegmented += 1
+            return pre.segmentation
+        # The camera centre (world frame) keeps a fragment hidden behind the body with it.
+        camera_world = self.calibration.pose.translation
+        return segment_person(self.world_points(frame), self.zone, self.profile.segmentation, camera_world)
+
     def process(self, frame: DepthFrame) -> FrameResult:
         if self.t0_s is None:
             self.t0_s = frame.timestamp_s
@@ -198,10 +236,8 @@ class FrameAnalyzer:
             self.t0_s = frame.timestamp_s - (self._last_t_s + NOMINAL_PERIOD_S)
             t_s = self._last_t_s + NOMINAL_PERIOD_S
         self._last_t_s = t_s
-        metrics, self.pipeline, body = measure_frame_and_body(
-            self.world_points(frame), self.zone, self.profile, t_s, self.pipeline,
-            camera_world=self.calibration.pose.translation,  # the camera centre, world frame
-        )
+        metrics, self.pipeline, body = measure_segmented(self.segmentation(frame), self.zone, self.profile,
+                                                         t_s, self.pipeline)
         body.setflags(write=False)
         judged = metrics
         if self.pause_on_second_person and metrics.second_person:

@@ -107,12 +107,18 @@ class Observer:
         self._clock_s = 0.0  # the observer's own seconds: monotonic across sessions and clock jumps
         self._last_stamp_s: float | None = None
         self.analyzer = FrameAnalyzer(calibration, profile, pause_on_second_person=True)
+        self._presegmented = 0  # frames of analyzers before this one that came segmented
         self.heading = HeadingLearner(calibration)
         self._turned: Calibration | None = None  # the heading's calibration, waiting for a gap between reps
         self._last: FrameResult | None = None  # the analyzer's last frame (a turn moves its reference)
         # The calibration the athlete taught in the last observe() (facing decided, heading
         # turned), for the station to keep; None when nothing was learnt in that frame.
         self.learnt: Calibration | None = None
+
+    @property
+    def presegmented(self) -> int:
+        """Frames so far whose athlete came picked out by the capture process (presegment.py)."""
+        return self._presegmented + self.analyzer.presegmented
 
     @property
     def forward_is_image_right(self) -> bool:
@@ -125,6 +131,7 @@ class Observer:
         if self._turned is not None:  # learnt, never applied between reps: the station keeps it now
             self.calibration, self._turned = self._turned, None
             self.learnt = self.calibration
+        self._presegmented += self.analyzer.presegmented
         self.analyzer = FrameAnalyzer(self.calibration, self.profile, pause_on_second_person=True)
         self._last = None
         self._votes.clear()
@@ -202,6 +209,7 @@ class Observer:
             if ref is None:
                 return
         b = a.recalibrated(new, ref)
+        self._presegmented += a.presegmented
         self.analyzer, self.calibration, self._turned, self._last = b, new, None, None
         self.learnt = new
         log.info("calibration turned onto the athlete's forward mid-session (%d reps kept, %s)",

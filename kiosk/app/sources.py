@@ -29,6 +29,7 @@ from hardware.settings import FilterConfig
 from hardware.sim.source import SimConfig
 from hardware.source import FrameSource
 from kiosk.analysis.analyzer import MEASURE_FILTERS
+from kiosk.analysis.presegment import presegment
 from kiosk.app.config import KioskConfig, path_or_none
 from kiosk.sources import SimKind, open_source, sim_config_from_args, source_kind
 
@@ -64,7 +65,10 @@ class KioskSources:
         mode = (cam.width, cam.height, cam.fps)
         src: FrameSource
         if cam.capture_process == "on" or (cam.capture_process == "auto" and source_kind(spec).live_camera):
-            src = CaptureProcess(open_source, spec=spec, filters=filters, realtime=realtime, sim=sim,
+            # Measuring, the child also picks the athlete out (presegment.py) once the
+            # station gives it the calibration (Station.running).
+            src = CaptureProcess(open_source, stage=None if for_calibration else presegment,
+                                 spec=spec, filters=filters, realtime=realtime, sim=sim,
                                  serial=cam.serial or None, mode=mode)
         else:
             src = open_source(spec, filters, realtime, sim, cam.serial or None, mode)

@@ -23,7 +23,9 @@ from collections.abc import Callable
 
 from calibration.errors import CalibrationError
 from calibration.model import Calibration
+from hardware.capture_process import CaptureProcess
 from hardware.source import FrameSource, SourceError, SourceState
+from kiosk.analysis.presegment import SegmentStage
 from kiosk.app import modes
 from kiosk.app.session import Session
 from kiosk.app.sources import TITLE, Calibrating, KioskSources
@@ -58,6 +60,7 @@ class Station:
         self.cal_note = "not calibrated"
         self.last_frame_s = 0.0
         self.opened = False  # the last source asked for did open (the error title says which)
+        self._staged: Calibration | None = None  # the calibration the capture process segments with
 
     def close(self) -> None:
         if self.src is not None:
@@ -69,6 +72,7 @@ class Station:
         """Start `spec`: running with `keep` or the stored calibration, else calibrating."""
         self.close()
         self.spec = spec
+        self._staged = None
         cal = keep or (None if force_calibration else self.sources.stored_calibration(spec))
         self.opened = False
         try:
@@ -123,6 +127,7 @@ class Station:
         """One measuring iteration: a frame for the Session. Its screen, or "camera
         disconnected"; None when the recording ended for good (the loop's status screen)."""
         assert self.src is not None and self.session is not None
+        self._stage(self.session)
         f = self.src.read(READ_TIMEOUT_S)
         if f is not None:
             self._first_frame()
@@ -137,12 +142,21 @@ class Station:
                 return None
             self.close()
             self.src = self.sources.open(self.spec)
+            self._staged = None
             self.session.reset("the demo recording started over")
         elif (now_s - self.last_frame_s > CAMERA_LOST_S
               or self.src.status.state is SourceState.DISCONNECTED):
             return status_view(self._context(now_s), "camera-lost", "Camera disconnected - reconnecting",
                                (self.src.status.message,))
         return self.session.view(self._context(now_s))
+
+    def _stage(self, session: Session) -> None:
+        """A capture process segments each frame ahead of the loop with the session's
+        calibration (kiosk/analysis/presegment.py): told again whenever that changes."""
+        cal = session.calibration
+        if isinstance(self.src, CaptureProcess) and cal is not self._staged:
+            self.src.set_stage(SegmentStage.of(cal, session.observer.profile))
+            self._staged = cal
 
     def _keep_learnt(self, cal: Calibration) -> None:
         """Save what the station learnt from an athlete (live camera: the next start uses it)."""

@@ -28,7 +28,7 @@ from kiosk.core.person import segment_person
 from kiosk.core.profile import median
 from kiosk.core.smoothing import SmootherState, smooth_values
 from kiosk.core.thresholds import Profile
-from kiosk.core.types import DowelGaps, FrameMetrics, Landmarks, Points, StationZone
+from kiosk.core.types import DowelGaps, FrameMetrics, Landmarks, PersonSegmentation, Points, StationZone
 
 _UPRIGHT_DEG = 6.0  # stature and heel are learnt only with the trunk leaning forward less than this
 # The stature follows a higher top with a 0.15 s time constant (converges in ~0.5 s) and,
@@ -108,6 +108,15 @@ def measure_frame_and_body(
     subset of points_world; empty when the segmentation found nobody (when only the
     landmarks failed, metrics.person is False but the points are still returned)."""
     seg = segment_person(points_world, zone, profile.segmentation, camera_world)
+    return measure_segmented(seg, zone, profile, t_s, state)
+
+
+def measure_segmented(
+    seg: PersonSegmentation, zone: StationZone, profile: Profile, t_s: float, state: PipelineState
+) -> tuple[FrameMetrics, PipelineState, Points]:
+    """`measure_frame_and_body` from the frame's segmentation (segment_person of its world
+    points with this zone and profile), made here or ahead of time (in the capture process:
+    kiosk/analysis/presegment.py): the same result either way."""
     if not seg.person:
         absent = FrameMetrics(t_s=t_s, person=False, second_person=seg.second_person, reason=seg.reason)
         return absent, state, _NO_POINTS

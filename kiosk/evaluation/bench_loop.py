@@ -197,7 +197,9 @@ def run_kiosk(recording: Path, max_s: float,
     reps = [r for reps in (loop.session.finished if loop.session else []) for r in reps]
     first = probe.first_frame_s if probe.first_frame_s is not None else probe.frame_s
     first_frame_after_s = first - wall0
+    presegmented = loop.session.observer.presegmented if loop.session else 0
     return {"rc": rc, "wall_s": wall_s, "cpu_s": cpu_s, "iterations": len(probe.iter_cpu_s) + 1,
+            "presegmented": presegmented,
             "frames": probe.frames, "frames_span_s": probe.frame_s - first,
             "first_frame_after_s": first_frame_after_s,
             "iter_cpu_s": probe.iter_cpu_s, "reps": len(reps),

@@ -8,8 +8,9 @@ that core (ratio: how many times slower a Pi core is; defaults and sources in
 docs/performance-pi.md). The recording is read before the quota applies (the SDK
 playback's decoding is no camera's work); frames are then handed out on the camera's clock
 (`ReplayCamera`: a late loop gets the newest frame, older ones are dropped). "-filters"
-targets run the SDK filters on the loop's thread, as hardware/live.py does today; the
-others leave them outside, as a separate capture process would (issue 14.1).
+targets run the SDK filters on the loop's thread, as hardware/live.py does in one process;
+the others leave them outside, as the capture process does (issue 14.1), and "-seg" targets
+the athlete's segmentation too, as the capture process's stage does (presegment.py).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from types import TracebackType
 from typing import Any
 
 from hardware.source import FrameSource
-from kiosk.evaluation.bench_pi_report import DEFAULT_TARGETS, Run, Target, markdown, parse_target
-from kiosk.evaluation.bench_replay import ReplayCamera, preload, sdk_filters
+from kiosk.evaluation.bench_capture import capture_costs, capture_lines
+from kiosk.evaluation.bench_pi_report import DEFAULT_TARGETS, FRAME_MS, Run, Target, markdown, parse_target
+from kiosk.evaluation.bench_replay import ReplayCamera, preload, presegmented, sdk_filters
 
 PERIOD_US = 10_000  # 10 ms: a 33 ms frame spans three periods, so a frame's work is spread, not starved
 
@@ -83,7 +85,8 @@ class CpuQuota:
         self.path.rmdir()
 
 
-def child(recording: Path, max_s: float, profile: bool, raw_pass: bool, on_loop: bool) -> dict[str, Any]:
+def child(recording: Path, max_s: float, profile: bool, raw_pass: bool, on_loop: bool,
+          seg_elsewhere: bool = False) -> dict[str, Any]:
     """One run in this process: preload, tell the parent (which then puts this process
     into its cgroup), wait for its go, then bench_loop's loop on the replayed camera."""
     import cProfile
@@ -93,6 +96,8 @@ def child(recording: Path, max_s: float, profile: bool, raw_pass: bool, on_loop:
     from kiosk.evaluation.bench_loop import run_kiosk
 
     frames, intr, costs = preload(recording, on_loop, raw_pass)
+    if seg_elsewhere:
+        frames = presegmented(frames, recording)
     process = sdk_filters(intr) if on_loop else None
     print("ready", flush=True)
     sys.stdin.readline()
@@ -130,7 +135,8 @@ def run_target(target: Target, recording: Path, max_s: float, cpu: int, profile:
            "--recording", str(recording),
            "--max-seconds", str(max_s), *(["--profile"] if profile else []),
            *(["--raw-pass"] if target.ratio <= 1.0 and not target.filters_on_loop else []),
-           *(["--filters-on-loop"] if target.filters_on_loop else [])]
+           *(["--filters-on-loop"] if target.filters_on_loop else []),
+           *(["--seg-elsewhere"] if target.seg_elsewhere else [])]
     with contextlib.ExitStack() as stack:
         quota = None
         if target.ratio > 1.0:
@@ -168,10 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--child-json", type=Path, default=None, help=argparse.SUPPRESS)
     p.add_argument("--raw-pass", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--filters-on-loop", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--seg-elsewhere", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still removes its cgroup
     if args.child_json is not None:
-        result = child(args.recording, args.max_seconds, args.profile, args.raw_pass, args.filters_on_loop)
+        result = child(args.recording, args.max_seconds, args.profile, args.raw_pass, args.filters_on_loop,
+                       args.seg_elsewhere)
         args.child_json.write_text(json.dumps(result), encoding="utf-8")
         return 0
     targets: list[Target] = args.target or list(DEFAULT_TARGETS)
@@ -191,7 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_pi: {pi4.name}, profiled ...", flush=True)
         profiled = Target(pi4.name + "-profiled", pi4.ratio, True)
         prof = run_target(profiled, rec, args.max_seconds, args.cpu, profile=True)
-    write_report(markdown(runs, prof, PERIOD_US, os.getloadavg(), load_start), args.out)
+    print("bench_pi: the capture process's own CPU ...", flush=True)
+    ratios = {t.name: t.ratio for t in targets
+              if t.ratio > 1.0 and not t.filters_on_loop and not t.seg_elsewhere}
+    capture = capture_lines(capture_costs(rec), ratios, FRAME_MS)
+    write_report(markdown(runs, prof, PERIOD_US, os.getloadavg(), load_start, capture), args.out)
     return 0
 
 

@@ -37,6 +37,11 @@ PROSE = """\
 - "filters elsewhere" columns: the filters ran before the run, as they would in a separate
   capture process (issue 14.1's plan); "filters on loop": the loop's thread pushes each frame
   it takes through an SDK software device and the filters, as `hardware/live.py` does today.
+- "filters and segmentation elsewhere" (`-seg`) columns: also the athlete picked out of each
+  frame before the run (box-clipped deprojection and person segmentation with the calibration
+  the loop then fits from the same first 15 frames), as the capture process's stage does for a
+  live camera (kiosk/analysis/presegment.py); the loop uses a frame's segmentation only when it
+  was made for its own calibration (row "frames that came segmented").
 - The SDK playback's own decoding is never in a column: a camera does not need it.
 
 ## The speed ratios and where they come from
@@ -93,15 +98,20 @@ frames are the numbers to trust most; the latencies include the scheduler's nois
 class Target:
     """A run: `ratio` = how many times slower one core of the target is than a core here
     (1: unthrottled); `filters_on_loop`: the SDK filters run on the loop's thread (as a live
-    kiosk does today) instead of before the run (as a separate capture process would)."""
+    kiosk does today) instead of before the run (as a separate capture process would);
+    `seg_elsewhere`: the athlete picked out of each frame before the run too, as the capture
+    process's stage does (kiosk/analysis/presegment.py)."""
 
     name: str
     ratio: float
     filters_on_loop: bool = False
+    seg_elsewhere: bool = False
 
 
 DEFAULT_TARGETS = (Target("unthrottled", 1.0), Target("unthrottled-filters", 1.0, True),
+                   Target("unthrottled-seg", 1.0, seg_elsewhere=True),
                    Target("pi4", 6.0), Target("pi4-filters", 6.0, True),
+                   Target("pi4-seg", 6.0, seg_elsewhere=True),
                    Target("pi5", 2.2), Target("pi5-filters", 2.2, True), Target("pi4-at-4x", 4.0))
 
 
@@ -109,8 +119,10 @@ def parse_target(text: str) -> Target:
     """--target NAME=RATIO."""
     name, _, ratio = text.partition("=")
     if not ratio:
-        raise argparse.ArgumentTypeError("NAME=RATIO, e.g. pi4=6.0 (NAME ending -filters: filters on loop)")
-    return Target(name, float(ratio), filters_on_loop=name.endswith("-filters"))
+        raise argparse.ArgumentTypeError("NAME=RATIO, e.g. pi4=6.0 (NAME ending -filters: filters on loop, "
+                                         "-seg: segmentation elsewhere too)")
+    return Target(name, float(ratio), filters_on_loop=name.endswith("-filters"),
+                  seg_elsewhere=name.endswith("-seg"))
 
 
 @dataclass(frozen=True)
@@ -152,12 +164,14 @@ def metrics(run: Run) -> dict[str, Any]:
         "drawn_med_ms": _q_ms(drawn, 0.5), "drawn_max_ms": _q_ms(drawn, 1.0), "cues": len(lat),
         "first_frame_s": r["first_frame_after_s"], "reps": r["reps"], "wall_s": r["wall_s"],
         "throttled_pct": 100.0 * throttled / periods if periods else None,
+        "presegmented": int(r.get("presegmented", 0)),
     }
 
 
 def _header(run: Run, period_us: int) -> str:
     t = run.target
-    where = "filters on loop" if t.filters_on_loop else "filters elsewhere"
+    where = ("filters on loop" if t.filters_on_loop
+             else "filters and segmentation elsewhere" if t.seg_elsewhere else "filters elsewhere")
     if t.ratio <= 1.0:
         return f"{t.name}: one core here, {where}"
     return f"{t.name}: quota {round(period_us / t.ratio)}/{period_us} us ({100 / t.ratio:.0f} %), {where}"
@@ -179,6 +193,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("frame-to-cue (drawn), median / max ms", "drawn", ""),
     ("cue events (wall, pass, fail)", "cues", "d"),
     ("reps judged", "reps", "d"),
+    ("frames that came segmented (the capture process's stage)", "presegmented", "d"),
     ("calibration + first analysed frame, s", "first_frame_s", ".1f"),
     ("periods throttled, % (loop thread's group)", "throttled_pct", ".0f"),
     ("wall time of the run, s", "wall_s", ".0f"),
@@ -213,8 +228,9 @@ def budget_lines(runs: list[Run]) -> list[str]:
             continue
         m = metrics(r)
         allowed_ms = MAIN_SHARE * FRAME_MS / t.ratio
+        kind = (t.filters_on_loop, t.seg_elsewhere)
         same = [metrics(u) for u in runs
-                if u.target.ratio <= 1.0 and u.target.filters_on_loop == t.filters_on_loop]
+                if u.target.ratio <= 1.0 and (u.target.filters_on_loop, u.target.seg_elsewhere) == kind]
         ref = same[0] if same else base
         need = ref["main_med_ms"] if ref else None
         total = (ref["main_per_frame_ms"] + ref["other_per_frame_ms"]) if ref else None
@@ -228,7 +244,7 @@ def budget_lines(runs: list[Run]) -> list[str]:
 
 
 def markdown(runs: list[Run], profiled: Run | None, period_us: int, load: tuple[float, float, float],
-             load_start: tuple[float, float, float] | None = None) -> str:
+             load_start: tuple[float, float, float] | None = None, capture: list[str] | None = None) -> str:
     """The report: the side-by-side table, the budgets, the optional profile, then how it
     was measured, where the ratios come from and what a quota does not model."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -249,6 +265,7 @@ def markdown(runs: list[Run], profiled: Run | None, period_us: int, load: tuple[
         "",
         *budget_lines(runs),
         "",
+        *(capture or []),
     ]
     if profiled is not None:
         m = metrics(profiled)

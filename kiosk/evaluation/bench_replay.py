@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from calibration.model import Calibration
 from hardware.frame import DepthFrame, Intrinsics
 from hardware.source import SourceBase, SourceState, SourceStatus
 
@@ -115,3 +116,30 @@ def preload(rec: Path, raw: bool, raw_pass: bool) -> tuple[list[DepthFrame], Int
     if raw_pass:
         costs["sdk_filtered_ms" if raw else "sdk_raw_ms"] = one(raw)[2]
     return frames, intr, costs
+
+
+def fitted_calibration(rec: Path) -> Calibration:
+    """The calibration the kiosk loop fits on `rec`: the same call on the same first raw
+    frames (kiosk/app/sources.py Calibrating), so its segment key is the loop's."""
+    from hardware.playback import RecordingSource
+    from kiosk.app.config import KioskConfig
+    from kiosk.app.sources import Calibrating, KioskSources
+
+    cfg = KioskConfig()
+    calib = Calibrating(str(rec), cfg.station.calibration_frames)
+    with RecordingSource(rec, realtime=False) as src:
+        while not calib.ready(False) and (f := src.read(5.0)) is not None:
+            calib.add(f)
+    return calib.finish(KioskSources(cfg))[0]
+
+
+def presegmented(frames: list[DepthFrame], rec: Path) -> list[DepthFrame]:
+    """The frames with the athlete picked out of each (frame.pre), as the capture process's
+    stage does, with the calibration the loop will fit (fitted_calibration)."""
+    from dataclasses import replace
+
+    from kiosk.analysis.presegment import SegmentStage, presegment
+    from kiosk.core.profile_loader import load_profile
+
+    stage = SegmentStage.of(fitted_calibration(rec), load_profile())
+    return [replace(f, pre=presegment(f, stage)) for f in frames]
