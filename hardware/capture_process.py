@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from hardware.capture_stage import StageFile, StageGate, read_stage
 from hardware.frame import DepthFrame, Intrinsics
 from hardware.source import FrameSource, SourceBase, SourceError, SourceState, SourceStatus
-from hardware.stage_gate import StageGate
 
 SLOTS = 4  # frames in flight between the child and the reader
 SLOT_BYTES = 1280 * 720 * 2  # the largest z16 frame of a D4xx mode (recordings may carry it)
@@ -98,8 +98,8 @@ def _stream(src: FrameSource, shm: SharedMemory, slot_bytes: int, conn: Connecti
             msg = conn.recv()
             if msg[0] == "stop":
                 return
-            if msg[0] == "stage":
-                stage_config = msg[1]
+            if msg[0] == "stage":  # ("stage", path): StageFile, not the pipe (its docstring)
+                stage_config = read_stage(msg[1])
                 gate.new_config()
                 continue
             free.append(msg[1])  # ("free", slot)
@@ -135,13 +135,14 @@ class CaptureProcess(SourceBase):
     """The source `opener(**kwargs)` (a module-level function and picklable arguments: the
     child is spawned, not forked) run in a child process. `stage` (module-level too): work
     on each frame in the child, with the config last given to `set_stage`, while the child's
-    core has room for it (stage_gate.py); its result arrives as the frame's `pre`."""
+    core has room for it (capture_stage.py); its result arrives as the frame's `pre`."""
 
     _what = "capture process"
 
     def __init__(self, opener: Opener, stage: Stage | None = None, **kwargs: Any) -> None:
         self._opener, self._kwargs, self._stage = opener, kwargs, stage
         self._stage_config: object = None
+        self._stage_file = StageFile()
         self._proc: Any = None
         self._conn: Connection | None = None
         self._shm: SharedMemory | None = None
@@ -182,9 +183,9 @@ class CaptureProcess(SourceBase):
         the one before); kept for a restarted child. Never raises: a gone child is restarted
         by read()."""
         self._stage_config = config
-        if self._conn is not None and self._stage is not None:
+        if self._conn is not None and self._stage is not None and (path := self._stage_file.write(config)):
             with contextlib.suppress(OSError, ValueError):
-                self._conn.send(("stage", config))
+                self._conn.send(("stage", path))
 
     def read(self, timeout_s: float = 1.0) -> DepthFrame | None:
         conn = self._conn
@@ -265,6 +266,7 @@ class CaptureProcess(SourceBase):
     def close(self) -> None:
         self._wanted = False
         self._teardown()
+        self._stage_file.remove()
 
     def _teardown(self) -> None:
         conn, proc, shm = self._conn, self._proc, self._shm

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
 
@@ -168,7 +169,7 @@ def _kiosk_on_recording(tmp_path: Path, rec: Path, capture: str) -> tuple[list[s
 def test_the_capture_process_picks_the_athlete_out_and_the_verdict_stands(tmp_path: Path) -> None:
     """A recorded athlete through the kiosk loop with the capture process on: the child
     reads, filters and, once the station has handed it the calibration, segments each frame
-    (kiosk/analysis/presegment.py; reading a recording leaves its core room, stage_gate.py);
+    (kiosk/analysis/presegment.py; reading a recording leaves its core room, capture_stage.py);
     the loop measures those frames without segmenting them again, with the same screens and
     verdict as in one process."""
     from hardware.recorder import record_sim
@@ -185,3 +186,33 @@ def test_the_capture_process_picks_the_athlete_out_and_the_verdict_stands(tmp_pa
     two = _kiosk_on_recording(tmp_path, rec, "on")
     assert one[:2] == two[:2] and one[1] == [False], (one, two)  # the scripted squat rep fails
     assert one[3] == 0 and two[3] >= 30 * 8, (one, two)
+
+
+def big_stage(frame: object, config: object) -> npt.NDArray[np.float64]:
+    """A stage whose result is larger than a pipe's buffer (module-level: the spawned child
+    imports it by name)."""
+    return np.full(400_000, 1.0)
+
+
+def test_a_large_stage_config_and_large_results_never_block_each_other(rec20: Recorded) -> None:
+    """A stage config (a calibration with its background model) and a frame's stage result
+    can each be larger than a pipe's buffer. Sent both ways down the one pipe, the parent
+    blocked sending the config while the child is blocked sending a frame held both for good
+    (the kiosk benchmark hung so); the config goes through a private file (StageFile)."""
+    path, _ = rec20
+    config = np.zeros(1_000_000)  # 8 MB
+    done, got = threading.Event(), []
+
+    def run() -> None:
+        with CaptureProcess(open_source, stage=big_stage, spec=str(path)) as src:
+            for i in range(20):
+                src.set_stage(config + i)  # a new config every frame
+                f = src.read(5.0)
+                if f is None:
+                    break
+                got.append(f.pre is not None)
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(90.0), "the loop and the capture child blocked each other"
+    assert len(got) == 20 and sum(got) >= 15, got

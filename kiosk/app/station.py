@@ -23,7 +23,6 @@ from collections.abc import Callable
 
 from calibration.errors import CalibrationError
 from calibration.model import Calibration
-from hardware.capture_process import CaptureProcess
 from hardware.source import FrameSource, SourceError, SourceState
 from kiosk.analysis.presegment import SegmentStage
 from kiosk.app import modes
@@ -152,11 +151,16 @@ class Station:
 
     def _stage(self, session: Session) -> None:
         """A capture process segments each frame ahead of the loop with the session's
-        calibration (kiosk/analysis/presegment.py): told again whenever that changes."""
+        calibration (kiosk/analysis/presegment.py): told again whenever that changes. Asked
+        of the source by name, not type, so a wrapper around one (a benchmark's) passes it on;
+        other sources have no stage."""
         cal = session.calibration
-        if isinstance(self.src, CaptureProcess) and cal is not self._staged:
-            self.src.set_stage(SegmentStage.of(cal, session.observer.profile))
-            self._staged = cal
+        if cal is self._staged or self.src is None:
+            return
+        self._staged = cal
+        set_stage = getattr(self.src, "set_stage", None)
+        if callable(set_stage):
+            set_stage(SegmentStage.of(cal, session.observer.profile))
 
     def _keep_learnt(self, cal: Calibration) -> None:
         """Save what the station learnt from an athlete (live camera: the next start uses it)."""

@@ -221,7 +221,8 @@ def budget_lines(runs: list[Run]) -> list[str]:
         if "sdk_raw_ms" in r.result and "sdk_filtered_ms" in r.result:
             raw, filt = r.result["sdk_raw_ms"], r.result["sdk_filtered_ms"]
             out.append(f"- The SDK filters cost ~{filt - raw:.1f} ms per frame here (reading the recording "
-                       f"with them {filt:.1f} ms, without {raw:.1f} ms, SDK thread CPU, unthrottled).")
+                       f"with them {filt:.1f} ms, without {raw:.1f} ms, SDK thread CPU, unthrottled, "
+                       f"{r.target.name}'s preload).")
     for r in runs:
         t = r.target
         if t.ratio <= 1.0:

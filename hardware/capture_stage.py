@@ -1,4 +1,5 @@
-"""Whether the capture process's core has room for its stage this frame.
+"""The capture process's stage: whether the child's core has room for it this frame
+(StageGate), and how its config reaches the child (StageFile).
 
 The capture process (capture_process.py) reads the camera and runs the SDK filters; its
 stage (a later layer's work on each frame, kiosk/analysis/presegment.py) takes load off the
@@ -20,8 +21,16 @@ throughout.
 
 from __future__ import annotations
 
+import logging
+import os
+import pickle
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 MAX_BUSY_FRAC = 0.8  # of a frame period: the child's core keeps a fifth for USB and jitter
 BUSY_WINDOW_FRAMES = 15  # smoothing: about half a second at 30 fps
@@ -84,3 +93,53 @@ class StageGate:
 
     def _ema(self, old: float | None, new: float) -> float:
         return new if old is None else old + self._k * (new - old)
+
+
+class StageFile:
+    """The stage's config handed to the child through a file in a private directory (0700,
+    under /dev/shm where there is one), the pipe carrying only its path. A config (a
+    calibration with its background model) is larger than a pipe's buffer: the parent
+    blocked sending it while the child is blocked sending a frame would hold both for good
+    (it did, in the kiosk benchmark). Written under a fresh name without following links,
+    then renamed over the last; a failed write (a full disk) leaves the stage off."""
+
+    def __init__(self, base_dir: str | None = None) -> None:
+        self._base = base_dir  # None: /dev/shm where writable, else the system's temp dir
+        self._dir: Path | None = None
+        self._n = 0
+
+    def write(self, config: object) -> str | None:
+        """The config's path for the child; None when it could not be written."""
+        try:
+            if self._dir is None:
+                shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+                self._dir = Path(tempfile.mkdtemp(prefix="hinge-stage-", dir=self._base or shm))
+            self._n += 1
+            tmp, final = self._dir / f"stage.{self._n}.tmp", self._dir / "stage.pickle"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(pickle.dumps(config, protocol=5))
+                os.replace(tmp, final)
+            finally:
+                tmp.unlink(missing_ok=True)  # a write that failed half-way leaves nothing
+            return str(final)
+        except (OSError, pickle.PicklingError, AttributeError, TypeError) as err:
+            log.warning("capture stage not handed over (%s): the loop segments its frames", err)
+            return None
+
+    def remove(self) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+
+def read_stage(path: str) -> object:
+    """The child's side of StageFile: the config at `path`, None when it cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            return pickle.load(f)
+    except Exception as err:  # a config the child cannot read: no stage, never a dead child
+        log.warning("capture stage config unreadable (%s)", err)
+        return None

@@ -1,13 +1,23 @@
-"""The capture process runs its stage only while its core has room (hardware/stage_gate.py):
-decided from the child's CPU per frame against the frames' own period, at every D4xx
-frame rate, with dropped frames, and reopened when the load falls. The CPU clock is the
-child's process clock, stood in for by a counter the test advances."""
+"""The capture process's stage (hardware/capture_stage.py). It runs only while the child's
+core has room: decided from the child's CPU per frame against the frames' own period, at
+every D4xx frame rate, with dropped frames, and reopened when the load falls (the CPU
+clock is the child's process clock, stood in for by a counter the test advances). Its
+config reaches the child through a private file: a full disk or a planted link gives no
+stage, never a crash."""
 
 from __future__ import annotations
 
+import os
+import pickle
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from hardware.stage_gate import MAX_BUSY_FRAC, PROBE_EVERY_S, StageGate
+from hardware.capture_stage import MAX_BUSY_FRAC, PROBE_EVERY_S, StageFile, StageGate, read_stage
 
 
 class Child:
@@ -102,3 +112,46 @@ def test_a_stage_held_off_is_tried_again() -> None:
     assert sum(child.frames(30, base_s=0.5 * p, stage_s=0.5 * p)) <= 1  # held off
     later = child.frames(round(2 * PROBE_EVERY_S * 30), base_s=0.5 * p, stage_s=0.1 * p)
     assert all(later[-30:])
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs (root: CI runs as root), unmounted afterwards."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounts a small tmpfs: needs root")
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(mnt)],
+                         capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {res.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_stage_config_that_cannot_be_written_leaves_the_stage_off(small_tmpfs: Path) -> None:
+    """A full disk (the kernel's ENOSPC on a 1 MiB tmpfs) or a config that cannot be
+    pickled: no path, no half-written file, the last good config still there; the loop
+    then segments its frames itself."""
+    f = StageFile(base_dir=str(small_tmpfs))
+    first = f.write(np.zeros(1000))
+    assert first is not None and np.array_equal(read_stage(first), np.zeros(1000))  # type: ignore[arg-type]
+    assert f.write(np.zeros(1_000_000)) is None  # 8 MB into 1 MiB
+    assert f.write(lambda: None) is None  # not picklable
+    assert np.array_equal(read_stage(first), np.zeros(1000))  # type: ignore[arg-type]
+    assert [p.name for p in Path(first).parent.iterdir()] == ["stage.pickle"]
+    f.remove()
+    assert not Path(first).parent.exists()
+
+
+def test_the_child_reads_no_stage_through_a_link(tmp_path: Path) -> None:
+    """The child opens the config without following links: a link planted in its place
+    gives no stage, not someone else's file."""
+    target = tmp_path / "elsewhere.pickle"
+    target.write_bytes(pickle.dumps({"calibration": "not yours"}))
+    link = tmp_path / "stage.pickle"
+    link.symlink_to(target)
+    assert read_stage(str(link)) is None
+    assert read_stage(str(tmp_path / "missing.pickle")) is None
