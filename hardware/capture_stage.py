@@ -113,7 +113,9 @@ class StageFile:
         try:
             if self._dir is None:
                 shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-                self._dir = Path(tempfile.mkdtemp(prefix="hinge-stage-", dir=self._base or shm))
+                base = self._base or shm or tempfile.gettempdir()
+                _sweep(Path(base))
+                self._dir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=base))
             self._n += 1
             tmp, final = self._dir / f"stage.{self._n}.tmp", self._dir / "stage.pickle"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
@@ -132,6 +134,25 @@ class StageFile:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+
+_PREFIX = "hinge-stage-"
+
+
+def _sweep(base: Path) -> None:
+    """Remove the stage directories of kiosk processes that are gone (killed before they
+    could clean up): /dev/shm is memory, and a kiosk restarted by systemd after each crash
+    must not fill it. Only this user's directories whose pid no longer runs."""
+    for d in base.glob(f"{_PREFIX}*-*"):
+        pid = d.name[len(_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or d.is_symlink() or d.stat().st_uid != os.getuid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except PermissionError:
+            pass  # someone else's live process
 
 
 def read_stage(path: str) -> object:

@@ -155,3 +155,26 @@ def test_the_child_reads_no_stage_through_a_link(tmp_path: Path) -> None:
     link.symlink_to(target)
     assert read_stage(str(link)) is None
     assert read_stage(str(tmp_path / "missing.pickle")) is None
+
+
+def test_stage_directories_of_dead_kiosks_are_swept(tmp_path: Path) -> None:
+    """A kiosk killed before it cleaned up leaves its stage directory in /dev/shm (memory);
+    the next kiosk's first stage removes those of processes that are gone, and only those."""
+    gone_pid = _exited_pid()
+    stale = tmp_path / f"hinge-stage-{gone_pid}-abcd"
+    stale.mkdir()
+    (stale / "stage.pickle").write_bytes(b"x" * 1000)
+    alive = tmp_path / f"hinge-stage-{os.getpid()}-efgh"  # a running kiosk's: kept
+    alive.mkdir()
+    other = tmp_path / "unrelated"
+    other.mkdir()
+    f = StageFile(base_dir=str(tmp_path))
+    assert f.write({"a": 1}) is not None
+    assert not stale.exists() and alive.exists() and other.exists()
+    f.remove()
+
+
+def _exited_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
