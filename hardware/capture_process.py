@@ -25,14 +25,14 @@ import logging
 import multiprocessing as mp
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any
 
 import numpy as np
 
-from hardware.capture_stage import StageFile, StageGate, read_stage
+from hardware.capture_stage import ChildStage, StageFile
 from hardware.frame import DepthFrame, Intrinsics
 from hardware.source import FrameSource, SourceBase, SourceError, SourceState, SourceStatus
 
@@ -91,16 +91,14 @@ def _stream(src: FrameSource, shm: SharedMemory, slot_bytes: int, conn: Connecti
             stage: Stage | None = None) -> None:
     free = list(range(SLOTS))
     last_status = src.status
-    stage_config: object = None  # ("stage", config) from the parent
-    gate = StageGate()  # the stage only while this core has room for it
+    staged = ChildStage(stage)  # the stage only while this core has room for it
     while True:
         while conn.poll(0 if free else CHILD_POLL_S):
             msg = conn.recv()
             if msg[0] == "stop":
                 return
-            if msg[0] == "stage":  # ("stage", path): StageFile, not the pipe (its docstring)
-                stage_config = read_stage(msg[1])
-                gate.new_config()
+            if msg[0] == "stage":  # ("stage", path or None): StageFile, not the pipe (its docstring)
+                staged.configure(msg[1])
                 continue
             free.append(msg[1])  # ("free", slot)
         if not free:
@@ -117,18 +115,19 @@ def _stream(src: FrameSource, shm: SharedMemory, slot_bytes: int, conn: Connecti
             too_big = SourceStatus(SourceState.WAITING, f"frame {depth.shape} too large, skipped")
             conn.send(("status", too_big))
             continue
-        gate.frame(frame.timestamp_s)
-        pre = None
-        if stage is not None and stage_config is not None and gate.allows():  # else the loop does it
-            t0_s = time.thread_time()
-            pre = stage(frame, stage_config)
-            gate.ran(time.thread_time() - t0_s)
+        pre = staged.run(frame)
         slot = free.pop()
         view = np.ndarray(depth.shape, np.uint16, buffer=shm.buf, offset=slot * slot_bytes)
         view[...] = depth
         del view  # no exported buffer may outlive the frame: shm.close() would refuse
-        conn.send(("frame", _Header(slot, depth.shape, frame.depth_scale_m, frame.intrinsics,  # type: ignore[arg-type]
-                                    frame.timestamp_s, frame.index, dict(frame.meta), pre)))
+        h = _Header(slot, depth.shape, frame.depth_scale_m, frame.intrinsics,  # type: ignore[arg-type]
+                    frame.timestamp_s, frame.index, dict(frame.meta), pre)
+        try:
+            conn.send(("frame", h))
+        except (OSError, EOFError):
+            raise
+        except Exception:  # a stage result that does not pickle: the frame goes without it
+            conn.send(("frame", replace(h, pre=None)))
 
 
 class CaptureProcess(SourceBase):
@@ -143,6 +142,7 @@ class CaptureProcess(SourceBase):
         self._opener, self._kwargs, self._stage = opener, kwargs, stage
         self._stage_config: object = None
         self._stage_file = StageFile()
+        self._stage_due = False  # a config to hand over at the next read
         self._proc: Any = None
         self._conn: Connection | None = None
         self._shm: SharedMemory | None = None
@@ -175,25 +175,31 @@ class CaptureProcess(SourceBase):
             raise SourceError(msg[1])
         _, self._intr, self._status = msg
         self._state = self._status.state
-        if self._stage_config is not None:  # a restarted child gets the stage it had
-            self.set_stage(self._stage_config)
+        self._stage_due = self._stage_config is not None  # a restarted child gets the stage it had
 
     def set_stage(self, config: object) -> None:
-        """The stage's config from the next frame the child reads on (frames in flight keep
-        the one before); kept for a restarted child. Never raises: a gone child is restarted
-        by read()."""
-        self._stage_config = config
-        if self._conn is not None and self._stage is not None and (path := self._stage_file.write(config)):
-            with contextlib.suppress(OSError, ValueError):
-                self._conn.send(("stage", path))
+        """The stage's config, handed to the child at the next read (at most one message a
+        read: a burst of them could fill the pipe while the child waits to send a frame) and
+        used from the next frame it reads on; kept for a restarted child. A config that
+        cannot be written turns the stage off. Never raises."""
+        self._stage_config, self._stage_due = config, self._stage is not None
+
+    def _hand_over_stage(self, conn: Connection) -> None:
+        self._stage_due = False
+        path = self._stage_file.write(self._stage_config)
+        with contextlib.suppress(OSError, ValueError):
+            conn.send(("stage", path))
 
     def read(self, timeout_s: float = 1.0) -> DepthFrame | None:
         conn = self._conn
         if conn is None or self._shm is None:
             if self._wanted:  # a restart failed: try again in a while
                 self._child_gone()
+            time.sleep(min(timeout_s, CHILD_POLL_S))  # no child: wait, do not spin the loop
             return None
         try:
+            if self._stage_due:
+                self._hand_over_stage(conn)
             while conn.poll(timeout_s):
                 msg = conn.recv()
                 if msg[0] == "status":
@@ -203,6 +209,8 @@ class CaptureProcess(SourceBase):
                 return self._take(msg[1])
         except (EOFError, OSError):
             self._child_gone()
+            if self._conn is conn:  # not restarted yet (at most every RESTART_S): do not spin
+                time.sleep(min(timeout_s, CHILD_POLL_S))
             return None
         if self._proc is not None and not self._proc.is_alive():
             self._child_gone()

@@ -25,10 +25,13 @@ import logging
 import os
 import pickle
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from hardware.frame import DepthFrame
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +129,10 @@ class StageFile:
             finally:
                 tmp.unlink(missing_ok=True)  # a write that failed half-way leaves nothing
             return str(final)
-        except (OSError, pickle.PicklingError, AttributeError, TypeError) as err:
+        except Exception as err:  # a full disk, an unpicklable config: never into the loop
             log.warning("capture stage not handed over (%s): the loop segments its frames", err)
+            if self._dir is not None and not self._dir.is_dir():
+                self._dir = None  # removed under us: made again by the next write
             return None
 
     def remove(self) -> None:
@@ -145,8 +150,11 @@ def _sweep(base: Path) -> None:
     must not fill it. Only this user's directories whose pid no longer runs."""
     for d in base.glob(f"{_PREFIX}*-*"):
         pid = d.name[len(_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or d.is_symlink() or d.stat().st_uid != os.getuid():
-            continue
+        try:
+            if not pid.isdigit() or d.is_symlink() or d.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue  # swept by another kiosk at the same moment
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
@@ -156,11 +164,45 @@ def _sweep(base: Path) -> None:
 
 
 def read_stage(path: str) -> object:
-    """The child's side of StageFile: the config at `path`, None when it cannot be read."""
+    """The child's side of StageFile: the config at `path`, None when it cannot be read (or
+    is not a regular file: a FIFO planted there would block the child)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise OSError(f"{path} is not a regular file")
             return pickle.load(f)
     except Exception as err:  # a config the child cannot read: no stage, never a dead child
         log.warning("capture stage config unreadable (%s)", err)
         return None
+
+
+class ChildStage:
+    """The child's side of a stage: the function, its config as last handed over (a
+    StageFile path, or None: off), and the gate. `run(frame)` never raises: a stage that
+    fails gives no result for that frame (the loop does the work) and is logged once."""
+
+    def __init__(self, stage: Callable[[DepthFrame, object], object] | None) -> None:
+        self.stage = stage
+        self.config: object = None
+        self.gate = StageGate()
+        self._logged = False
+
+    def configure(self, path: str | None) -> None:
+        self.config = None if path is None else read_stage(path)
+        self.gate.new_config()
+
+    def run(self, frame: DepthFrame) -> object:
+        self.gate.frame(frame.timestamp_s)
+        if self.stage is None or self.config is None or not self.gate.allows():
+            return None
+        t0_s = time.thread_time()
+        try:
+            return self.stage(frame, self.config)
+        except Exception:
+            if not self._logged:
+                log.exception("capture stage failed; the loop does its work")
+                self._logged = True
+            return None
+        finally:
+            self.gate.ran(time.thread_time() - t0_s)

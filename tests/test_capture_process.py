@@ -216,3 +216,47 @@ def test_a_large_stage_config_and_large_results_never_block_each_other(rec20: Re
     threading.Thread(target=run, daemon=True).start()
     assert done.wait(90.0), "the loop and the capture child blocked each other"
     assert len(got) == 20 and sum(got) >= 15, got
+
+
+def raising_stage(frame: object, config: object) -> object:
+    raise RuntimeError("a stage that fails")
+
+
+def unpicklable_stage(frame: object, config: object) -> object:
+    return lambda: None
+
+
+@pytest.mark.parametrize("stage", [raising_stage, unpicklable_stage], ids=["raises", "unpicklable"])
+def test_a_failing_stage_costs_its_result_not_the_child(rec20: Recorded, stage: object) -> None:
+    """A stage that raises, or whose result cannot cross to the loop, gives frames without
+    a result; the child stays up (it crash-looped every 3 s before, found by an adversarial
+    review) and every frame still arrives."""
+    path, _ = rec20
+    with CaptureProcess(open_source, stage=stage, spec=str(path)) as src:  # type: ignore[arg-type]
+        src.set_stage("config")
+        pid = src.child_pid
+        got = []
+        while (f := src.read(5.0)) is not None:
+            got.append(f)
+        assert src.restarts == 0 and src.child_pid == pid
+    assert len(got) == 20 and all(f.pre is None for f in got)
+
+
+def test_a_burst_of_stage_configs_never_blocks_the_loop(rec20: Recorded) -> None:
+    """Hundreds of configs set without reading in between: one hand-over a read, so the
+    parent never fills the pipe while the child waits to send a frame (a burst of 500
+    deadlocked both, found by an adversarial review)."""
+    path, _ = rec20
+    done, got = threading.Event(), []
+
+    def run() -> None:
+        with CaptureProcess(open_source, stage=big_stage, spec=str(path)) as src:
+            for i in range(500):
+                src.set_stage(np.full(100_000, float(i)))
+            while (f := src.read(5.0)) is not None:
+                got.append(f)
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(90.0), "the loop and the capture child blocked each other"
+    assert len(got) == 20

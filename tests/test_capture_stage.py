@@ -178,3 +178,23 @@ def _exited_pid() -> int:
     proc = subprocess.Popen(["true"])
     proc.wait()
     return proc.pid
+
+
+def test_a_fifo_in_place_of_the_config_does_not_block_the_child(tmp_path: Path) -> None:
+    """A FIFO planted where the config goes would block a plain open for good."""
+    fifo = tmp_path / "stage.pickle"
+    os.mkfifo(fifo)
+    assert read_stage(str(fifo)) is None
+
+
+def test_a_stage_directory_removed_under_the_kiosk_is_made_again(tmp_path: Path) -> None:
+    """The directory deleted (a cleaner, an admin): that write fails (the stage goes off)
+    and the next one makes a new directory instead of failing for the rest of the session."""
+    f = StageFile(base_dir=str(tmp_path))
+    first = f.write({"a": 1})
+    assert first is not None
+    shutil.rmtree(Path(first).parent)
+    assert f.write({"a": 2}) is None
+    again = f.write({"a": 3})
+    assert again is not None and read_stage(again) == {"a": 3}
+    f.remove()

@@ -169,6 +169,9 @@ def test_an_older_profile_keeps_its_body_model_values() -> None:
     assert "\n" not in str(err.value)
     with pytest.raises(ProfileError, match="shank_frac"):  # bounds hold after the move
         parse_profile("[landmarks]\nshank_frac = 0.9\n", "bad.toml")
+    with pytest.raises(ProfileError) as err:  # a band upside down, old names or new
+        parse_profile("[landmarks]\nlumbar_lo = 0.59\nlumbar_hi = 0.11\n", "flipped.toml")
+    assert "lumbar_lo_frac" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_the_body_model_reaches_the_measurement() -> None:

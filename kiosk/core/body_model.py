@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class BodyModelConfig(BaseModel):
@@ -71,6 +71,14 @@ class BodyModelConfig(BaseModel):
     neck_depth_frac: float = Field(default=0.049, ge=0.0, le=0.1)
     head_start_frac: float = Field(default=0.06, ge=0.02, le=0.12)
     head_reach_frac: float = Field(default=0.2, ge=0.1, le=0.3)
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> BodyModelConfig:
+        for band in ("lumbar", "upper_back", "thoracic"):
+            lo, hi = getattr(self, f"{band}_lo_frac"), getattr(self, f"{band}_hi_frac")
+            if lo >= hi:
+                raise ValueError(f"{band}_lo_frac ({lo}) must be below {band}_hi_frac ({hi})")
+        return self
 
 
 BODY_MODEL = BodyModelConfig()  # the model every profile gets unless it says otherwise
