@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from hardware.capture_stage import ChildStage, StageFile
+from hardware.capture_stage import ChildStage, Stage, StageFile
 from hardware.frame import DepthFrame, Intrinsics
 from hardware.source import FrameSource, SourceBase, SourceError, SourceState, SourceStatus
 
@@ -44,9 +44,6 @@ STOP_TIMEOUT_S = 3.0  # a clean stop before the child is killed
 CHILD_POLL_S = 0.05  # how long the child's read waits before it looks at its pipe again
 
 Opener = Callable[..., FrameSource]
-# A later layer's work on each frame in the child (kiosk/analysis/presegment.py): (frame,
-# the config the parent last set) -> what the frame carries to the loop as `frame.pre`.
-Stage = Callable[[DepthFrame, object], object]
 log = logging.getLogger(__name__)
 
 

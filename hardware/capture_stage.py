@@ -34,6 +34,9 @@ from pathlib import Path
 from hardware.frame import DepthFrame
 
 log = logging.getLogger(__name__)
+# A later layer's work on each frame in the child (kiosk/analysis/presegment.py): (frame,
+# its config as last handed over) -> what the frame carries to the loop as `frame.pre`.
+Stage = Callable[[DepthFrame, object], object]
 
 MAX_BUSY_FRAC = 0.8  # of a frame period: the child's core keeps a fifth for USB and jitter
 BUSY_WINDOW_FRAMES = 15  # smoothing: about half a second at 30 fps
@@ -182,7 +185,7 @@ class ChildStage:
     StageFile path, or None: off), and the gate. `run(frame)` never raises: a stage that
     fails gives no result for that frame (the loop does the work) and is logged once."""
 
-    def __init__(self, stage: Callable[[DepthFrame, object], object] | None) -> None:
+    def __init__(self, stage: Stage | None) -> None:
         self.stage = stage
         self.config: object = None
         self.gate = StageGate()

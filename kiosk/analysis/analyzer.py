@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import pickle
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Any
 
 from calibration.model import Calibration
@@ -121,16 +120,26 @@ def with_drill(
 def segment_key(calibration: Calibration, profile: Profile) -> str:
     """What a frame's segmentation depends on besides the frame, as a digest (equal keys,
     equal results): the calibration's pose, zone, background model and station noise (not
-    its time or name: the same fit made twice gives the same key) and the settings."""
+    its time or name: the same fit made twice gives the same key) and the settings. The
+    last key is kept with its objects: the station's stage and every athlete's analyzer ask
+    for the same calibration's, and pickling its background model each time is a few ms."""
+    for cal, prof, key in _LAST_KEY:
+        if cal is calibration and prof is profile:
+            return key
     c = calibration
     used = (c.pose, c.zone, c.background, station_noise_mm(c), profile.segmentation)
-    return hashlib.blake2b(pickle.dumps(used, 5), digest_size=16).hexdigest()
+    key = hashlib.blake2b(pickle.dumps(used, 5), digest_size=16).hexdigest()
+    _LAST_KEY[:] = [(calibration, profile, key)]  # held, so the objects' ids stay theirs
+    return key
+
+
+_LAST_KEY: list[tuple[Calibration, Profile, str]] = []
 
 
 @dataclass(frozen=True, eq=False)
 class Presegmented:
     """A frame's person segmentation made ahead of the loop (kiosk/analysis/presegment.py),
-    valid for the analyzer whose `segment_key` is `key`."""
+    valid for an analyzer whose calibration and profile have segment_key `key`."""
 
     key: str
     segmentation: PersonSegmentation
@@ -211,15 +220,11 @@ class FrameAnalyzer:
         # of the floor behind them, and the background would eat the heel and toe.
         return points_in_box(frame.depth, self.rays(frame), keep, keep_all_below_y_m=FEET_BAND_M)
 
-    @cached_property
-    def segment_key(self) -> str:
-        return segment_key(self.calibration, self.profile)
-
     def segmentation(self, frame: DepthFrame) -> PersonSegmentation:
         """The athlete picked out of the frame: made ahead of the loop for this calibration
         (frame.pre), else here; the same either way."""
         pre = frame.pre
-        if isinstance(pre, Presegmented) and pre.key == self.segment_key:
+        if isinstance(pre, Presegmented) and pre.key == segment_key(self.calibration, self.profile):
             self.presegmented += 1
             return pre.segmentation
         # The camera centre (world frame) keeps a fragment hidden behind the body with it.

@@ -44,7 +44,7 @@ from hardware.source import FrameSource  # noqa: E402
 from kiosk.app.sources import KioskSources  # noqa: E402
 from kiosk.app.view import ViewModel  # noqa: E402
 from kiosk.evaluation.bench_idle import analysis_ms_by_gap, idle_lines  # noqa: E402
-from kiosk.evaluation.bench_loop_report import FPS, markdown  # noqa: E402
+from kiosk.evaluation.bench_loop_report import FPS, live_lines, markdown  # noqa: E402
 
 
 @dataclass
@@ -265,20 +265,6 @@ def main(argv: list[str] | None = None) -> int:
     write_report(markdown(kiosk, floor, rss_start, rss_end, rss_peak, o3d, load, [*live_lines(live), *idle]),
                  args.out)
     return 0
-
-
-def live_lines(live: dict[str, Any]) -> list[str]:
-    """The same session with the capture process on, as a live camera runs (issue 14.1)."""
-    it = sorted(live["iter_cpu_s"])
-    med, p95 = 1000 * it[len(it) // 2], 1000 * it[min(len(it) - 1, round(0.95 * (len(it) - 1)))]
-    return ["## With the capture process (a live camera's configuration)", "",
-            "The same session, the recording read, filtered and, while its core has room, the athlete "
-            "picked out of each frame in a child process (hardware/capture_process.py, "
-            "kiosk/analysis/presegment.py), as `camera.capture_process = \"auto\"` does for a live camera "
-            "(the process on two cores here, so the child has one of its own, as on a Pi): "
-            f"the loop's thread used a median {med:.1f} ms per iteration, p95 {p95:.1f} ms (issue 14.1's "
-            f"budget: 4.0 ms); {live['presegmented']} of {live['frames']} frames came segmented; "
-            f"{live['reps']} reps judged.", ""]
 
 
 def write_report(text: str, out: Path | None) -> None:

@@ -112,3 +112,16 @@ def markdown(kiosk: dict[str, Any], floor: dict[str, Any], rss_start_mb: float, 
         "",
     ]
     return "\n".join(line for line in lines if line is not None)
+
+
+def live_lines(live: dict[str, Any]) -> list[str]:
+    """The same session with the capture process on, as a live camera runs (issue 14.1)."""
+    it = live["iter_cpu_s"]
+    return ["## With the capture process (a live camera's configuration)", "",
+            "The same session, the recording read, filtered and, while its core has room, the athlete "
+            "picked out of each frame in a child process (hardware/capture_process.py, "
+            "kiosk/analysis/presegment.py), as `camera.capture_process = \"auto\"` does for a live camera "
+            "(the process on two cores here, so the child has one of its own, as on a Pi): "
+            f"the loop's thread used a median {_ms(it, 0.5)} ms per iteration, p95 {_ms(it, 0.95)} ms "
+            f"(issue 14.1's budget: 4.0 ms); {live['presegmented']} of {live['frames']} frames came "
+            f"segmented; {live['reps']} reps judged.", ""]
