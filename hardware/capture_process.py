@@ -11,11 +11,14 @@ reason when the source cannot start; afterwards nothing raises into the loop. `r
 returns the next frame or None (timeout, end, or the child gone); `status` carries the
 child source's own status, or ERROR "capture process stopped" when the child died.
 
-Hand-over: the child writes each frame into a free slot of a shared-memory ring of SLOTS
-frames and sends a small header over a pipe; the reader copies the frame out and sends the
-slot back. The child waits for a free slot (no frame is dropped here; a live camera's own
-queue drops the oldest while it waits), so a recording read without pacing still yields
-every frame in order.
+Hand-over (hardware/capture_child.py is the child's side): the child writes each frame into
+a free slot of a shared-memory ring of SLOTS frames and sends a small header over a pipe;
+the reader copies the frame out and sends the slot back. The child waits for a free slot,
+so a recording read without pacing still yields every frame in order. A camera does not
+wait: with `newest_only` a read takes the newest frame that has come and gives the older
+ones' slots back unread (counted in `dropped`), so a loop that fell behind catches up at
+once instead of working through up to SLOTS stale frames (SLOTS frame periods of latency
+on every cue after one slow frame).
 """
 
 from __future__ import annotations
@@ -24,119 +27,40 @@ import contextlib
 import logging
 import multiprocessing as mp
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any
 
 import numpy as np
 
-from hardware.capture_stage import ChildStage, Stage, StageFile
-from hardware.frame import DepthFrame, Intrinsics
-from hardware.source import FrameSource, SourceBase, SourceError, SourceState, SourceStatus
+from hardware.capture_child import CHILD_POLL_S, SLOT_BYTES, SLOTS, Header, Opener, child_main
+from hardware.capture_stage import Stage, StageFile
+from hardware.frame import DepthFrame
+from hardware.source import SourceBase, SourceError, SourceState, SourceStatus
 
-SLOTS = 4  # frames in flight between the child and the reader
-SLOT_BYTES = 1280 * 720 * 2  # the largest z16 frame of a D4xx mode (recordings may carry it)
 RESTART_S = 3.0  # a dead child is started again at most this often
 START_TIMEOUT_S = 30.0  # spawning, importing the SDK and opening the source
 STOP_TIMEOUT_S = 3.0  # a clean stop before the child is killed
-CHILD_POLL_S = 0.05  # how long the child's read waits before it looks at its pipe again
 
-Opener = Callable[..., FrameSource]
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Header:
-    """One frame in slot `slot`: shape, scale, intrinsics, time and index."""
-
-    slot: int
-    shape: tuple[int, int]
-    depth_scale_m: float
-    intrinsics: Intrinsics
-    timestamp_s: float
-    index: int
-    meta: dict[str, float]
-    pre: object = None
-
-
-def _child(opener: Opener, kwargs: dict[str, Any], shm_name: str, conn: Connection,
-           stage: Stage | None = None) -> None:
-    """The child: open and start the source, then stream frames into the shared ring until
-    told to stop or the parent goes away. Never raises: failures go to the parent."""
-    try:
-        src = opener(**kwargs)
-        src.start()
-        intr = src.intrinsics
-    except Exception as err:  # the parent raises it as one line
-        conn.send(("error", str(err).splitlines()[0] if str(err) else type(err).__name__))
-        return
-    shm = SharedMemory(name=shm_name)  # the parent made it and unlinks it
-    try:
-        conn.send(("started", intr, src.status))
-        _stream(src, shm, SLOT_BYTES, conn, stage)
-    except (BrokenPipeError, EOFError, OSError):
-        pass  # the parent went away: nothing to tell
-    finally:
-        with contextlib.suppress(Exception):
-            src.close()
-        shm.close()
-
-
-def _stream(src: FrameSource, shm: SharedMemory, slot_bytes: int, conn: Connection,
-            stage: Stage | None = None) -> None:
-    free = list(range(SLOTS))
-    last_status = src.status
-    staged = ChildStage(stage)  # the stage only while this core has room for it
-    while True:
-        while conn.poll(0 if free else CHILD_POLL_S):
-            msg = conn.recv()
-            if msg[0] == "stop":
-                return
-            if msg[0] == "stage":  # ("stage", path or None): StageFile, not the pipe (its docstring)
-                staged.configure(msg[1])
-                continue
-            free.append(msg[1])  # ("free", slot)
-        if not free:
-            continue
-        frame = src.read(CHILD_POLL_S)
-        status = src.status
-        if status != last_status:
-            conn.send(("status", status))
-            last_status = status
-        if frame is None:
-            continue
-        depth = np.ascontiguousarray(frame.depth, dtype=np.uint16)
-        if depth.nbytes > slot_bytes:  # larger than any D4xx mode: say so, skip it
-            too_big = SourceStatus(SourceState.WAITING, f"frame {depth.shape} too large, skipped")
-            conn.send(("status", too_big))
-            continue
-        pre = staged.run(frame)
-        slot = free.pop()
-        view = np.ndarray(depth.shape, np.uint16, buffer=shm.buf, offset=slot * slot_bytes)
-        view[...] = depth
-        del view  # no exported buffer may outlive the frame: shm.close() would refuse
-        h = _Header(slot, depth.shape, frame.depth_scale_m, frame.intrinsics,  # type: ignore[arg-type]
-                    frame.timestamp_s, frame.index, dict(frame.meta), pre)
-        try:
-            conn.send(("frame", h))
-        except (OSError, EOFError):
-            raise
-        except Exception:  # a stage result that does not pickle: the frame goes without it
-            conn.send(("frame", replace(h, pre=None)))
 
 
 class CaptureProcess(SourceBase):
     """The source `opener(**kwargs)` (a module-level function and picklable arguments: the
     child is spawned, not forked) run in a child process. `stage` (module-level too): work
     on each frame in the child, with the config last given to `set_stage`, while the child's
-    core has room for it (capture_stage.py); its result arrives as the frame's `pre`."""
+    core has room for it (capture_stage.py); its result arrives as the frame's `pre`.
+    `newest_only`: a read takes the newest frame that has come (a camera's, or anything
+    paced in real time); otherwise every frame in order (a recording read as fast as it goes)."""
 
     _what = "capture process"
 
-    def __init__(self, opener: Opener, stage: Stage | None = None, **kwargs: Any) -> None:
+    def __init__(self, opener: Opener, stage: Stage | None = None, newest_only: bool = False,
+                 **kwargs: Any) -> None:
         self._opener, self._kwargs, self._stage = opener, kwargs, stage
+        self.newest_only = newest_only
+        self._dropped = 0
+        self._held: list[tuple[Any, ...]] = []  # messages read past the frame taken (_newest)
         self._stage_config: object = None
         self._stage_file = StageFile()
         self._stage_due = False  # a config to hand over at the next read
@@ -153,11 +77,11 @@ class CaptureProcess(SourceBase):
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
         self._shm = SharedMemory(create=True, size=SLOT_BYTES * SLOTS)
-        self._proc = ctx.Process(target=_child, args=(self._opener, self._kwargs, self._shm.name, child,
+        self._proc = ctx.Process(target=child_main, args=(self._opener, self._kwargs, self._shm.name, child,
                                                       self._stage), daemon=True, name="hinge-capture")
         self._proc.start()
         child.close()
-        self._conn = parent
+        self._conn, self._held = parent, []
         if not parent.poll(START_TIMEOUT_S):
             self._teardown()
             raise SourceError(f"the capture process did not start within {START_TIMEOUT_S:.0f} s")
@@ -197,13 +121,12 @@ class CaptureProcess(SourceBase):
         try:
             if self._stage_due:
                 self._hand_over_stage(conn)
-            while conn.poll(timeout_s):
-                msg = conn.recv()
+            while (msg := self._recv(conn, timeout_s)) is not None:
                 if msg[0] == "status":
                     self._set_status(msg[1])
                     timeout_s = 0.0 if self._status.state is SourceState.ENDED else timeout_s
                     continue
-                return self._take(msg[1])
+                return self._take(self._newest(conn, msg[1]) if self.newest_only else msg[1])
         except (EOFError, OSError):
             self._child_gone()
             if self._conn is conn:  # not restarted yet (at most every RESTART_S): do not spin
@@ -213,7 +136,27 @@ class CaptureProcess(SourceBase):
             self._child_gone()
         return None
 
-    def _take(self, h: _Header) -> DepthFrame:
+    def _recv(self, conn: Connection, timeout_s: float) -> tuple[Any, ...] | None:
+        """The next message: one held back by `_newest` first, else the pipe's, or None."""
+        if self._held:
+            return self._held.pop(0)
+        return conn.recv() if conn.poll(timeout_s) else None  # type: ignore[no-any-return]
+
+    def _newest(self, conn: Connection, h: Header) -> Header:
+        """`h`, or a newer frame already waiting in the pipe; older slots go back unread.
+        A status (the end of a recording, a lost camera) and all after it are held back for
+        the next read, so they still come after the frame they followed."""
+        while conn.poll(0):
+            msg = conn.recv()
+            if msg[0] != "frame" or self._held:
+                self._held.append(msg)
+                continue
+            conn.send(("free", h.slot))
+            self._dropped += 1
+            h = msg[1]
+        return h
+
+    def _take(self, h: Header) -> DepthFrame:
         assert self._shm is not None and self._conn is not None
         n = h.shape[0] * h.shape[1]
         buf = self._shm.buf
@@ -223,7 +166,8 @@ class CaptureProcess(SourceBase):
         self._conn.send(("free", h.slot))
         self._set_status(SourceStatus(SourceState.STREAMING, "", *self._status_extra()))
         return DepthFrame(depth=depth, depth_scale_m=h.depth_scale_m, intrinsics=h.intrinsics,
-                          timestamp_s=h.timestamp_s, index=h.index, meta=h.meta, pre=h.pre)
+                          timestamp_s=h.timestamp_s, index=h.index, meta=h.meta, pre=h.pre,
+                          arrival_s=h.arrival_s)
 
     def _status_extra(self) -> tuple[str | None, str | None, str | None]:
         s = self._status
@@ -259,6 +203,11 @@ class CaptureProcess(SourceBase):
     def restarts(self) -> int:
         """How often a dead child was started again."""
         return self._restarts
+
+    @property
+    def dropped(self) -> int:
+        """Frames passed over unread for a newer one (`newest_only`)."""
+        return self._dropped
 
     @property
     def child_pid(self) -> int | None:

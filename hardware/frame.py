@@ -54,6 +54,10 @@ class DepthFrame:
     pre: what a later layer's stage worked out from this frame ahead of the loop, in the
     capture process (hardware/capture_process.py; kiosk/analysis/presegment.py), opaque
     here; None when nothing was.
+    arrival_s: when the frame reached this host, on the host's monotonic clock
+    (time.perf_counter: CLOCK_MONOTONIC on Linux, the same in every process), before any
+    filtering or hand-over; frame-to-cue latency starts here. None when the source does
+    not know (a recording read as fast as it goes).
     """
 
     depth: npt.NDArray[np.uint16]
@@ -63,6 +67,7 @@ class DepthFrame:
     index: int
     meta: dict[str, float] = field(default_factory=dict)
     pre: object = None
+    arrival_s: float | None = None
 
     def depth_m(self) -> npt.NDArray[np.float32]:
         """Depth in metres as float32, 0 where the camera has no data."""

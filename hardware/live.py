@@ -122,6 +122,7 @@ class LiveSource(SourceBase):
             return None
         ok, frames = self._pipeline.try_wait_for_frames(int(timeout_s * 1000))
         now = time.monotonic()
+        arrival_s = time.perf_counter()  # before the filters: the cue's latency starts here
         if not ok:
             if now - self._last_frame_t > self._reconnect_after_s:
                 self._state = SourceState.DISCONNECTED
@@ -135,7 +136,7 @@ class LiveSource(SourceBase):
             return None
         self._last_frame_t = now
         self._state = SourceState.STREAMING
-        return depth_frame_from_rs(self._filters.process(depth))
+        return depth_frame_from_rs(self._filters.process(depth), arrival_s=arrival_s)
 
     def _watch_devices(self) -> None:
         """Ask the SDK to tell us when cameras come and go, so a re-plugged camera is taken

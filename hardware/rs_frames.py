@@ -35,8 +35,10 @@ def intrinsics_to_rs(intr: Intrinsics) -> Any:
     return out
 
 
-def depth_frame_from_rs(frame: Any, depth_scale_m: float | None = None) -> DepthFrame:
-    """Copy an SDK depth frame into a DepthFrame (the SDK's buffer is released after)."""
+def depth_frame_from_rs(frame: Any, depth_scale_m: float | None = None,
+                        arrival_s: float | None = None) -> DepthFrame:
+    """Copy an SDK depth frame into a DepthFrame (the SDK's buffer is released after).
+    `arrival_s`: when it reached the host (DepthFrame.arrival_s), if the caller knows."""
     depth = frame.as_depth_frame()
     vsp = frame.profile.as_video_stream_profile()
     scale = float(depth.get_units()) if depth_scale_m is None else depth_scale_m
@@ -47,6 +49,7 @@ def depth_frame_from_rs(frame: Any, depth_scale_m: float | None = None) -> Depth
         intrinsics=intrinsics_from_rs(vsp.intrinsics),
         timestamp_s=float(frame.get_timestamp()) / 1000.0,
         index=int(frame.get_frame_number()),
+        arrival_s=arrival_s,
     )
 
 

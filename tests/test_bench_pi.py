@@ -55,7 +55,7 @@ def test_a_slow_reader_gets_the_newest_frame_and_the_rest_are_dropped() -> None:
     assert first is not None and second is not None
     assert (first.index, second.index) == (0, 3)
     assert (cam.delivered, cam.dropped) == (2, 2)
-    assert cam.last_arrival_s == pytest.approx(100.0 + 3 / 30)  # latency counts from the arrival
+    assert second.arrival_s == pytest.approx(100.0 + 3 / 30)  # latency counts from the arrival
 
 
 def test_the_filters_run_on_the_readers_frame_only() -> None:
@@ -116,3 +116,34 @@ def test_the_group_is_removed_when_the_body_fails() -> None:
     with pytest.raises(RuntimeError), CpuQuota(name, 0.5, 10_000):
         raise RuntimeError("the benchmark failed")
     assert not (CGROUP_CPU / name).exists()
+
+
+def test_a_proc_column_runs_a_real_capture_process_on_its_own_core(tmp_path: Path) -> None:
+    """The "-proc" columns' camera: raw frames saved once, replayed in a capture process's
+    child on the camera's clock through the SDK filters (decimated 848x480 -> 424x240), on
+    the core it was given; each frame says when it arrived, the run says what it handed over."""
+    from kiosk.evaluation.bench_capture import MeasuredCapture
+    from kiosk.evaluation.bench_pi_report import parse_target
+    from kiosk.evaluation.bench_replay import replay_camera, save_raw
+
+    assert parse_target("pi4-proc=6").capture_proc and not parse_target("pi4=6").capture_proc
+    intr = Intrinsics(width=848, height=480, fx=420.0, fy=420.0, ppx=424.0, ppy=240.0)
+    depth = np.full((480, 848), 2000, np.uint16)
+    raw = [DepthFrame(depth=depth + i, depth_scale_m=0.001, intrinsics=intr,
+                      timestamp_s=5.0 + i / 30, index=i) for i in range(6)]
+    saved = save_raw(raw, tmp_path / "raw.npy")
+    cpu = sorted(os.sched_getaffinity(0))[-1]
+    cap = MeasuredCapture(replay_camera, newest_only=True, cpu=cpu, intrinsics=intr, **saved)
+    cap.start()
+    try:
+        pid = cap.child_pid
+        assert pid is not None and os.sched_getaffinity(pid) == {cpu}
+        got = []
+        while (f := cap.read(2.0)) is not None:
+            got.append(f)
+    finally:
+        cap.close()
+    assert got and all(f.depth.shape == (240, 424) and f.arrival_s is not None for f in got)
+    first = round((got[0].timestamp_s - 5.0) * 30)  # the replay may start past frame 0
+    assert cap.handed == len(got) and cap.offered(saved["times_s"]) == 6 - first
+    assert cap.child_cpu_s > 0.0

@@ -120,8 +120,9 @@ def test_the_kiosk_loop_judges_a_rep_through_the_capture_process(tmp_path: Path)
     opened: list[type] = []
 
     class Spy(KioskSources):
-        def open(self, spec: str, for_calibration: bool = False) -> FrameSource:
-            src = super().open(spec, for_calibration)
+        def open(self, spec: str, for_calibration: bool = False,
+                 depth_limit_m: float | None = None) -> FrameSource:
+            src = super().open(spec, for_calibration, depth_limit_m)
             opened.append(type(src))
             return src
 
@@ -260,3 +261,77 @@ def test_a_burst_of_stage_configs_never_blocks_the_loop(rec20: Recorded) -> None
     threading.Thread(target=run, daemon=True).start()
     assert done.wait(90.0), "the loop and the capture child blocked each other"
     assert len(got) == 20
+
+
+def _wait_until_ring_full() -> None:
+    """Give the unpaced child time to fill every slot (it then waits for one back)."""
+    import time
+
+    time.sleep(1.0)
+
+
+def test_newest_only_takes_the_newest_frame_waiting_and_gives_the_rest_back(rec20: Recorded) -> None:
+    """A loop that fell behind a camera catches up at once: the read takes the newest of
+    the frames that came meanwhile, the older ones' slots go back unread and are counted,
+    and the end of the recording still comes after its last frame."""
+    from hardware.capture_child import SLOTS
+
+    path, depths = rec20
+    with CaptureProcess(open_source, newest_only=True, spec=str(path)) as src:
+        _wait_until_ring_full()
+        first = src.read(5.0)
+        assert first is not None and first.index == SLOTS - 1 and src.dropped == SLOTS - 1
+        assert (first.depth == depths[SLOTS - 1]).all()
+        got = [first]
+        while (f := src.read(5.0)) is not None:
+            got.append(f)
+            _wait_until_ring_full()
+        assert src.status.state is SourceState.ENDED
+    indices = [f.index for f in got]
+    assert indices == sorted(set(indices)) and indices[-1] == 19
+    assert len(got) + src.dropped == 20  # every frame was either read or passed over
+    assert all((f.depth == depths[f.index]).all() for f in got)
+
+
+def test_in_order_a_slow_reader_still_gets_every_frame(rec20: Recorded) -> None:
+    path, _ = rec20
+    with CaptureProcess(open_source, spec=str(path)) as src:
+        _wait_until_ring_full()
+        got = [src.read(5.0) for _ in range(3)]
+        assert [f.index for f in got if f is not None] == [0, 1, 2] and src.dropped == 0
+
+
+def test_a_frame_carries_when_it_reached_the_host_across_the_process(rec20: Recorded) -> None:
+    """arrival_s is the child's read on the host's monotonic clock: after the start, before
+    the hand-over; the ring's wait is part of a frame's age, so latency measures count it."""
+    import time
+
+    path, _ = rec20
+    t0 = time.perf_counter()
+    with CaptureProcess(open_source, spec=str(path)) as src:
+        _wait_until_ring_full()
+        f = src.read(5.0)
+        handed_s = time.perf_counter()
+    assert f is not None and f.arrival_s is not None
+    assert t0 < f.arrival_s < handed_s - 0.5  # it waited in the ring while the reader slept
+
+
+@pytest.mark.parametrize("newest_only", [False, True])
+def test_a_late_reader_of_a_paced_source_sees_fresh_frames_only_when_newest(rec20: Recorded,
+                                                                            newest_only: bool) -> None:
+    """A reader taking 100 ms a frame behind a 30 fps source: in order, each frame waits
+    behind the ring's others (~0.3 s old when taken); newest-only, under one reader period."""
+    import time
+
+    path, _ = rec20
+    ages: list[float] = []
+    with CaptureProcess(open_source, newest_only=newest_only, spec=str(path), realtime=True) as src:
+        while (f := src.read(5.0)) is not None:
+            assert f.arrival_s is not None
+            ages.append(time.perf_counter() - f.arrival_s)
+            time.sleep(0.1)
+    late = sorted(ages[3:])[len(ages[3:]) // 2]  # the median once the ring had time to fill
+    if newest_only:
+        assert late < 0.1, ages
+    else:
+        assert late > 0.2, ages

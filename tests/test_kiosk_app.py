@@ -202,10 +202,11 @@ def test_squat_pattern_fail_says_what_the_core_found(display: KeyedRenderer, tmp
 
 
 class NoCamera(KioskSources):
-    def open(self, spec: str, for_calibration: bool = False):  # type: ignore[no-untyped-def]
+    def open(self, spec: str, for_calibration: bool = False,
+             depth_limit_m: float | None = None):  # type: ignore[no-untyped-def]
         if spec == "live":
             raise SourceError("no RealSense camera found: plug it into a USB 3 port")
-        return super().open(spec, for_calibration)
+        return super().open(spec, for_calibration, depth_limit_m)
 
 
 def test_no_camera_offers_the_simulated_athlete(display: KeyedRenderer, tmp_path: Path,
@@ -237,8 +238,9 @@ def test_no_camera_offers_the_simulated_athlete(display: KeyedRenderer, tmp_path
 
 
 class Broken(KioskSources):
-    def open(self, spec: str, for_calibration: bool = False):  # type: ignore[no-untyped-def]
-        src = super().open(spec, for_calibration)
+    def open(self, spec: str, for_calibration: bool = False,
+             depth_limit_m: float | None = None):  # type: ignore[no-untyped-def]
+        src = super().open(spec, for_calibration, depth_limit_m)
         src.read = self._boom  # type: ignore[method-assign]
         return src
 

@@ -147,8 +147,9 @@ class Unplugged:
 
 
 class PullsTheCable(KioskSources):
-    def open(self, spec: str, for_calibration: bool = False):  # type: ignore[no-untyped-def]
-        src = super().open(spec, for_calibration)
+    def open(self, spec: str, for_calibration: bool = False,
+             depth_limit_m: float | None = None):  # type: ignore[no-untyped-def]
+        src = super().open(spec, for_calibration, depth_limit_m)
         return src if for_calibration else Unplugged(src, pull=150, plug=210)
 
 

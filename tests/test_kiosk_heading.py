@@ -122,8 +122,9 @@ class KeptSources(KioskSources):
 
     running: list[FrameSource] = []  # noqa: RUF012 - one test at a time
 
-    def open(self, spec: str, for_calibration: bool = False) -> FrameSource:
-        src = super().open(spec, for_calibration)
+    def open(self, spec: str, for_calibration: bool = False,
+             depth_limit_m: float | None = None) -> FrameSource:
+        src = super().open(spec, for_calibration, depth_limit_m)
         if not for_calibration:
             self.running.append(src)
         return src

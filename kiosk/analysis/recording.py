@@ -4,9 +4,10 @@ prints and writes it.
 
 Two passes over the recording: raw frames sampled over its whole length calibrate the
 camera (floor, pose, station) and orient it from the athlete's own hinge (facing, heading:
-kiosk/analysis/orient.py); then every frame goes through MEASURE_FILTERS (848x480 -> 424x240) and
-the core. `analyze_frames` is the second pass on any frame iterator (the accuracy harness
-feeds the simulator's frames straight in).
+kiosk/analysis/orient.py); then every frame goes through MEASURE_FILTERS (848x480 -> 424x240),
+its range limit pulled in to the analysis box (kiosk/analysis/depth_limit.py), and the core.
+`analyze_frames` is the second pass on any frame iterator (the accuracy harness feeds the
+simulator's frames straight in).
 
 A damaged recording: frames the SDK cannot read are skipped and the analysis goes on to
 the end (hardware/playback.py seeks past them). The document counts them
@@ -31,7 +32,8 @@ from calibration.validate import check as placement_problems
 from hardware.frame import DepthFrame
 from hardware.playback import PlaybackReport, RecordingSource
 from hardware.settings import FilterConfig
-from kiosk.analysis.analyzer import MEASURE_FILTERS, FrameAnalyzer, with_drill
+from kiosk.analysis.analyzer import FrameAnalyzer, with_drill
+from kiosk.analysis.depth_limit import depth_limit_m, measure_filters
 from kiosk.analysis.orient import orient_calibration
 from kiosk.core.drill import RepResult
 from kiosk.core.profile_loader import ProfileError, load_profile
@@ -234,7 +236,9 @@ def analyze_recording_report(
     if n_frames == 0:
         raise CalibrationError(f"{path.name}: recording has no depth frames")
     cal = self_calibrate(samples, cal, facing, profile, source=str(path))
-    with RecordingSource(path, filters=MEASURE_FILTERS) as src:
+    # The range limit just past the analysis box (depth_limit.py): the same measurement,
+    # with the SDK's spatial filter spared the room behind the station.
+    with RecordingSource(path, filters=measure_filters(depth_limit_m(cal, profile))) as src:
         doc = analyze_frames(_frames_of(src), cal, profile, str(path), n_frames, progress)
         report = src.report()
     doc["skipped_frames"] = report.frames_skipped

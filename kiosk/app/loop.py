@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from calibration.model import Calibration
+from kiosk.analysis.depth_limit import depth_limit_m
 from kiosk.app import modes
 from kiosk.app.checkin import CheckIn
 from kiosk.app.config import KioskConfig
@@ -93,7 +94,8 @@ class KioskLoop:
                                  max_files=parts.cfg.screenshots.max_files)
         self.params = FlowParams.for_drill(parts.cfg.flow, parts.profile.drill.dowel_reps)
         self.station = Station(parts.sources, spec, parts.cfg.station.calibration_frames, self._new_session,
-                               self._event, self._first_frame, self._ctx)
+                               self._event, self._first_frame, self._ctx,
+                               lambda cal: depth_limit_m(cal, parts.profile))
 
     @property
     def session(self) -> Session | None:

@@ -28,7 +28,7 @@ from hardware.frame import DepthFrame
 from hardware.settings import FilterConfig
 from hardware.sim.source import SimConfig
 from hardware.source import FrameSource
-from kiosk.analysis.analyzer import MEASURE_FILTERS
+from kiosk.analysis.depth_limit import measure_filters
 from kiosk.analysis.presegment import presegment
 from kiosk.app.config import KioskConfig, path_or_none
 from kiosk.sources import SimKind, open_source, sim_config_from_args, source_kind
@@ -55,19 +55,25 @@ class KioskSources:
     realtime: bool = True
     problems: list[str] = field(default_factory=list)
 
-    def open(self, spec: str, for_calibration: bool = False) -> FrameSource:
-        """A started source: raw frames for calibration, else through MEASURE_FILTERS.
-        Raises SourceError (one line) when it cannot start."""
+    def open(self, spec: str, for_calibration: bool = False,
+             depth_limit_m: float | None = None) -> FrameSource:
+        """A started source: raw frames for calibration, else through MEASURE_FILTERS with
+        its range limit at `depth_limit_m` (kiosk/analysis/depth_limit.py: just past the
+        analysis box, so the SDK filters skip the room behind it). Raises SourceError (one
+        line) when it cannot start."""
         cam = self.cfg.camera
-        filters = FilterConfig.off() if for_calibration else MEASURE_FILTERS
+        filters = FilterConfig.off() if for_calibration else measure_filters(depth_limit_m)
         realtime = self.realtime and not for_calibration
         sim = self.sim or sim_config(self.cfg)
         mode = (cam.width, cam.height, cam.fps)
         src: FrameSource
-        if cam.capture_process == "on" or (cam.capture_process == "auto" and source_kind(spec).live_camera):
+        live = source_kind(spec).live_camera
+        if cam.capture_process == "on" or (cam.capture_process == "auto" and live):
             # Measuring, the child also picks the athlete out (presegment.py) once the
-            # station gives it the calibration (Station.running).
+            # station gives it the calibration (Station.running). A camera's (or a paced
+            # source's) newest frame is the one to show: a late loop skips the rest.
             src = CaptureProcess(open_source, stage=None if for_calibration else presegment,
+                                 newest_only=live or realtime,
                                  spec=spec, filters=filters, realtime=realtime, sim=sim,
                                  serial=cam.serial or None, mode=mode)
         else:

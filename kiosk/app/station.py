@@ -45,8 +45,10 @@ class Station:
     def __init__(self, sources: KioskSources, spec: str, calibration_frames: int,
                  new_session: Callable[[Calibration], Session],
                  event: Callable[[modes.ModeEvent], object], first_frame: Callable[[], None],
-                 context: Callable[[float], ViewContext]) -> None:
+                 context: Callable[[float], ViewContext],
+                 depth_limit: Callable[[Calibration], float | None] = lambda _cal: None) -> None:
         self.sources = sources
+        self._depth_limit = depth_limit  # kiosk/analysis/depth_limit.py, for the measuring source
         self.spec = spec
         self.calibration_frames = calibration_frames
         self._new_session = new_session
@@ -75,7 +77,10 @@ class Station:
         cal = keep or (None if force_calibration else self.sources.stored_calibration(spec))
         self.opened = False
         try:
-            self.src = self.sources.open(spec, for_calibration=cal is None)
+            if cal is None:
+                self.src = self.sources.open(spec, for_calibration=True)
+            else:
+                self.src = self.sources.open(spec, depth_limit_m=self._depth_limit(cal))
         except SourceError as err:
             self._event(modes.OpenFailed(str(err), live_camera=source_kind(spec).live_camera, now_s=now_s))
             return
@@ -140,7 +145,7 @@ class Station:
                 self._event(modes.SourceEnded("the recording has ended"))
                 return None
             self.close()
-            self.src = self.sources.open(self.spec)
+            self.src = self.sources.open(self.spec, depth_limit_m=self._depth_limit(self.session.calibration))
             self._staged = None
             self.session.reset("the demo recording started over")
         elif (now_s - self.last_frame_s > CAMERA_LOST_S

@@ -76,10 +76,11 @@ class _TimedSource:
     def read(self, timeout_s: float = 1.0) -> DepthFrame | None:
         frame = self._src.read(timeout_s)
         if frame is not None:
-            # A wrapper that plays the camera's clock (bench_pi.py) says when the frame
-            # arrived; latency counts from then, not from the hand-over.
-            arrival_s = getattr(self._src, "last_arrival_s", None)
-            self._probe.frame_s = time.perf_counter() if arrival_s is None else float(arrival_s)
+            # A source that knows when the frame reached the host (a camera, the capture
+            # process, bench_pi.py's replayed camera) says so; latency counts from then,
+            # not from the hand-over.
+            arrival_s = frame.arrival_s
+            self._probe.frame_s = time.perf_counter() if arrival_s is None else arrival_s
             if self._probe.first_frame_s is None:
                 self._probe.first_frame_s = self._probe.frame_s
             self._probe.frames += 1
@@ -91,14 +92,15 @@ class _TimedSource:
 
 class _TimedSources(KioskSources):
     probe: Probe = Probe()
-    wrap: Callable[[FrameSource], FrameSource] | None = None  # around each running source
+    wrap: Callable[[FrameSource, float | None], FrameSource] | None = None  # around each running source
 
-    def open(self, spec: str, for_calibration: bool = False) -> FrameSource:
-        src = super().open(spec, for_calibration)
+    def open(self, spec: str, for_calibration: bool = False,
+             depth_limit_m: float | None = None) -> FrameSource:
+        src = super().open(spec, for_calibration, depth_limit_m)
         if for_calibration:
             return src
         if self.wrap is not None:
-            src = self.wrap(src)
+            src = self.wrap(src, depth_limit_m)  # the wrapper's own filters take the same limit
         return _TimedSource(src, self.probe)  # type: ignore[return-value]
 
 
@@ -169,7 +171,7 @@ def rss_mb() -> tuple[float, float]:
 
 
 def run_kiosk(recording: Path, max_s: float,
-              wrap: Callable[[FrameSource], FrameSource] | None = None,
+              wrap: Callable[[FrameSource, float | None], FrameSource] | None = None,
               capture: str = "auto") -> dict[str, Any]:
     """The real loop over the recording until one athlete's result has shown (or max_s
     seconds' worth of iterations). `wrap` (bench_pi.py) goes around each running source,

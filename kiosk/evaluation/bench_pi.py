@@ -85,6 +85,45 @@ class CpuQuota:
         self.path.rmdir()
 
 
+def child_capture(recording: Path, max_s: float, cpu: int | None, cgroup: Path | None,
+                  unlimited: bool = False) -> dict[str, Any]:
+    """A "-proc" run: the kiosk loop takes its frames from a real CaptureProcess whose child
+    plays the raw frames on the camera's clock, pushes them through the SDK filters and
+    picks the athlete out (the stage), on core `cpu` in `cgroup` (bench_capture.MeasuredCapture);
+    the loop takes the newest frame, as for a live camera. Latency runs from the frame's
+    arrival in the child, so the filters, the stage and the hand-over are in it. The filters
+    take the range limit the kiosk gives them, unless `unlimited` (as before 2026-12-08)."""
+    from kiosk.analysis.presegment import presegment
+    from kiosk.evaluation.bench_capture import MeasuredCapture
+    from kiosk.evaluation.bench_loop import run_kiosk
+    from kiosk.evaluation.bench_replay import replay_camera, save_raw
+
+    frames, intr, costs = preload(recording, True, False)
+    saved = save_raw(frames, recording.with_name(recording.stem + "-raw.npy"))
+    del frames
+    print("ready", flush=True)
+    sys.stdin.readline()
+    caps: list[MeasuredCapture] = []
+
+    def replace(src: FrameSource, limit_m: float | None) -> FrameSource:
+        src.close()  # the SDK playback the kiosk opened: the capture process stands in for it
+        caps.append(MeasuredCapture(replay_camera, stage=presegment, newest_only=True, cpu=cpu,
+                                    cgroup=cgroup, intrinsics=intr, limit_m=None if unlimited else limit_m,
+                                    **saved))
+        caps[-1].start()
+        return caps[-1]
+
+    result = run_kiosk(recording, max_s, wrap=replace)
+    for cap in caps:
+        cap.close()  # the loop may have closed it already: then this does nothing
+    handed = sum(c.handed for c in caps)
+    child_frames = handed + sum(c.dropped for c in caps)  # camera-clock skips never reach the filters
+    result.update(costs, delivered=handed, dropped=sum(c.offered(saved["times_s"]) for c in caps) - handed,
+                  capture_ms=1000 * sum(c.child_cpu_s for c in caps) / max(child_frames, 1),
+                  ring_dropped=sum(c.dropped for c in caps))
+    return result
+
+
 def child(recording: Path, max_s: float, profile: bool, raw_pass: bool, on_loop: bool,
           seg_elsewhere: bool = False) -> dict[str, Any]:
     """One run in this process: preload, tell the parent (which then puts this process
@@ -98,14 +137,13 @@ def child(recording: Path, max_s: float, profile: bool, raw_pass: bool, on_loop:
     frames, intr, costs = preload(recording, on_loop, raw_pass)
     if seg_elsewhere:
         frames = presegmented(frames, recording)
-    process = sdk_filters(intr) if on_loop else None
     print("ready", flush=True)
     sys.stdin.readline()
     cams: list[ReplayCamera] = []
 
-    def replace(src: FrameSource) -> FrameSource:
+    def replace(src: FrameSource, limit_m: float | None) -> FrameSource:
         src.close()  # the SDK playback the kiosk opened: the replay stands in for it
-        cams.append(ReplayCamera(frames, intr, process))
+        cams.append(ReplayCamera(frames, intr, sdk_filters(intr, limit_m) if on_loop else None))
         return cams[-1]
 
     prof = cProfile.Profile(time.thread_time) if profile else None  # the loop thread's CPU, not wall
@@ -131,16 +169,23 @@ def run_target(target: Target, recording: Path, max_s: float, cpu: int, profile:
     """Start the child pinned to `cpu`; once it has read the recording, into the target's
     cgroup. The group goes again afterwards, also when the child or this process fails."""
     out = Path(f"out/bench/pi-{target.name}.json")
+    other_cpu = (cpu + 1) % (os.cpu_count() or 1)  # the capture process's own core, as on a Pi's four
     cmd = [sys.executable, "-m", "kiosk.evaluation.bench_pi", "--child-json", str(out),
            "--recording", str(recording),
            "--max-seconds", str(max_s), *(["--profile"] if profile else []),
            *(["--raw-pass"] if target.ratio <= 1.0 and not target.filters_on_loop else []),
            *(["--filters-on-loop"] if target.filters_on_loop else []),
-           *(["--seg-elsewhere"] if target.seg_elsewhere else [])]
+           *(["--seg-elsewhere"] if target.seg_elsewhere else []),
+           *(["--capture-cpu", str(other_cpu)] if target.capture_proc else []),
+           *(["--unlimited"] if target.unlimited else [])]
     with contextlib.ExitStack() as stack:
-        quota = None
+        quota = capture_quota = None
         if target.ratio > 1.0:
             quota = stack.enter_context(CpuQuota(f"hinge-bench-{target.name}", 1.0 / target.ratio, PERIOD_US))
+            if target.capture_proc:  # a Pi core of its own, at the same share
+                capture_quota = stack.enter_context(
+                    CpuQuota(f"hinge-bench-{target.name}-capture", 1.0 / target.ratio, PERIOD_US))
+                cmd += ["--capture-cgroup", str(capture_quota.path)]
         proc = subprocess.Popen(cmd, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         stack.callback(_kill_if_running, proc)  # an error here leaves no child behind
@@ -154,7 +199,7 @@ def run_target(target: Target, recording: Path, max_s: float, cpu: int, profile:
         for _line in proc.stdout:
             pass  # the child's own report is not needed: the JSON is
         rc = proc.wait()
-        throttle = [quota.stats()] if quota is not None else []
+        throttle = [q.stats() for q in (quota, capture_quota) if q is not None]
     if rc != 0:
         raise RuntimeError(f"the {target.name} run failed (exit code {rc})")
     return Run(target, json.loads(out.read_text(encoding="utf-8")), throttle)
@@ -175,11 +220,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--raw-pass", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--filters-on-loop", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--seg-elsewhere", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--capture-cpu", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--capture-cgroup", type=Path, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--unlimited", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still removes its cgroup
     if args.child_json is not None:
-        result = child(args.recording, args.max_seconds, args.profile, args.raw_pass, args.filters_on_loop,
-                       args.seg_elsewhere)
+        if args.capture_cpu is not None:
+            result = child_capture(args.recording, args.max_seconds, args.capture_cpu, args.capture_cgroup,
+                                   args.unlimited)
+        else:
+            result = child(args.recording, args.max_seconds, args.profile, args.raw_pass,
+                           args.filters_on_loop, args.seg_elsewhere)
         args.child_json.write_text(json.dumps(result), encoding="utf-8")
         return 0
     targets: list[Target] = args.target or list(DEFAULT_TARGETS)
@@ -201,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         prof = run_target(profiled, rec, args.max_seconds, args.cpu, profile=True)
     print("bench_pi: the capture process's own CPU ...", flush=True)
     ratios = {t.name: t.ratio for t in targets
-              if t.ratio > 1.0 and not t.filters_on_loop and not t.seg_elsewhere}
+              if t.ratio > 1.0 and not t.filters_on_loop and not t.seg_elsewhere and not t.capture_proc}
     capture = capture_lines(capture_costs(rec), ratios, FRAME_MS)
     write_report(markdown(runs, prof, PERIOD_US, os.getloadavg(), load_start, capture), args.out)
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ class ReplayCamera(SourceBase):
     """Frames read before the run, handed out as a camera's pipeline does: frame i arrives
     at t0 + (timestamp_i - timestamp_0) (t0: the first read); a read returns the newest
     arrived frame (waiting for the next if none is new) and the ones skipped are dropped.
-    `last_arrival_s`: the returned frame's arrival (bench_loop's latency starts there)."""
+    The returned frame's `arrival_s` is that arrival (bench_loop's latency starts there)."""
 
     _what = "replay"
 
@@ -35,7 +36,6 @@ class ReplayCamera(SourceBase):
         self._next = 0  # index of the oldest frame not yet returned or dropped
         self.delivered = 0
         self.dropped = 0
-        self.last_arrival_s: float | None = None
 
     def start(self) -> None:
         self._state = SourceState.STREAMING
@@ -70,20 +70,22 @@ class ReplayCamera(SourceBase):
         self.dropped += newest - self._next
         self.delivered += 1
         self._next = newest + 1
-        self.last_arrival_s = self._arrival_s(newest)
         frame = self._frames[newest]
-        return frame if self._process is None else self._process(frame)
+        if self._process is not None:
+            frame = self._process(frame)
+        return replace(frame, arrival_s=self._arrival_s(newest))
 
 
-def sdk_filters(intr: Intrinsics) -> Callable[[DepthFrame], DepthFrame]:
-    """MEASURE_FILTERS on one raw frame, on the caller's thread: into the SDK through a
-    software device, through the filter chain, back into a DepthFrame (what
-    hardware/live.py's read() does with a camera's frame)."""
+def sdk_filters(intr: Intrinsics, limit_m: float | None = None) -> Callable[[DepthFrame], DepthFrame]:
+    """MEASURE_FILTERS (range-limited to `limit_m`: kiosk/analysis/depth_limit.py) on one raw
+    frame, on the caller's thread: into the SDK through a software device, through the
+    filter chain, back into a DepthFrame (what hardware/live.py's read() does with a
+    camera's frame)."""
     from hardware.rs_frames import FilterChain, depth_frame_from_rs
     from hardware.software_device import SoftwareDepthDevice
-    from kiosk.analysis.analyzer import MEASURE_FILTERS
+    from kiosk.analysis.depth_limit import measure_filters
 
-    dev, chain = SoftwareDepthDevice(intr, 30), FilterChain(MEASURE_FILTERS)
+    dev, chain = SoftwareDepthDevice(intr, 30), FilterChain(measure_filters(limit_m))
     count = [0]
 
     def process(frame: DepthFrame) -> DepthFrame:
@@ -143,3 +145,26 @@ def presegmented(frames: list[DepthFrame], rec: Path) -> list[DepthFrame]:
 
     stage = SegmentStage.of(fitted_calibration(rec), load_profile())
     return [replace(f, pre=presegment(f, stage)) for f in frames]
+
+
+def save_raw(frames: list[DepthFrame], path: Path) -> dict[str, Any]:
+    """The raw frames as one .npy at `path` (a capture process maps it instead of decoding
+    the recording under a Pi's quota), and what `replay_camera` needs besides."""
+    import numpy as np
+
+    np.save(path, np.stack([f.depth for f in frames]))
+    return {"frames_npy": str(path), "times_s": [f.timestamp_s for f in frames],
+            "depth_scale_m": frames[0].depth_scale_m}
+
+
+def replay_camera(frames_npy: str, times_s: list[float], depth_scale_m: float,
+                  intrinsics: Intrinsics, limit_m: float | None = None) -> ReplayCamera:
+    """A capture process's camera (hardware/capture_process.py opener; module-level and
+    picklable): the raw frames saved by `save_raw`, mapped, not read, handed out on the
+    camera's clock and pushed through the SDK filters in the child, as a live camera's are."""
+    import numpy as np
+
+    depth = np.load(frames_npy, mmap_mode="r")
+    frames = [DepthFrame(depth=depth[i], depth_scale_m=depth_scale_m, intrinsics=intrinsics,
+                         timestamp_s=t, index=i) for i, t in enumerate(times_s)]
+    return ReplayCamera(frames, intrinsics, sdk_filters(intrinsics, limit_m))

@@ -19,6 +19,7 @@ from hardware.settings import FilterConfig
 from hardware.sim.source import SimConfig, SimulatedSource
 from hardware.software_device import SoftwareDepthDevice
 from kiosk.analysis.analyzer import MEASURE_FILTERS, FrameAnalyzer
+from kiosk.analysis.depth_limit import depth_limit_m, measure_filters
 from kiosk.core import Profile, drill_step, measure_frame
 from kiosk.core.landmarks import find_landmarks
 from kiosk.core.person import segment_person
@@ -54,7 +55,8 @@ def render_frames(n: int, run: BenchRun) -> tuple[list[DepthFrame], SimConfig]:
 
 
 def _single_filter_chains(cfg: FilterConfig) -> list[tuple[str, FilterChain]]:
-    """MEASURE_FILTERS split into one chain per SDK filter, so each can be timed."""
+    """`cfg` (MEASURE_FILTERS, maybe range-limited) split into one chain per SDK filter,
+    so each can be timed."""
     off = {"decimation": 1, "min_distance_m": 0.0, "max_distance_m": 16.0, "spatial": False,
            "temporal": False, "hole_filling": False}
     parts: list[tuple[str, dict[str, Any]]] = [("decimation", {"decimation": cfg.decimation}),
@@ -64,8 +66,11 @@ def _single_filter_chains(cfg: FilterConfig) -> list[tuple[str, FilterChain]]:
 
 
 def _ours_one(dev: SoftwareDepthDevice, chains: list[tuple[str, FilterChain]], analyzer: FrameAnalyzer,
-              f: DepthFrame, t_s: float, index: int, run: BenchRun | None) -> None:
-    """One frame through our path; run=None is a warm-up (nothing recorded)."""
+              f: DepthFrame, t_s: float, index: int, run: BenchRun | None,
+              unlimited: list[tuple[str, FilterChain]] | None = None) -> None:
+    """One frame through our path; run=None is a warm-up (nothing recorded). `unlimited`:
+    threshold and spatial without the box's range limit, timed on the same decimated
+    frame for comparison (not in the totals)."""
     t0 = time.perf_counter()
     sdk = dev.push(f.depth, t_s, index)
     push_ms = _ms_since(t0)
@@ -74,6 +79,12 @@ def _ours_one(dev: SoftwareDepthDevice, chains: list[tuple[str, FilterChain]], a
         t0 = time.perf_counter()
         sdk = chain.process(sdk)
         ms[key] = _ms_since(t0)
+        if key == "decimation" and unlimited:
+            other = sdk
+            for other_key, other_chain in unlimited:
+                t1 = time.perf_counter()
+                other = other_chain.process(other)
+                ms[other_key + "_unlimited"] = _ms_since(t1)
     pipe0, drill0 = analyzer.pipeline, analyzer.drill
     t0 = time.perf_counter()
     frame = depth_frame_from_rs(sdk, f.depth_scale_m)
@@ -121,14 +132,19 @@ def _ours_one(dev: SoftwareDepthDevice, chains: list[tuple[str, FilterChain]], a
 
 
 def time_ours(frames: Sequence[DepthFrame], cal: Calibration, profile: Profile, run: BenchRun) -> None:
-    chains = _single_filter_chains(MEASURE_FILTERS)
+    """Our path as the kiosk runs it: MEASURE_FILTERS with the range limit of the analysis
+    box (kiosk/analysis/depth_limit.py); its threshold and spatial also without it."""
+    limit_m = depth_limit_m(cal, profile)
+    run.env["depth_limit_m"] = "none" if limit_m is None else f"{limit_m:.2f}"
+    chains = _single_filter_chains(measure_filters(limit_m))
+    unlimited = _single_filter_chains(MEASURE_FILTERS)[1:]
     dev = SoftwareDepthDevice(frames[0].intrinsics, fps=30)
     index = 0
     try:
         for rec, offset_s in ((None, 0.0), (run, 1000.0)):  # warm-up pass, then the timed pass
             analyzer = FrameAnalyzer(cal, profile)
             for f in frames[:run.warmup_frames] if rec is None else frames:
-                _ours_one(dev, chains, analyzer, f, f.timestamp_s + offset_s, index, rec)
+                _ours_one(dev, chains, analyzer, f, f.timestamp_s + offset_s, index, rec, unlimited)
                 index += 1
     finally:
         dev.close()
