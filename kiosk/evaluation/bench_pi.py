@@ -86,13 +86,14 @@ class CpuQuota:
 
 
 def child_capture(recording: Path, max_s: float, cpu: int | None, cgroup: Path | None,
-                  unlimited: bool = False) -> dict[str, Any]:
+                  unlimited: bool = False, no_stage: bool = False) -> dict[str, Any]:
     """A "-proc" run: the kiosk loop takes its frames from a real CaptureProcess whose child
     plays the raw frames on the camera's clock, pushes them through the SDK filters and
     picks the athlete out (the stage), on core `cpu` in `cgroup` (bench_capture.MeasuredCapture);
     the loop takes the newest frame, as for a live camera. Latency runs from the frame's
     arrival in the child, so the filters, the stage and the hand-over are in it. The filters
-    take the range limit the kiosk gives them, unless `unlimited` (as before 2026-12-08)."""
+    take the range limit the kiosk gives them, unless `unlimited` (as before 2026-12-08);
+    `no_stage`: the child does not segment (what its gate does on a core without room)."""
     from kiosk.analysis.presegment import presegment
     from kiosk.evaluation.bench_capture import MeasuredCapture
     from kiosk.evaluation.bench_loop import run_kiosk
@@ -107,9 +108,9 @@ def child_capture(recording: Path, max_s: float, cpu: int | None, cgroup: Path |
 
     def replace(src: FrameSource, limit_m: float | None) -> FrameSource:
         src.close()  # the SDK playback the kiosk opened: the capture process stands in for it
-        caps.append(MeasuredCapture(replay_camera, stage=presegment, newest_only=True, cpu=cpu,
-                                    cgroup=cgroup, intrinsics=intr, limit_m=None if unlimited else limit_m,
-                                    **saved))
+        caps.append(MeasuredCapture(replay_camera, stage=None if no_stage else presegment, newest_only=True,
+                                    cpu=cpu, cgroup=cgroup, intrinsics=intr,
+                                    limit_m=None if unlimited else limit_m, **saved))
         caps[-1].start()
         return caps[-1]
 
@@ -177,7 +178,7 @@ def run_target(target: Target, recording: Path, max_s: float, cpu: int, profile:
            *(["--filters-on-loop"] if target.filters_on_loop else []),
            *(["--seg-elsewhere"] if target.seg_elsewhere else []),
            *(["--capture-cpu", str(other_cpu)] if target.capture_proc else []),
-           *(["--unlimited"] if target.unlimited else [])]
+           *(["--unlimited"] if target.unlimited else []), *(["--no-stage"] if target.no_stage else [])]
     with contextlib.ExitStack() as stack:
         quota = capture_quota = None
         if target.ratio > 1.0:
@@ -223,12 +224,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--capture-cpu", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--capture-cgroup", type=Path, default=None, help=argparse.SUPPRESS)
     p.add_argument("--unlimited", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--no-stage", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still removes its cgroup
     if args.child_json is not None:
         if args.capture_cpu is not None:
             result = child_capture(args.recording, args.max_seconds, args.capture_cpu, args.capture_cgroup,
-                                   args.unlimited)
+                                   args.unlimited, args.no_stage)
         else:
             result = child(args.recording, args.max_seconds, args.profile, args.raw_pass,
                            args.filters_on_loop, args.seg_elsewhere)

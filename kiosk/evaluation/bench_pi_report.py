@@ -32,6 +32,7 @@ class Target:
     seg_elsewhere: bool = False
     capture_proc: bool = False
     unlimited: bool = False  # the SDK filters without the analysis box's range limit (before 2026-12-08)
+    no_stage: bool = False  # the capture process without its segmentation stage (the loop segments)
 
 
 DEFAULT_TARGETS = (Target("unthrottled", 1.0), Target("unthrottled-filters", 1.0, True),
@@ -42,6 +43,7 @@ DEFAULT_TARGETS = (Target("unthrottled", 1.0), Target("unthrottled-filters", 1.0
                    Target("unthrottled-proc", 1.0, capture_proc=True),
                    Target("pi4-proc", 6.0, capture_proc=True),
                    Target("pi4-proc-unlimited", 6.0, capture_proc=True, unlimited=True),
+                   Target("pi4-proc-nostage", 6.0, capture_proc=True, no_stage=True),
                    Target("pi5-proc", 2.2, capture_proc=True))
 
 
@@ -53,7 +55,7 @@ def parse_target(text: str) -> Target:
                                          "-seg: segmentation elsewhere too, -proc: a real capture process)")
     return Target(name, float(ratio), filters_on_loop=name.endswith("-filters"),
                   seg_elsewhere=name.endswith("-seg"), capture_proc="-proc" in name,
-                  unlimited=name.endswith("-unlimited"))
+                  unlimited=name.endswith("-unlimited"), no_stage=name.endswith("-nostage"))
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,8 @@ def metrics(run: Run) -> dict[str, Any]:
 def _header(run: Run, period_us: int) -> str:
     t = run.target
     unlimited = " without the range limit" if t.unlimited else ""
-    proc = f"a capture process on a core of its own (filters{unlimited}, segmentation)"
+    stage = "" if t.no_stage else ", segmentation"
+    proc = f"a capture process on a core of its own (filters{unlimited}{stage})"
     where = ("filters on loop" if t.filters_on_loop
              else "filters and segmentation elsewhere" if t.seg_elsewhere
              else proc if t.capture_proc else "filters elsewhere")
