@@ -60,15 +60,19 @@ def child_main(opener: Opener, kwargs: dict[str, Any], shm_name: str, conn: Conn
         conn.send(("error", str(err).splitlines()[0] if str(err) else type(err).__name__))
         return
     shm = SharedMemory(name=shm_name)  # the parent made it and unlinks it
+    parent_gone = False
     try:
         conn.send(("started", intr, src.status))
         stream(src, shm, SLOT_BYTES, conn, stage)
     except (BrokenPipeError, EOFError, OSError):
-        pass  # the parent went away: nothing to tell
+        parent_gone = True  # nothing to tell; and a parent killed outright cannot free the ring
     finally:
         with contextlib.suppress(Exception):
             src.close()
         shm.close()
+        if parent_gone:  # a killed outer half of a split (capture_split.py) would leak it in /dev/shm
+            with contextlib.suppress(FileNotFoundError):
+                shm.unlink()
 
 
 def stream(src: FrameSource, shm: SharedMemory, slot_bytes: int, conn: Connection,

@@ -23,6 +23,7 @@ on every cue after one slow frame).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import multiprocessing as mp
@@ -56,9 +57,14 @@ class CaptureProcess(SourceBase):
     _what = "capture process"
 
     def __init__(self, opener: Opener, stage: Stage | None = None, newest_only: bool = False,
-                 **kwargs: Any) -> None:
+                 daemon: bool = True, **kwargs: Any) -> None:
         self._opener, self._kwargs, self._stage = opener, kwargs, stage
         self.newest_only = newest_only
+        # A child that starts a capture process of its own (capture_split.py) may not be a
+        # daemon; such a child is closed at exit, or multiprocessing would wait on it.
+        self._daemon = daemon
+        if not daemon:
+            atexit.register(self.close)
         self._dropped = 0
         self._held: list[tuple[Any, ...]] = []  # messages read past the frame taken (_newest)
         self._stage_config: object = None
@@ -78,7 +84,7 @@ class CaptureProcess(SourceBase):
         parent, child = ctx.Pipe(duplex=True)
         self._shm = SharedMemory(create=True, size=SLOT_BYTES * SLOTS)
         self._proc = ctx.Process(target=child_main, args=(self._opener, self._kwargs, self._shm.name, child,
-                                                      self._stage), daemon=True, name="hinge-capture")
+                                                      self._stage), daemon=self._daemon, name="hinge-capture")
         self._proc.start()
         child.close()
         self._conn, self._held = parent, []
@@ -221,6 +227,8 @@ class CaptureProcess(SourceBase):
         self._wanted = False
         self._teardown()
         self._stage_file.remove()
+        if not self._daemon:
+            atexit.unregister(self.close)  # closed for good: nothing to do at exit
 
     def _teardown(self) -> None:
         conn, proc, shm = self._conn, self._proc, self._shm

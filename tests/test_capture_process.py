@@ -94,9 +94,12 @@ def test_close_releases_the_shared_memory_and_the_child(rec20: Recorded) -> None
     assert src.read(0.1) is None and src.status.state is SourceState.STOPPED
 
 
-def test_the_kiosk_loop_judges_a_rep_through_the_capture_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("split", ["off", "on"])
+def test_the_kiosk_loop_judges_a_rep_through_the_capture_process(tmp_path: Path, split: str) -> None:
     """The loop with `camera.capture_process = "on"`: the simulated athlete rendered and
-    filtered in the child, the same screens and verdict as in one process."""
+    filtered in the child (with `capture_split = "on"`, over two children: rendered and
+    decimated in one, spatially filtered and segmented in the other), the same screens
+    and verdict as in one process."""
     from hardware.sim.source import SimConfig
     from kiosk.app.config import CameraSection, KioskConfig, SimSection
     from kiosk.app.flow import FlowConfig
@@ -116,7 +119,7 @@ def test_the_kiosk_loop_judges_a_rep_through_the_capture_process(tmp_path: Path)
 
     options = {**SHORT, "reps": 1, "absent_s": 2.0}
     cfg = KioskConfig(flow=FlowConfig(result_empty_s=1.0, result_min_s=1.0), sim=SimSection(loop=False),
-                      camera=CameraSection(capture_process="on"))
+                      camera=CameraSection(capture_process="on", capture_split=split))  # type: ignore[arg-type]
     opened: list[type] = []
 
     class Spy(KioskSources):
@@ -124,8 +127,10 @@ def test_the_kiosk_loop_judges_a_rep_through_the_capture_process(tmp_path: Path)
                  depth_limit_m: float | None = None) -> FrameSource:
             src = super().open(spec, for_calibration, depth_limit_m)
             opened.append(type(src))
+            openers.append(getattr(src, "_opener", None))
             return src
 
+    openers: list[object] = []
     sources = Spy(cfg, sim=SimConfig(script="squat_pattern", script_options=options), realtime=False)
     display = KeyedRenderer()
     try:
@@ -137,6 +142,10 @@ def test_the_kiosk_loop_judges_a_rep_through_the_capture_process(tmp_path: Path)
     assert is_subsequence(["attract", "detected", "stance", "dowel", "result"], got), got
     assert check_verdicts(parts) == [False], got  # the scripted squat rep fails, as in one process
     assert opened and set(opened) == {CaptureProcess}  # calibration frames and the drill's
+    from hardware.capture_split import open_split
+
+    assert (open_split in openers) == (split == "on")
+    assert openers[0] is not open_split  # the calibration's raw frames: one child
 
 
 def _kiosk_on_recording(tmp_path: Path, rec: Path, capture: str) -> tuple[list[str], list[bool], int, int]:

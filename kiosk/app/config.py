@@ -56,6 +56,10 @@ class CameraSection(_Section):
     # Capture and the SDK filters in a process of their own (hardware/capture_process.py):
     # the filters hold the GIL for ~4 ms a frame. auto: for a live camera only.
     capture_process: Literal["auto", "on", "off"] = "auto"
+    # The capture's work over two child processes (hardware/capture_split.py): the filters'
+    # first half in one, the spatial filter and the segmentation in the other, for a board
+    # whose one core cannot hold both at 30 fps (a Pi 4). auto: with 4 or more cores.
+    capture_split: Literal["auto", "on", "off"] = "auto"
 
     @model_validator(mode="after")
     def _resolution(self) -> CameraSection:

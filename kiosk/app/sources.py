@@ -15,6 +15,7 @@ walk-up athlete.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from calibration.model import Calibration
 from calibration.store import default_calibration_path, load, save
 from calibration.validate import check
 from hardware.capture_process import CaptureProcess
+from hardware.capture_split import open_split
 from hardware.frame import DepthFrame
 from hardware.settings import FilterConfig
 from hardware.sim.source import SimConfig
@@ -43,6 +45,16 @@ def sim_config(cfg: KioskConfig, **script_options: object) -> SimConfig:
     options.update(script_options)
     return sim_config_from_args(script=s.script, height_m=s.athlete_height_m, distance_m=s.distance_m,
                                 camera_height_m=s.camera_height_m, seed=s.seed, script_options=options)
+
+
+SPLIT_MIN_CORES = 4  # the loop, two capture halves and one for the rest (a Pi 4 or 5)
+
+
+def split_capture(setting: str, cores: int | None = None) -> bool:
+    """camera.capture_split: "on", "off", or "auto" (on with SPLIT_MIN_CORES cores or more)."""
+    if setting != "auto":
+        return setting == "on"
+    return (cores if cores is not None else os.cpu_count() or 1) >= SPLIT_MIN_CORES
 
 
 @dataclass
@@ -72,10 +84,16 @@ class KioskSources:
             # Measuring, the child also picks the athlete out (presegment.py) once the
             # station gives it the calibration (Station.running). A camera's (or a paced
             # source's) newest frame is the one to show: a late loop skips the rest.
-            src = CaptureProcess(open_source, stage=None if for_calibration else presegment,
-                                 newest_only=live or realtime,
-                                 spec=spec, filters=filters, realtime=realtime, sim=sim,
-                                 serial=cam.serial or None, mode=mode)
+            stage, newest = None if for_calibration else presegment, live or realtime
+            if split_capture(cam.capture_split) and not for_calibration:
+                src = CaptureProcess(open_split, stage=stage, newest_only=newest, daemon=False,
+                                     first_opener=open_source, filters=filters, first_newest_only=newest,
+                                     spec=spec, realtime=realtime, sim=sim, serial=cam.serial or None,
+                                     mode=mode)
+            else:
+                src = CaptureProcess(open_source, stage=stage, newest_only=newest,
+                                     spec=spec, filters=filters, realtime=realtime, sim=sim,
+                                     serial=cam.serial or None, mode=mode)
         else:
             src = open_source(spec, filters, realtime, sim, cam.serial or None, mode)
         src.start()

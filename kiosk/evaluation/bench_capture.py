@@ -90,15 +90,35 @@ def capture_lines(costs: dict[str, Any], ratios: dict[str, float], frame_ms: flo
     return lines
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of `pid` (every thread's)."""
+    out: list[int] = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError):
+            out += [int(c) for c in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
+    return out
+
+
+def _place(pid: int, cpu: int | None, cgroup: Path | None) -> None:
+    """Every thread of `pid` onto core `cpu`, and the process into the cgroup v1 group."""
+    if cpu is not None:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            os.sched_setaffinity(int(tid), {cpu})
+    if cgroup is not None:
+        (cgroup / "cgroup.procs").write_text(str(pid))
+
+
 class MeasuredCapture(CaptureProcess):
     """A CaptureProcess whose child, once started, is moved to core `cpu` (every thread)
     and into the cgroup v1 group `cgroup` (a Pi core's share), and which notes what it hands
     over (count, first and last sensor time) and its child's CPU time until closed."""
 
-    def __init__(self, *args: Any, cpu: int | None = None, cgroup: Path | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cpu: int | None = None, cgroup: Path | None = None,
+                 inner_cgroup: Path | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._cpu, self._cgroup = cpu, cgroup
-        self.handed, self.child_cpu_s = 0, 0.0
+        self._cpu, self._cgroup, self._inner_cgroup = cpu, cgroup, inner_cgroup
+        self.handed, self.child_cpu_s, self.inner_cpu_s = 0, 0.0, 0.0
+        self._inner: list[tuple[int, float]] = []  # a split's camera child: (pid, CPU at start)
         self.first_s: float | None = None
         self.last_s: float | None = None
         self._cpu0: float | None = None
@@ -107,11 +127,12 @@ class MeasuredCapture(CaptureProcess):
         super().start()
         pid = self.child_pid
         assert pid is not None
-        if self._cpu is not None:
-            for tid in os.listdir(f"/proc/{pid}/task"):
-                os.sched_setaffinity(int(tid), {self._cpu})
+        _place(pid, self._cpu, None)
         if self._cgroup is not None:
             (self._cgroup / "cgroup.procs").write_text(str(pid))  # every thread of it
+        for inner in _children(pid):  # a split's camera half (hardware/capture_split.py)
+            _place(inner, self._cpu, self._inner_cgroup)
+            self._inner.append((inner, _cpu_s(inner)))
         self._cpu0 = _cpu_s(pid)  # spawning and imports are not per frame
 
     def read(self, timeout_s: float = 1.0) -> DepthFrame | None:
@@ -127,7 +148,9 @@ class MeasuredCapture(CaptureProcess):
         if pid is not None and self._cpu0 is not None:
             with contextlib.suppress(OSError):
                 self.child_cpu_s += _cpu_s(pid) - self._cpu0
-            self._cpu0 = None
+                for inner, cpu0 in self._inner:
+                    self.inner_cpu_s += _cpu_s(inner) - cpu0
+            self._cpu0, self._inner = None, []
         super().close()
 
     def offered(self, times_s: list[float]) -> int:

@@ -86,14 +86,19 @@ class CpuQuota:
 
 
 def child_capture(recording: Path, max_s: float, cpu: int | None, cgroup: Path | None,
-                  unlimited: bool = False, no_stage: bool = False) -> dict[str, Any]:
+                  unlimited: bool = False, no_stage: bool = False,
+                  split_cgroup: Path | None = None, split: bool = False) -> dict[str, Any]:
     """A "-proc" run: the kiosk loop takes its frames from a real CaptureProcess whose child
     plays the raw frames on the camera's clock, pushes them through the SDK filters and
     picks the athlete out (the stage), on core `cpu` in `cgroup` (bench_capture.MeasuredCapture);
     the loop takes the newest frame, as for a live camera. Latency runs from the frame's
     arrival in the child, so the filters, the stage and the hand-over are in it. The filters
     take the range limit the kiosk gives them, unless `unlimited` (as before 2026-12-08);
-    `no_stage`: the child does not segment (what its gate does on a core without room)."""
+    `no_stage`: the child does not segment (what its gate does on a core without room);
+    `split`: the capture split over two children (hardware/capture_split.py), the camera's
+    half on the same core in `split_cgroup`, a Pi core's share of its own."""
+    from hardware.capture_split import open_split
+    from kiosk.analysis.depth_limit import measure_filters
     from kiosk.analysis.presegment import presegment
     from kiosk.evaluation.bench_capture import MeasuredCapture
     from kiosk.evaluation.bench_loop import run_kiosk
@@ -108,9 +113,15 @@ def child_capture(recording: Path, max_s: float, cpu: int | None, cgroup: Path |
 
     def replace(src: FrameSource, limit_m: float | None) -> FrameSource:
         src.close()  # the SDK playback the kiosk opened: the capture process stands in for it
-        caps.append(MeasuredCapture(replay_camera, stage=None if no_stage else presegment, newest_only=True,
-                                    cpu=cpu, cgroup=cgroup, intrinsics=intr,
-                                    limit_m=None if unlimited else limit_m, **saved))
+        filters = measure_filters(None if unlimited else limit_m)
+        stage = None if no_stage else presegment
+        if split:
+            caps.append(MeasuredCapture(open_split, stage=stage, newest_only=True, daemon=False, cpu=cpu,
+                                        cgroup=cgroup, inner_cgroup=split_cgroup, first_opener=replay_camera,
+                                        filters=filters, first_newest_only=True, intrinsics=intr, **saved))
+        else:
+            caps.append(MeasuredCapture(replay_camera, stage=stage, newest_only=True, cpu=cpu, cgroup=cgroup,
+                                        intrinsics=intr, filters=filters, **saved))
         caps[-1].start()
         return caps[-1]
 
@@ -119,8 +130,10 @@ def child_capture(recording: Path, max_s: float, cpu: int | None, cgroup: Path |
         cap.close()  # the loop may have closed it already: then this does nothing
     handed = sum(c.handed for c in caps)
     child_frames = handed + sum(c.dropped for c in caps)  # camera-clock skips never reach the filters
+    camera_half_s = sum(c.inner_cpu_s for c in caps)
     result.update(costs, delivered=handed, dropped=sum(c.offered(saved["times_s"]) for c in caps) - handed,
                   capture_ms=1000 * sum(c.child_cpu_s for c in caps) / max(child_frames, 1),
+                  capture_a_ms=1000 * camera_half_s / max(child_frames, 1) if split else None,
                   ring_dropped=sum(c.dropped for c in caps))
     return result
 
@@ -133,6 +146,7 @@ def child(recording: Path, max_s: float, profile: bool, raw_pass: bool, on_loop:
     import io
     import pstats
 
+    from kiosk.analysis.depth_limit import measure_filters
     from kiosk.evaluation.bench_loop import run_kiosk
 
     frames, intr, costs = preload(recording, on_loop, raw_pass)
@@ -144,7 +158,8 @@ def child(recording: Path, max_s: float, profile: bool, raw_pass: bool, on_loop:
 
     def replace(src: FrameSource, limit_m: float | None) -> FrameSource:
         src.close()  # the SDK playback the kiosk opened: the replay stands in for it
-        cams.append(ReplayCamera(frames, intr, sdk_filters(intr, limit_m) if on_loop else None))
+        process = sdk_filters(intr, measure_filters(limit_m)) if on_loop else None
+        cams.append(ReplayCamera(frames, intr, process))
         return cams[-1]
 
     prof = cProfile.Profile(time.thread_time) if profile else None  # the loop thread's CPU, not wall
@@ -178,15 +193,20 @@ def run_target(target: Target, recording: Path, max_s: float, cpu: int, profile:
            *(["--filters-on-loop"] if target.filters_on_loop else []),
            *(["--seg-elsewhere"] if target.seg_elsewhere else []),
            *(["--capture-cpu", str(other_cpu)] if target.capture_proc else []),
-           *(["--unlimited"] if target.unlimited else []), *(["--no-stage"] if target.no_stage else [])]
+           *(["--unlimited"] if target.unlimited else []), *(["--no-stage"] if target.no_stage else []),
+           *(["--split"] if target.split else [])]
     with contextlib.ExitStack() as stack:
-        quota = capture_quota = None
+        quota = capture_quota = split_quota = None
         if target.ratio > 1.0:
             quota = stack.enter_context(CpuQuota(f"hinge-bench-{target.name}", 1.0 / target.ratio, PERIOD_US))
             if target.capture_proc:  # a Pi core of its own, at the same share
                 capture_quota = stack.enter_context(
                     CpuQuota(f"hinge-bench-{target.name}-capture", 1.0 / target.ratio, PERIOD_US))
                 cmd += ["--capture-cgroup", str(capture_quota.path)]
+            if target.split:  # and one more for the camera's half
+                split_quota = stack.enter_context(
+                    CpuQuota(f"hinge-bench-{target.name}-camera", 1.0 / target.ratio, PERIOD_US))
+                cmd += ["--split-cgroup", str(split_quota.path)]
         proc = subprocess.Popen(cmd, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         stack.callback(_kill_if_running, proc)  # an error here leaves no child behind
@@ -200,7 +220,7 @@ def run_target(target: Target, recording: Path, max_s: float, cpu: int, profile:
         for _line in proc.stdout:
             pass  # the child's own report is not needed: the JSON is
         rc = proc.wait()
-        throttle = [q.stats() for q in (quota, capture_quota) if q is not None]
+        throttle = [q.stats() for q in (quota, capture_quota, split_quota) if q is not None]
     if rc != 0:
         raise RuntimeError(f"the {target.name} run failed (exit code {rc})")
     return Run(target, json.loads(out.read_text(encoding="utf-8")), throttle)
@@ -225,12 +245,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--capture-cgroup", type=Path, default=None, help=argparse.SUPPRESS)
     p.add_argument("--unlimited", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--no-stage", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--split", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--split-cgroup", type=Path, default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still removes its cgroup
     if args.child_json is not None:
         if args.capture_cpu is not None:
             result = child_capture(args.recording, args.max_seconds, args.capture_cpu, args.capture_cgroup,
-                                   args.unlimited, args.no_stage)
+                                   args.unlimited, args.no_stage, args.split_cgroup, args.split)
         else:
             result = child(args.recording, args.max_seconds, args.profile, args.raw_pass,
                            args.filters_on_loop, args.seg_elsewhere)

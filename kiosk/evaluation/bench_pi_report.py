@@ -33,6 +33,7 @@ class Target:
     capture_proc: bool = False
     unlimited: bool = False  # the SDK filters without the analysis box's range limit (before 2026-12-08)
     no_stage: bool = False  # the capture process without its segmentation stage (the loop segments)
+    split: bool = False  # the capture split over two processes (hardware/capture_split.py)
 
 
 DEFAULT_TARGETS = (Target("unthrottled", 1.0), Target("unthrottled-filters", 1.0, True),
@@ -44,6 +45,7 @@ DEFAULT_TARGETS = (Target("unthrottled", 1.0), Target("unthrottled-filters", 1.0
                    Target("pi4-proc", 6.0, capture_proc=True),
                    Target("pi4-proc-unlimited", 6.0, capture_proc=True, unlimited=True),
                    Target("pi4-proc-nostage", 6.0, capture_proc=True, no_stage=True),
+                   Target("pi4-split", 6.0, capture_proc=True, split=True),
                    Target("pi5-proc", 2.2, capture_proc=True))
 
 
@@ -54,8 +56,9 @@ def parse_target(text: str) -> Target:
         raise argparse.ArgumentTypeError("NAME=RATIO, e.g. pi4=6.0 (NAME ending -filters: filters on loop, "
                                          "-seg: segmentation elsewhere too, -proc: a real capture process)")
     return Target(name, float(ratio), filters_on_loop=name.endswith("-filters"),
-                  seg_elsewhere=name.endswith("-seg"), capture_proc="-proc" in name,
-                  unlimited=name.endswith("-unlimited"), no_stage=name.endswith("-nostage"))
+                  seg_elsewhere=name.endswith("-seg"), capture_proc="-proc" in name or "-split" in name,
+                  unlimited=name.endswith("-unlimited"), no_stage=name.endswith("-nostage"),
+                  split="-split" in name)
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ def metrics(run: Run) -> dict[str, Any]:
     periods = sum(t.get("nr_periods", 0) for t in run.throttle[:1])
     throttled = sum(t.get("nr_throttled", 0) for t in run.throttle[:1])
     cap = run.throttle[1] if len(run.throttle) > 1 else {}
+    cam = run.throttle[2] if len(run.throttle) > 2 else {}
     return {
         "offered": offered, "held": int(r["delivered"]), "dropped": int(r["dropped"]),
         "dropped_pct": 100.0 * int(r["dropped"]) / offered if offered else 0.0,
@@ -102,6 +106,9 @@ def metrics(run: Run) -> dict[str, Any]:
         "capture_ms": r.get("capture_ms"),
         "capture_throttled_pct": (100.0 * cap["nr_throttled"] / cap["nr_periods"]
                                   if cap.get("nr_periods") else None),
+        "capture_a_ms": r.get("capture_a_ms"),
+        "capture_a_throttled_pct": (100.0 * cam["nr_throttled"] / cam["nr_periods"]
+                                    if cam.get("nr_periods") else None),
     }
 
 
@@ -110,6 +117,8 @@ def _header(run: Run, period_us: int) -> str:
     unlimited = " without the range limit" if t.unlimited else ""
     stage = "" if t.no_stage else ", segmentation"
     proc = f"a capture process on a core of its own (filters{unlimited}{stage})"
+    if t.split:
+        proc = "the capture split over two processes, each a core of its own (hardware/capture_split.py)"
     where = ("filters on loop" if t.filters_on_loop
              else "filters and segmentation elsewhere" if t.seg_elsewhere
              else proc if t.capture_proc else "filters elsewhere")
@@ -139,6 +148,8 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("periods throttled, % (loop thread's group)", "throttled_pct", ".0f"),
     ("capture process: CPU per frame it read, ms (of this machine)", "capture_ms", ".1f"),
     ("capture process: periods throttled, % (its own group)", "capture_throttled_pct", ".0f"),
+    ("split: the camera's half, CPU per frame, ms", "capture_a_ms", ".1f"),
+    ("split: the camera's half, periods throttled, %", "capture_a_throttled_pct", ".0f"),
     ("wall time of the run, s", "wall_s", ".0f"),
 )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from calibration.model import Calibration
 from hardware.frame import DepthFrame, Intrinsics
+from hardware.settings import FilterConfig
 from hardware.source import SourceBase, SourceState, SourceStatus
 
 
@@ -76,16 +77,15 @@ class ReplayCamera(SourceBase):
         return replace(frame, arrival_s=self._arrival_s(newest))
 
 
-def sdk_filters(intr: Intrinsics, limit_m: float | None = None) -> Callable[[DepthFrame], DepthFrame]:
-    """MEASURE_FILTERS (range-limited to `limit_m`: kiosk/analysis/depth_limit.py) on one raw
-    frame, on the caller's thread: into the SDK through a software device, through the
-    filter chain, back into a DepthFrame (what hardware/live.py's read() does with a
-    camera's frame)."""
+def sdk_filters(intr: Intrinsics, filters: FilterConfig | None = None) -> Callable[[DepthFrame], DepthFrame]:
+    """`filters` (default MEASURE_FILTERS) on one raw frame, on the caller's thread: into
+    the SDK through a software device, through the filter chain, back into a DepthFrame
+    (what hardware/live.py's read() does with a camera's frame)."""
     from hardware.rs_frames import FilterChain, depth_frame_from_rs
     from hardware.software_device import SoftwareDepthDevice
-    from kiosk.analysis.depth_limit import measure_filters
+    from kiosk.analysis.analyzer import MEASURE_FILTERS
 
-    dev, chain = SoftwareDepthDevice(intr, 30), FilterChain(measure_filters(limit_m))
+    dev, chain = SoftwareDepthDevice(intr, 30), FilterChain(filters or MEASURE_FILTERS)
     count = [0]
 
     def process(frame: DepthFrame) -> DepthFrame:
@@ -158,13 +158,14 @@ def save_raw(frames: list[DepthFrame], path: Path) -> dict[str, Any]:
 
 
 def replay_camera(frames_npy: str, times_s: list[float], depth_scale_m: float,
-                  intrinsics: Intrinsics, limit_m: float | None = None) -> ReplayCamera:
+                  intrinsics: Intrinsics, filters: FilterConfig | None = None) -> ReplayCamera:
     """A capture process's camera (hardware/capture_process.py opener; module-level and
     picklable): the raw frames saved by `save_raw`, mapped, not read, handed out on the
-    camera's clock and pushed through the SDK filters in the child, as a live camera's are."""
+    camera's clock and pushed through `filters` (default MEASURE_FILTERS) in the child, as a
+    live camera's are."""
     import numpy as np
 
     depth = np.load(frames_npy, mmap_mode="r")
     frames = [DepthFrame(depth=depth[i], depth_scale_m=depth_scale_m, intrinsics=intrinsics,
                          timestamp_s=t, index=i) for i, t in enumerate(times_s)]
-    return ReplayCamera(frames, intrinsics, sdk_filters(intrinsics, limit_m))
+    return ReplayCamera(frames, intrinsics, sdk_filters(intrinsics, filters))

@@ -1,0 +1,113 @@
+"""The capture's work split over two child processes, for a board whose one core cannot
+hold the SDK filters and the athlete's segmentation at the camera's rate.
+
+Why: at a Pi 4 core's share (docs/performance-pi.md, the "-proc" columns) one capture
+process spends ~7 ms of this machine's time a frame (the SDK's decimation, threshold and
+spatial filters, the segmentation stage), ~43 ms of a 33 ms frame on a Pi 4 core, and the
+kiosk holds ~23 fps. A Pi has four cores. Split, child A (an inner CaptureProcess) reads
+the camera through the chain's first half (decimation, threshold); child B, the capture
+process the kiosk sees, takes A's newest frame, pushes it into an SDK software device at
+its decimated size and runs the second half (the spatial filter), then the stage. Each
+child then does about half the work, at one more hand-over through shared memory.
+
+The result is the single chain's, bit for bit: the spatial filter reads only the
+thresholded depth and its units, which the software device carries as the camera's did
+(tests/test_capture_split.py). Frames keep A's timestamp, index, metadata and arrival.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from typing import Any
+
+from hardware.capture_process import CaptureProcess
+from hardware.frame import DepthFrame, Intrinsics
+from hardware.settings import FilterConfig
+from hardware.source import FrameSource, SourceBase, SourceStatus
+
+# A software device's nominal rate; the SDK's filters do not read it.
+NOMINAL_FPS = 30
+
+
+def first_half(cfg: FilterConfig) -> FilterConfig:
+    """The chain up to the spatial filter: decimation and threshold."""
+    return cfg.model_copy(update={"spatial": False, "temporal": False, "hole_filling": False})
+
+
+def second_half(cfg: FilterConfig) -> FilterConfig:
+    """The rest: the spatial filter (and temporal / hole filling when set), no decimation
+    and no threshold (FilterChain leaves out a 0-16 m threshold)."""
+    return cfg.model_copy(update={"decimation": 1, "min_distance_m": 0.0, "max_distance_m": 16.0})
+
+
+class SecondHalf(SourceBase):
+    """Another source's frames through `filters` on this process's SDK (a software device
+    made at the frames' own size, again whenever it changes). The contract of FrameSource:
+    read() returns None for no frame and never raises for one frame's failure."""
+
+    _what = "capture (second half)"
+
+    def __init__(self, inner: FrameSource, filters: FilterConfig) -> None:
+        from hardware.rs_frames import FilterChain  # the SDK: only in the child that runs this
+
+        self._inner, self._chain = inner, FilterChain(filters)
+        self._dev: Any = None  # a SoftwareDepthDevice
+        self._dev_key: tuple[Intrinsics, float] | None = None
+
+    def start(self) -> None:
+        self._inner.start()
+
+    def read(self, timeout_s: float = 1.0) -> DepthFrame | None:
+        f = self._inner.read(timeout_s)
+        if f is None:
+            return None
+        dev = self._device(f)
+        sdk = dev.push(f.depth, f.timestamp_s, f.index)
+        if sdk is None:
+            return None
+        from hardware.rs_frames import depth_frame_from_rs
+
+        out = depth_frame_from_rs(self._chain.process(sdk), f.depth_scale_m)
+        return replace(out, timestamp_s=f.timestamp_s, index=f.index, meta=f.meta, arrival_s=f.arrival_s)
+
+    def _device(self, f: DepthFrame) -> Any:
+        from hardware.software_device import SoftwareDepthDevice
+
+        key = (f.intrinsics, f.depth_scale_m)
+        if self._dev is None or key != self._dev_key:
+            if self._dev is not None:
+                self._dev.close()
+            self._dev = SoftwareDepthDevice(f.intrinsics, NOMINAL_FPS, depth_scale_m=f.depth_scale_m,
+                                            name="capture second half")
+            self._dev_key = key
+        return self._dev
+
+    @property
+    def intrinsics(self) -> Intrinsics:
+        return self._inner.intrinsics
+
+    @property
+    def online(self) -> bool:
+        return self._inner.online
+
+    @property
+    def status(self) -> SourceStatus:
+        return self._inner.status
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._inner.close()
+        if self._dev is not None:
+            self._dev.close()
+            self._dev = None
+
+
+def open_split(first_opener: Any, filters: FilterConfig, first_newest_only: bool,
+               **kwargs: Any) -> FrameSource:
+    """Child B's source (a CaptureProcess opener: module-level, picklable arguments): child A
+    runs `first_opener(filters=first_half(filters), **kwargs)` (kiosk.sources.open_source) in a
+    process of its own, and B the second half on A's frames, the newest first when
+    `first_newest_only` (a camera)."""
+    inner = CaptureProcess(first_opener, newest_only=first_newest_only, filters=first_half(filters), **kwargs)
+    return SecondHalf(inner, second_half(filters))
