@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
 from hardware.capture_process import CaptureProcess
@@ -17,20 +16,13 @@ from hardware.capture_split import first_half, open_split, second_half
 from hardware.playback import RecordingSource
 from hardware.source import SourceState
 from kiosk.analysis.analyzer import MEASURE_FILTERS
+from kiosk.evaluation.bench_capture import children_of as _children
 from kiosk.sources import open_source
 
-try:
-    from test_recording_damage import _record
+try:  # the 20-frame SDK recording fixture
+    from test_capture_process import Recorded, rec20
 except ImportError:  # tests/ imported as a package
-    from tests.test_recording_damage import _record
-
-Recorded = tuple[Path, list[npt.NDArray[np.uint16]]]
-
-
-@pytest.fixture(scope="module")
-def rec20(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
-    path = tmp_path_factory.mktemp("split") / "rec20.db3"
-    return path, _record(path, 20, seed=5)
+    from tests.test_capture_process import Recorded, rec20  # noqa: F401
 
 
 def test_the_halves_make_up_the_chain() -> None:
@@ -60,13 +52,6 @@ def test_split_frames_are_the_single_chains_bit_for_bit(rec20: Recorded) -> None
         assert (g.index, g.timestamp_s, g.depth_scale_m, g.intrinsics) == (w.index, w.timestamp_s,
                                                                            w.depth_scale_m, w.intrinsics)
         assert g.arrival_s is not None
-
-
-def _children(pid: int) -> list[int]:
-    out: list[int] = []
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        out += [int(c) for c in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
-    return out
 
 
 def _alive(pid: int) -> bool:

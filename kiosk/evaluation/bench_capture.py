@@ -90,7 +90,7 @@ def capture_lines(costs: dict[str, Any], ratios: dict[str, float], frame_ms: flo
     return lines
 
 
-def _children(pid: int) -> list[int]:
+def children_of(pid: int) -> list[int]:
     """The child processes of `pid` (every thread's)."""
     out: list[int] = []
     for tid in os.listdir(f"/proc/{pid}/task"):
@@ -130,7 +130,7 @@ class MeasuredCapture(CaptureProcess):
         _place(pid, self._cpu, None)
         if self._cgroup is not None:
             (self._cgroup / "cgroup.procs").write_text(str(pid))  # every thread of it
-        for inner in _children(pid):  # a split's camera half (hardware/capture_split.py)
+        for inner in children_of(pid):  # a split's camera half (hardware/capture_split.py)
             _place(inner, self._cpu, self._inner_cgroup)
             self._inner.append((inner, _cpu_s(inner)))
         self._cpu0 = _cpu_s(pid)  # spawning and imports are not per frame
