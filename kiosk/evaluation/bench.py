@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -31,24 +30,13 @@ from calibration.calibrate import calibrate
 from calibration.errors import CalibrationError
 from kiosk.core.profile_loader import load_profile
 from kiosk.evaluation.bench_report import loadavg, machine_info, markdown, text_table
-from kiosk.evaluation.bench_run import BenchRun
+from kiosk.evaluation.bench_run import BenchRun, rss_mb
 from kiosk.evaluation.bench_timing import render_frames, time_baseline, time_ours
 
 DEFAULT_FRAMES = 150
 # Read by OpenMP (Open3D), OpenBLAS and MKL (numpy) when they load: one core, one thread.
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 CALIBRATION_FRAMES = 24
-
-
-def _rss_mb() -> float:
-    """Current resident set size, MiB (0 where /proc is missing)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return 0.0
 
 
 def _pin_one_core(cpu: int) -> str:
@@ -68,12 +56,12 @@ def run_bench(n_frames: int, cpu: int = 0, log: TextIO | None = None) -> BenchRu
     run.env = machine_info()
     run.env["pinning"] = _pin_one_core(cpu)
     run.env["threads"] = ", ".join(f"{v}={os.environ.get(v, 'unset')}" for v in THREAD_VARS)
-    run.mem_mb["rss_before_open3d"] = _rss_mb()
+    run.mem_mb["rss_before_open3d"] = rss_mb()[0]
     t0 = time.perf_counter()
     import open3d  # noqa: F401  (measured here: the simulator and the baseline need it)
 
     run.env["open3d_import_s"] = f"{time.perf_counter() - t0:.2f}"
-    run.mem_mb["rss_after_open3d"] = _rss_mb()
+    run.mem_mb["rss_after_open3d"] = rss_mb()[0]
     print(f"bench: rendering {n_frames} simulated frames ...", file=out, flush=True)
     frames, sim_cfg = render_frames(n_frames, run)
     run.n_frames = len(frames)
@@ -84,7 +72,7 @@ def run_bench(n_frames: int, cpu: int = 0, log: TextIO | None = None) -> BenchRu
     time_ours(frames, cal, load_profile(None), run)
     print("bench: timing the Open3D baseline ...", file=out, flush=True)
     time_baseline(frames, cal, run)
-    run.mem_mb["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    run.mem_mb["peak_rss"] = rss_mb()[1]
     run.env["loadavg_end"] = loadavg()
     return run
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ from kiosk.app.sources import KioskSources  # noqa: E402
 from kiosk.app.view import ViewModel  # noqa: E402
 from kiosk.evaluation.bench_idle import analysis_ms_by_gap, idle_lines  # noqa: E402
 from kiosk.evaluation.bench_loop_report import FPS, live_lines, markdown  # noqa: E402
+from kiosk.evaluation.bench_run import rss_mb  # noqa: E402
 
 
 @dataclass
@@ -158,16 +158,6 @@ def ensure_recording(path: Path) -> Path:
         cmd = [sys.executable, "-m", "kiosk.cli", "record", "--source", "sim", str(path)]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return path
-
-
-def rss_mb() -> tuple[float, float]:
-    """(current, peak) resident set size of this process, MiB."""
-    current_kb = 0.0
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                current_kb = float(line.split()[1])
-    return current_kb / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_kiosk(recording: Path, max_s: float,

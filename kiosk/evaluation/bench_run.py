@@ -4,8 +4,10 @@ both pipelines, the simulator's render times, and memory in MiB."""
 
 from __future__ import annotations
 
+import resource
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -52,3 +54,15 @@ class BenchRun:
         ours, base = self.median_ms("analysis"), self.median_ms("baseline")
         return {"analysis_ms_median": round(ours, 4), "baseline_ms_median": round(base, 4),
                 "ratio": round(base / ours, 2)}
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current, peak) resident set size of this process, MiB; current 0 where /proc is missing."""
+    current_kb = 0.0
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmRSS:"):
+                current_kb = float(line.split()[1])
+    except OSError:
+        pass
+    return current_kb / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -27,7 +27,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from kiosk.evaluation.bench_loop import rss_mb
+from kiosk.evaluation.bench_run import rss_mb
 
 WARMUP_S = 30.0
 
