@@ -194,3 +194,16 @@ def test_the_body_model_reaches_the_measurement() -> None:
         assert m.person and m.landmarks is not None and m.landmarks.shoulder is not None, m.reason
         shoulder_y_m.append(m.landmarks.shoulder[1])
     assert shoulder_y_m[1] > shoulder_y_m[0] + 0.02
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("[landmarks]\nlumbar_lo = 5.0\n", "landmarks.lumbar_lo (now body_model.lumbar_lo_frac) = 5 is out of range"),
+    ("[faults]\nmax_com_over_foot = 9\n", "faults.max_com_over_foot (now faults.max_com_over_foot_frac) = 9"),
+    ("[body_model]\nlumbar_lo_frac = 5.0\n", "p.toml: body_model.lumbar_lo_frac = 5 is out of range"),
+])
+def test_an_error_names_the_key_as_the_file_gives_it(text: str, says: str) -> None:
+    """A coach's older profile with a bad value: the line names the key the file says, and
+    its name today, not only a name the file never used."""
+    with pytest.raises(ProfileError) as err:
+        parse_profile(text, "p.toml")
+    assert says in str(err.value) and "\n" not in str(err.value)

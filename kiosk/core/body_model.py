@@ -114,6 +114,22 @@ def migrate_profile_data(data: Any) -> Any:
     return out
 
 
+def old_names(data: Any) -> dict[str, str]:
+    """For a raw profile table: today's dotted name -> the older one the table used, for the
+    keys `migrate_profile_data` would move (so an error can name what the file says)."""
+    out: dict[str, str] = {}
+    if not isinstance(data, dict):
+        return out
+    for (section, old), new in RENAMED.items():
+        if isinstance(data.get(section), dict) and old in data[section]:
+            out[f"{section}.{new}"] = f"{section}.{old}"
+    if isinstance(data.get("landmarks"), dict):
+        for old, new in MOVED_FROM_LANDMARKS.items():
+            if old in data["landmarks"]:
+                out[f"body_model.{new}"] = f"landmarks.{old}"
+    return out
+
+
 def _move(data: dict[str, Any], src: str, old: str, dst: str, new: str) -> None:
     """data[src][old] -> data[dst][new], each table copied (the caller's stays as read)."""
     table = data.get(src)

@@ -6,10 +6,13 @@ raise `ProfileError` with one line naming the key, the value and the allowed ran
 
 from __future__ import annotations
 
+import re
+import tomllib
 from importlib import resources
 from pathlib import Path
 
 from calibration.describe import parse_toml_model
+from kiosk.core.body_model import old_names
 from kiosk.core.thresholds import Profile
 
 
@@ -18,11 +21,19 @@ class ProfileError(ValueError):
 
 
 def parse_profile(text: str, source: str = "<string>") -> Profile:
-    """Profile from TOML text."""
+    """Profile from TOML text. An error about a key the file gives under its older name
+    (kiosk/core/body_model.py) names it as the file does, and its name today."""
     try:
         return parse_toml_model(text, Profile, source)
     except ValueError as err:
-        raise ProfileError(str(err)) from None
+        message = str(err)
+        try:
+            renamed = old_names(tomllib.loads(text))
+        except tomllib.TOMLDecodeError:
+            renamed = {}
+        for new, old in renamed.items():
+            message = re.sub(rf"\b{re.escape(new)}\b", f"{old} (now {new})", message, count=1)
+        raise ProfileError(message) from None
 
 
 def load_profile(path: Path | None = None) -> Profile:
