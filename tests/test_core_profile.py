@@ -197,7 +197,8 @@ def test_the_body_model_reaches_the_measurement() -> None:
 
 
 @pytest.mark.parametrize(("text", "says"), [
-    ("[landmarks]\nlumbar_lo = 5.0\n", "landmarks.lumbar_lo (now body_model.lumbar_lo_frac) = 5 is out of range"),
+    ("[landmarks]\nlumbar_lo = 5.0\n",
+     "landmarks.lumbar_lo (now body_model.lumbar_lo_frac) = 5 is out of range"),
     ("[faults]\nmax_com_over_foot = 9\n", "faults.max_com_over_foot (now faults.max_com_over_foot_frac) = 9"),
     ("[body_model]\nlumbar_lo_frac = 5.0\n", "p.toml: body_model.lumbar_lo_frac = 5 is out of range"),
 ])
