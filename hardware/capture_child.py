@@ -11,6 +11,10 @@ recording read without pacing still yields every frame in order.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
+import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,6 +31,7 @@ from hardware.source import FrameSource, SourceState, SourceStatus
 SLOTS = 4  # frames in flight between the child and the reader
 SLOT_BYTES = 1280 * 720 * 2  # the largest z16 frame of a D4xx mode (recordings may carry it)
 CHILD_POLL_S = 0.05  # how long the child's read waits before it looks at its pipe again
+PR_SET_PDEATHSIG = 1  # prctl(2): a signal for this process when its parent dies
 
 Opener = Callable[..., FrameSource]
 
@@ -48,31 +53,47 @@ class Header:
     arrival_s: float | None = None
 
 
+def _follow_parent() -> None:
+    """End with the parent: SIGTERM when it dies (Linux; a killed outer half of a split
+    would otherwise leave this one holding the camera), and SIGTERM ends this process
+    through its `finally`, so the ring and the source are released."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the request was made
+        sys.exit(0)
+
+
 def child_main(opener: Opener, kwargs: dict[str, Any], shm_name: str, conn: Connection,
                stage: Stage | None = None) -> None:
     """The child: open and start the source, then stream frames into the shared ring until
     told to stop or the parent goes away. Never raises: failures go to the parent."""
+    _follow_parent()
+    shm = SharedMemory(name=shm_name)  # the parent made it; whoever ends first unlinks it
     try:
-        src = opener(**kwargs)
-        src.start()
-        intr = src.intrinsics
-    except Exception as err:  # the parent raises it as one line
-        conn.send(("error", str(err).splitlines()[0] if str(err) else type(err).__name__))
-        return
-    shm = SharedMemory(name=shm_name)  # the parent made it and unlinks it
-    parent_gone = False
-    try:
-        conn.send(("started", intr, src.status))
-        stream(src, shm, SLOT_BYTES, conn, stage)
-    except (BrokenPipeError, EOFError, OSError):
-        parent_gone = True  # nothing to tell; and a parent killed outright cannot free the ring
+        try:
+            src = opener(**kwargs)
+            src.start()
+            intr = src.intrinsics
+        except Exception as err:  # the parent raises it as one line
+            with contextlib.suppress(OSError, EOFError):  # a parent gone meanwhile is not told
+                conn.send(("error", str(err).splitlines()[0] if str(err) else type(err).__name__))
+            return
+        try:
+            conn.send(("started", intr, src.status))
+            stream(src, shm, SLOT_BYTES, conn, stage)
+        except (BrokenPipeError, EOFError, OSError):
+            pass  # the parent went away: nothing to tell
+        finally:
+            with contextlib.suppress(Exception):
+                src.close()
     finally:
-        with contextlib.suppress(Exception):
-            src.close()
         shm.close()
-        if parent_gone:  # a killed outer half of a split (capture_split.py) would leak it in /dev/shm
-            with contextlib.suppress(FileNotFoundError):
-                shm.unlink()
+        # The parent keeps its own mapping and ignores a ring already gone; a parent killed
+        # outright (the outer half of a split) could not free it at all.
+        with contextlib.suppress(FileNotFoundError):
+            shm.unlink()
 
 
 def stream(src: FrameSource, shm: SharedMemory, slot_bytes: int, conn: Connection,
@@ -101,9 +122,11 @@ def stream(src: FrameSource, shm: SharedMemory, slot_bytes: int, conn: Connectio
         if frame is None:
             continue
         depth = np.ascontiguousarray(frame.depth, dtype=np.uint16)
-        if depth.nbytes > slot_bytes:  # larger than any D4xx mode: say so, skip it
+        if depth.nbytes > slot_bytes:  # larger than any D4xx mode: say so (once), skip it
             too_big = SourceStatus(SourceState.WAITING, f"frame {depth.shape} too large, skipped")
-            conn.send(("status", too_big))
+            if too_big != last_status:
+                conn.send(("status", too_big))
+                last_status = too_big
             continue
         pre = staged.run(frame)
         slot = free.pop()

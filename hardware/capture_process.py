@@ -9,7 +9,8 @@ filters run beside the loop instead of between its frames.
 Contract (the FrameSource protocol): `start()` raises SourceError with the child's one-line
 reason when the source cannot start; afterwards nothing raises into the loop. `read()`
 returns the next frame or None (timeout, end, or the child gone); `status` carries the
-child source's own status, or ERROR "capture process stopped" when the child died.
+child source's own status, or DISCONNECTED "capture process stopped ..." when the child
+died and could not be started again.
 
 Hand-over (hardware/capture_child.py is the child's side): the child writes each frame into
 a free slot of a shared-memory ring of SLOTS frames and sends a small header over a pipe;
@@ -27,6 +28,7 @@ import atexit
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import time
 from multiprocessing.connection import Connection
 from multiprocessing.shared_memory import SharedMemory
@@ -57,14 +59,14 @@ class CaptureProcess(SourceBase):
     _what = "capture process"
 
     def __init__(self, opener: Opener, stage: Stage | None = None, newest_only: bool = False,
-                 daemon: bool = True, **kwargs: Any) -> None:
+                 daemon: bool = True, start_timeout_s: float = START_TIMEOUT_S,
+                 stop_timeout_s: float = STOP_TIMEOUT_S, **kwargs: Any) -> None:
         self._opener, self._kwargs, self._stage = opener, kwargs, stage
         self.newest_only = newest_only
         # A child that starts a capture process of its own (capture_split.py) may not be a
         # daemon; such a child is closed at exit, or multiprocessing would wait on it.
         self._daemon = daemon
-        if not daemon:
-            atexit.register(self.close)
+        self._start_timeout_s, self._stop_timeout_s = start_timeout_s, stop_timeout_s
         self._dropped = 0
         self._held: list[tuple[Any, ...]] = []  # messages read past the frame taken (_newest)
         self._stage_config: object = None
@@ -79,18 +81,24 @@ class CaptureProcess(SourceBase):
         self._wanted = False  # started and not closed by its owner: a dead child is restarted
 
     def start(self) -> None:
+        """Start the child; SourceError (one line) when it cannot: its own reason, no room
+        for the frame ring, no process to be had, or no word from it in time."""
         self._wanted = True
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe(duplex=True)
-        self._shm = SharedMemory(create=True, size=SLOT_BYTES * SLOTS)
-        self._proc = ctx.Process(target=child_main, args=(self._opener, self._kwargs, self._shm.name, child,
-                                                      self._stage), daemon=self._daemon, name="hinge-capture")
-        self._proc.start()
-        child.close()
-        self._conn, self._held = parent, []
-        if not parent.poll(START_TIMEOUT_S):
+        if not self._daemon:
+            atexit.unregister(self.close)  # once, however often started
+            atexit.register(self.close)
+        try:
+            self._spawn()
+        except SourceError:
+            raise
+        except Exception as err:  # out of file descriptors, processes, memory; a config that will not pickle
             self._teardown()
-            raise SourceError(f"the capture process did not start within {START_TIMEOUT_S:.0f} s")
+            raise SourceError(f"the capture process could not start: {err}".splitlines()[0]) from None
+        parent = self._conn
+        assert parent is not None
+        if not parent.poll(self._start_timeout_s):
+            self._teardown()
+            raise SourceError(f"the capture process did not start within {self._start_timeout_s:.0f} s")
         try:
             msg = parent.recv()
         except EOFError:
@@ -103,6 +111,24 @@ class CaptureProcess(SourceBase):
         _, self._intr, self._status = msg
         self._state = self._status.state
         self._stage_due = self._stage_config is not None  # a restarted child gets the stage it had
+
+    def _spawn(self) -> None:
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe(duplex=True)
+        self._conn, self._held = parent, []
+        self._shm = SharedMemory(create=True, size=SLOT_BYTES * SLOTS)
+        try:  # the pages now, or a full /dev/shm kills the child with SIGBUS at its first frame
+            os.posix_fallocate(self._shm._fd, 0, SLOT_BYTES * SLOTS)  # type: ignore[attr-defined]
+        except OSError as err:
+            child.close()
+            raise SourceError(f"no room in /dev/shm for the capture process's {SLOT_BYTES * SLOTS >> 20} MB "
+                              f"frame ring ({err.strerror}): free memory or enlarge /dev/shm") from None
+        self._proc = ctx.Process(target=child_main, args=(self._opener, self._kwargs, self._shm.name, child,
+                                                      self._stage), daemon=self._daemon, name="hinge-capture")
+        try:
+            self._proc.start()
+        finally:
+            child.close()
 
     def set_stage(self, config: object) -> None:
         """The stage's config, handed to the child at the next read (at most one message a
@@ -124,13 +150,15 @@ class CaptureProcess(SourceBase):
                 self._child_gone()
             time.sleep(min(timeout_s, CHILD_POLL_S))  # no child: wait, do not spin the loop
             return None
+        deadline_s = time.monotonic() + timeout_s  # statuses do not wait it out again
         try:
             if self._stage_due:
                 self._hand_over_stage(conn)
-            while (msg := self._recv(conn, timeout_s)) is not None:
+            while (msg := self._recv(conn, max(deadline_s - time.monotonic(), 0.0))) is not None:
                 if msg[0] == "status":
                     self._set_status(msg[1])
-                    timeout_s = 0.0 if self._status.state is SourceState.ENDED else timeout_s
+                    if self._status.state is SourceState.ENDED:
+                        deadline_s = 0.0
                     continue
                 return self._take(self._newest(conn, msg[1]) if self.newest_only else msg[1])
         except (EOFError, OSError):
@@ -150,16 +178,22 @@ class CaptureProcess(SourceBase):
 
     def _newest(self, conn: Connection, h: Header) -> Header:
         """`h`, or a newer frame already waiting in the pipe; older slots go back unread.
-        A status (the end of a recording, a lost camera) and all after it are held back for
-        the next read, so they still come after the frame they followed."""
+        Statuses between them are applied in order; those after the newest frame (the end of
+        a recording, a lost camera) are held back for the next read, so they still come
+        after the frame they followed."""
+        after: list[tuple[Any, ...]] = []
         while conn.poll(0):
             msg = conn.recv()
-            if msg[0] != "frame" or self._held:
-                self._held.append(msg)
+            if msg[0] != "frame":
+                after.append(msg)
                 continue
+            for status in after:
+                self._set_status(status[1])
+            after = []
             conn.send(("free", h.slot))
             self._dropped += 1
             h = msg[1]
+        self._held.extend(after)
         return h
 
     def _take(self, h: Header) -> DepthFrame:
@@ -197,8 +231,8 @@ class CaptureProcess(SourceBase):
             self.start()
             self._restarts += 1
             log.warning("capture process stopped (exit code %s); restarted", code)
-        except SourceError as err:
-            why = f"capture process stopped (exit code {code}); restart failed: {err}"
+        except Exception as err:  # SourceError, and anything start() could not name
+            why = f"capture process stopped (exit code {code}); restart failed: {err}".splitlines()[0]
             self._set_status(SourceStatus(SourceState.DISCONNECTED, why))
 
     @property
@@ -236,11 +270,11 @@ class CaptureProcess(SourceBase):
         if conn is not None:
             with contextlib.suppress(OSError, ValueError):
                 conn.send(("stop",))
-        if proc is not None:
-            proc.join(STOP_TIMEOUT_S)
+        if proc is not None and proc.pid is not None:  # a process that never started has nothing to join
+            proc.join(self._stop_timeout_s)
             if proc.is_alive():
                 proc.kill()
-                proc.join(STOP_TIMEOUT_S)
+                proc.join(self._stop_timeout_s)
         if conn is not None:
             conn.close()
         if shm is not None:

@@ -18,6 +18,7 @@ thresholded depth and its units, which the software device carries as the camera
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -28,6 +29,12 @@ from hardware.source import FrameSource, SourceBase, SourceStatus
 
 # A software device's nominal rate; the SDK's filters do not read it.
 NOMINAL_FPS = 30
+# The inner process gives up before the outer one's owner does (capture_process.py's
+# START_TIMEOUT_S, STOP_TIMEOUT_S): else the owner kills the outer child while it still
+# waits on the inner one, which is left behind with the camera and no one told why.
+INNER_START_S = 20.0
+INNER_STOP_S = 1.0  # joined, then killed and joined: 2 s of the owner's 3
+log = logging.getLogger(__name__)
 
 
 def first_half(cfg: FilterConfig) -> FilterConfig:
@@ -62,13 +69,17 @@ class SecondHalf(SourceBase):
         f = self._inner.read(timeout_s)
         if f is None:
             return None
-        dev = self._device(f)
-        sdk = dev.push(f.depth, f.timestamp_s, f.index)
-        if sdk is None:
-            return None
         from hardware.rs_frames import depth_frame_from_rs
 
-        out = depth_frame_from_rs(self._chain.process(sdk), f.depth_scale_m)
+        try:
+            sdk = self._device(f).push(f.depth, f.timestamp_s, f.index)
+            if sdk is None:
+                return None
+            out = depth_frame_from_rs(self._chain.process(sdk), f.depth_scale_m)
+        except Exception:  # one odd frame (a size the device was not made for) costs that frame
+            log.warning("capture second half: frame %s skipped", f.index, exc_info=True)
+            self._dev_key = None  # the next frame makes the device again
+            return None
         return replace(out, timestamp_s=f.timestamp_s, index=f.index, meta=f.meta, arrival_s=f.arrival_s)
 
     def _device(self, f: DepthFrame) -> Any:
@@ -109,5 +120,6 @@ def open_split(first_opener: Any, filters: FilterConfig, first_newest_only: bool
     runs `first_opener(filters=first_half(filters), **kwargs)` (kiosk.sources.open_source) in a
     process of its own, and B the second half on A's frames, the newest first when
     `first_newest_only` (a camera)."""
-    inner = CaptureProcess(first_opener, newest_only=first_newest_only, filters=first_half(filters), **kwargs)
+    inner = CaptureProcess(first_opener, newest_only=first_newest_only, filters=first_half(filters),
+                           start_timeout_s=INNER_START_S, stop_timeout_s=INNER_STOP_S, **kwargs)
     return SecondHalf(inner, second_half(filters))

@@ -344,3 +344,45 @@ def test_a_late_reader_of_a_paced_source_sees_fresh_frames_only_when_newest(rec2
         assert late < 0.1, ages
     else:
         assert late > 0.2, ages
+
+
+def test_newest_first_holds_when_the_status_changes_with_every_frame() -> None:
+    """The simulator's status counts frames: a status between every two frames must not
+    turn newest-first back into oldest-first (each read then got the oldest frame)."""
+    import itertools
+    import time
+
+    from capture_fakes import open_scripted
+
+    with CaptureProcess(open_scripted, newest_only=True, n=1000, fps=30, status_every=1) as src:
+        got = []
+        for _ in range(10):
+            if (f := src.read(2.0)) is not None:
+                got.append(f.index)
+            time.sleep(0.2)  # a slow loop: ~6 frames come per read
+        assert src.dropped > 20
+    assert got == sorted(got) and max(b - a for a, b in itertools.pairwise(got)) >= 3
+
+
+def test_a_stream_of_statuses_never_holds_a_read_past_its_timeout() -> None:
+    """Frames too large for a slot: the child says so once, and read() returns by its
+    timeout with the reason as the status (it looped on statuses for good)."""
+    import time
+
+    from capture_fakes import open_scripted
+
+    with CaptureProcess(open_scripted, n=100_000, fps=0, shape=(800, 1280)) as src:
+        t0 = time.monotonic()
+        assert src.read(1.0) is None and src.read(1.0) is None
+        assert time.monotonic() - t0 < 4.0
+        assert src.status.state is SourceState.WAITING and "too large" in src.status.message
+
+
+def test_a_start_that_cannot_spawn_says_so_in_one_line_and_leaves_no_ring() -> None:
+    before = set(os.listdir("/dev/shm"))
+    src = CaptureProcess(open_source, spec=lambda: None)  # a config that will not pickle
+    with pytest.raises(SourceError) as err:
+        src.start()
+    assert str(err.value).startswith("the capture process could not start") and "\n" not in str(err.value)
+    assert not set(os.listdir("/dev/shm")) - before
+    src.close()

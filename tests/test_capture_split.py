@@ -124,3 +124,24 @@ def test_a_killed_half_is_started_again_and_frames_go_on(rec20: Recorded) -> Non
     while time.monotonic() < deadline and set(os.listdir("/dev/shm")) - shm_before:
         time.sleep(0.1)
     assert not (set(os.listdir("/dev/shm")) - shm_before)
+
+
+def test_the_inner_process_gives_up_before_its_owner() -> None:
+    """Else the owner kills the outer child while it waits on the inner one, which is left
+    with the camera and nobody told why."""
+    from hardware.capture_process import START_TIMEOUT_S, STOP_TIMEOUT_S
+    from hardware.capture_split import INNER_START_S, INNER_STOP_S
+
+    assert INNER_START_S < START_TIMEOUT_S - 5.0 and 2 * INNER_STOP_S < STOP_TIMEOUT_S
+
+
+def test_an_odd_frame_costs_that_frame_not_the_children() -> None:
+    from capture_fakes import open_scripted
+
+    with CaptureProcess(open_split, daemon=False, first_opener=open_scripted, filters=MEASURE_FILTERS,
+                        first_newest_only=False, n=30, fps=0, bad_at=10) as split:
+        got = []
+        while (f := split.read(5.0)) is not None:
+            got.append(f.index)
+        assert split.restarts == 0 and split.status.state is SourceState.ENDED
+    assert 10 not in got and len(got) == 29

@@ -6,10 +6,15 @@ analysis never reads: it keeps only pixels whose depth puts them inside `analysi
 (calibration/rays.py). The threshold filter runs before the spatial one, so a range limit
 just past the box's far side takes that background out of the spatial filter's work.
 
-Inside the box nothing changes: the box's pixels and the cut ones differ in depth by
-more than FAR_MARGIN_M, ten times the spatial filter's edge threshold (spatial_delta,
-20 mm), so the filter never smoothed across them (tests/test_depth_limit.py checks
-the box's pixels bit for bit on simulated and real recordings).
+What changes inside the box: nothing the analysis reads, in every case checked (both
+simulated body families through the SDK, five_people.pcd at the tightest limit, `analyze`
+byte-identical on 7 recordings: tests/test_depth_limit.py). It is not a theorem: the spatial
+filter compares each pixel with its running smoothed value, so a surface that runs on,
+at a slope near the filter's 20 mm edge threshold per pixel, from inside the box to past
+the limit can come out a few mm different along its length. An adversarial review found
+such a case (a flat wall set through the box's far corner at 26-36 deg, after the session
+learnt a 45 deg heading): changes up to ~0.56 m in front of the limit, on that wall, never
+on the athlete, hence a margin of FAR_MARGIN_M past the deepest point at any heading.
 
 The limit holds for every heading and facing the session may learn later without the
 source being opened again: those turn the box about its own vertical axis
@@ -29,33 +34,36 @@ from hardware.settings import FilterConfig
 from kiosk.analysis.analyzer import MEASURE_FILTERS, analysis_box, core_zone
 from kiosk.core import Profile
 
-FAR_MARGIN_M = 0.2  # beyond the box's far side: >> the spatial filter's 20 mm edge threshold
+FAR_MARGIN_M = 0.6  # beyond the box's far side (see the module's docstring for why this much)
 MIN_RANGE_M = 0.5  # a limit this close past the near limit would be a broken calibration: none
 
 
-def far_depth_m(pose: CameraPose, box: Box) -> float:
+def far_depth_m(pose: CameraPose, box: Box, centre_xz_m: tuple[float, float]) -> float:
     """The largest camera depth (z, m) of any point of the world box `box` turned by any
-    angle about the vertical through its centre (camera at `pose`). The depth of a point
-    is linear in it; over the turned footprint (a disc of the footprint's half-diagonal)
-    its largest horizontal part is the centre's plus the optical axis's horizontal length
-    times that radius; the vertical part is largest at one of the two heights."""
+    angle about the vertical through `centre_xz_m` (camera at `pose`). The depth of a point
+    is linear in it; over the turned footprint (inside a disc about the centre through the
+    footprint's farthest corner) its largest horizontal part is the centre's plus the
+    optical axis's horizontal length times that radius; the vertical part is largest at one
+    of the two heights."""
     axis = pose.r[:, 2]  # the optical axis in world coordinates
     t = pose.t
     (x0, x1), (y0, y1), (z0, z1) = box
-    centre_x, centre_z = (x0 + x1) / 2, (z0 + z1) / 2
-    radius = math.hypot((x1 - x0) / 2, (z1 - z0) / 2)
-    horizontal = (axis[0] * (centre_x - t[0]) + axis[2] * (centre_z - t[2])
-                  + math.hypot(axis[0], axis[2]) * radius)
+    cx, cz = centre_xz_m
+    radius = math.hypot(max(cx - x0, x1 - cx), max(cz - z0, z1 - cz))
+    horizontal = axis[0] * (cx - t[0]) + axis[2] * (cz - t[2]) + math.hypot(axis[0], axis[2]) * radius
     vertical = max(axis[1] * (y0 - t[1]), axis[1] * (y1 - t[1]))
     return float(horizontal + vertical)
 
 
 def depth_limit_m(cal: Calibration, profile: Profile) -> float | None:
-    """The range limit for measuring with `cal` and `profile`: just past the deepest
-    point of the analysis box (any heading), never beyond MEASURE_FILTERS' own; None
-    when that would leave no sensible range (the box behind the camera)."""
-    box = analysis_box(core_zone(cal.zone), profile.segmentation)
-    limit = min(MEASURE_FILTERS.max_distance_m, far_depth_m(cal.pose, box) + FAR_MARGIN_M)
+    """The range limit for measuring with `cal` and `profile`: FAR_MARGIN_M past the
+    deepest point of the analysis box at any heading or facing (both turn it about the
+    zone's centre), never beyond MEASURE_FILTERS' own; None when that would leave no
+    sensible range (the box behind the camera)."""
+    zone = core_zone(cal.zone)
+    box = analysis_box(zone, profile.segmentation)
+    centre = ((zone.x_min_m + zone.x_max_m) / 2, (zone.z_min_m + zone.z_max_m) / 2)
+    limit = min(MEASURE_FILTERS.max_distance_m, far_depth_m(cal.pose, box, centre) + FAR_MARGIN_M)
     if limit < MEASURE_FILTERS.min_distance_m + MIN_RANGE_M:
         return None
     return round(limit, 3)
