@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import replace
 from typing import Any
 
 from hardware.capture_process import CaptureProcess
@@ -56,11 +55,9 @@ class SecondHalf(SourceBase):
     _what = "capture (second half)"
 
     def __init__(self, inner: FrameSource, filters: FilterConfig) -> None:
-        from hardware.rs_frames import FilterChain  # the SDK: only in the child that runs this
+        from hardware.software_device import SoftwareFilter  # the SDK: only in the child that runs this
 
-        self._inner, self._chain = inner, FilterChain(filters)
-        self._dev: Any = None  # a SoftwareDepthDevice
-        self._dev_key: tuple[Intrinsics, float] | None = None
+        self._inner, self._filter = inner, SoftwareFilter(filters, NOMINAL_FPS)
 
     def start(self) -> None:
         self._inner.start()
@@ -69,30 +66,12 @@ class SecondHalf(SourceBase):
         f = self._inner.read(timeout_s)
         if f is None:
             return None
-        from hardware.rs_frames import depth_frame_from_rs
-
         try:
-            sdk = self._device(f).push(f.depth, f.timestamp_s, f.index)
-            if sdk is None:
-                return None
-            out = depth_frame_from_rs(self._chain.process(sdk), f.depth_scale_m)
+            return self._filter(f)
         except Exception:  # one odd frame (a size the device was not made for) costs that frame
             log.warning("capture second half: frame %s skipped", f.index, exc_info=True)
-            self._dev_key = None  # the next frame makes the device again
+            self._filter.close()  # the next frame makes the device again
             return None
-        return replace(out, timestamp_s=f.timestamp_s, index=f.index, meta=f.meta, arrival_s=f.arrival_s)
-
-    def _device(self, f: DepthFrame) -> Any:
-        from hardware.software_device import SoftwareDepthDevice
-
-        key = (f.intrinsics, f.depth_scale_m)
-        if self._dev is None or key != self._dev_key:
-            if self._dev is not None:
-                self._dev.close()
-            self._dev = SoftwareDepthDevice(f.intrinsics, NOMINAL_FPS, depth_scale_m=f.depth_scale_m,
-                                            name="capture second half")
-            self._dev_key = key
-        return self._dev
 
     @property
     def intrinsics(self) -> Intrinsics:
@@ -109,9 +88,7 @@ class SecondHalf(SourceBase):
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._inner.close()
-        if self._dev is not None:
-            self._dev.close()
-            self._dev = None
+        self._filter.close()
 
 
 def open_split(first_opener: Any, filters: FilterConfig, first_newest_only: bool,

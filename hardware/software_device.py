@@ -3,6 +3,7 @@ frames so the SDK's filters and recorder run on them exactly as on a camera's.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,9 @@ import numpy as np
 import numpy.typing as npt
 import pyrealsense2 as rs
 
-from hardware.frame import Intrinsics
-from hardware.rs_frames import intrinsics_to_rs
+from hardware.frame import DepthFrame, Intrinsics
+from hardware.rs_frames import FilterChain, depth_frame_from_rs, intrinsics_to_rs
+from hardware.settings import FilterConfig
 
 
 class SoftwareDepthDevice:
@@ -81,3 +83,33 @@ class SoftwareDepthDevice:
         self._recorder = None
         self._queue = None
         self._dev = None
+
+
+class SoftwareFilter:
+    """`filters` run on DepthFrames through the SDK, as on a camera's frames: each pushed
+    into a software device made at its own size and depth units (made again when they
+    change), through the chain, copied back out with the input's timestamp, index,
+    metadata and arrival. Calling it returns the filtered frame, or None when the SDK
+    gave none; it raises for a frame the device cannot take (its caller decides)."""
+
+    def __init__(self, filters: FilterConfig, fps: int = 30) -> None:
+        self._chain, self._fps = FilterChain(filters), fps
+        self._dev: SoftwareDepthDevice | None = None
+        self._key: tuple[Intrinsics, float] | None = None
+
+    def __call__(self, f: DepthFrame) -> DepthFrame | None:
+        key = (f.intrinsics, f.depth_scale_m)
+        if self._dev is None or key != self._key:
+            self.close()
+            self._dev = SoftwareDepthDevice(f.intrinsics, self._fps, depth_scale_m=f.depth_scale_m)
+            self._key = key
+        sdk = self._dev.push(f.depth, f.timestamp_s, f.index)
+        if sdk is None:
+            return None
+        out = depth_frame_from_rs(self._chain.process(sdk), f.depth_scale_m)
+        return replace(out, timestamp_s=f.timestamp_s, index=f.index, meta=f.meta, arrival_s=f.arrival_s)
+
+    def close(self) -> None:
+        if self._dev is not None:
+            self._dev.close()
+        self._dev, self._key = None, None

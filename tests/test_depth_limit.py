@@ -18,9 +18,8 @@ from calibration.model import Calibration
 from calibration.rays import Box, BoxRays
 from hardware.frame import DepthFrame
 from hardware.geometry import CameraPose, look_at_rotation
-from hardware.rs_frames import FilterChain, depth_frame_from_rs
 from hardware.sim.source import SimConfig, SimulatedSource
-from hardware.software_device import SoftwareDepthDevice
+from hardware.software_device import SoftwareFilter
 from kiosk.analysis.analyzer import MEASURE_FILTERS, FrameAnalyzer, analysis_box, core_zone
 from kiosk.analysis.depth_limit import FAR_MARGIN_M, depth_limit_m, far_depth_m, measure_filters
 from kiosk.core.profile_loader import load_profile
@@ -59,13 +58,13 @@ def test_the_bound_holds_the_box_at_every_heading_and_is_reached() -> None:
 
 
 def _filtered(raw: list[DepthFrame], limit_m: float | None) -> list[DepthFrame]:
-    intr = raw[0].intrinsics
-    dev, chain = SoftwareDepthDevice(intr, 30), FilterChain(measure_filters(limit_m))
+    run = SoftwareFilter(measure_filters(limit_m))
     try:
-        return [depth_frame_from_rs(chain.process(dev.push(f.depth, f.timestamp_s, i)), f.depth_scale_m)
-                for i, f in enumerate(raw)]
+        out = [run(f) for f in raw]
     finally:
-        dev.close()
+        run.close()
+    assert all(f is not None for f in out)
+    return out  # type: ignore[return-value]
 
 
 def _in_box(depth: npt.NDArray[np.uint16], rays: BoxRays) -> npt.NDArray[np.bool_]:

@@ -18,6 +18,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from calibration.calibrate import calibrate
 from calibration.errors import CalibrationError
@@ -85,15 +86,13 @@ class KioskSources:
             # station gives it the calibration (Station.running). A camera's (or a paced
             # source's) newest frame is the one to show: a late loop skips the rest.
             stage, newest = None if for_calibration else presegment, live or realtime
+            opened: dict[str, Any] = dict(spec=spec, filters=filters, realtime=realtime, sim=sim,
+                                          serial=cam.serial or None, mode=mode)  # open_source's
             if split_capture(cam.capture_split) and not for_calibration:
                 src = CaptureProcess(open_split, stage=stage, newest_only=newest, daemon=False,
-                                     first_opener=open_source, filters=filters, first_newest_only=newest,
-                                     spec=spec, realtime=realtime, sim=sim, serial=cam.serial or None,
-                                     mode=mode)
+                                     first_opener=open_source, first_newest_only=newest, **opened)
             else:
-                src = CaptureProcess(open_source, stage=stage, newest_only=newest,
-                                     spec=spec, filters=filters, realtime=realtime, sim=sim,
-                                     serial=cam.serial or None, mode=mode)
+                src = CaptureProcess(open_source, stage=stage, newest_only=newest, **opened)
         else:
             src = open_source(spec, filters, realtime, sim, cam.serial or None, mode)
         src.start()

@@ -80,18 +80,16 @@ class ReplayCamera(SourceBase):
 def sdk_filters(intr: Intrinsics, filters: FilterConfig | None = None) -> Callable[[DepthFrame], DepthFrame]:
     """`filters` (default MEASURE_FILTERS) on one raw frame, on the caller's thread: into
     the SDK through a software device, through the filter chain, back into a DepthFrame
-    (what hardware/live.py's read() does with a camera's frame)."""
-    from hardware.rs_frames import FilterChain, depth_frame_from_rs
-    from hardware.software_device import SoftwareDepthDevice
+    (what hardware/live.py's read() does with a camera's frame). `intr`: the raw frames'."""
+    from hardware.software_device import SoftwareFilter
     from kiosk.analysis.analyzer import MEASURE_FILTERS
 
-    dev, chain = SoftwareDepthDevice(intr, 30), FilterChain(filters or MEASURE_FILTERS)
-    count = [0]
+    run = SoftwareFilter(filters or MEASURE_FILTERS)
 
     def process(frame: DepthFrame) -> DepthFrame:
-        count[0] += 1
-        return depth_frame_from_rs(chain.process(dev.push(frame.depth, frame.timestamp_s, count[0])),
-                                   frame.depth_scale_m)
+        out = run(frame)
+        assert out is not None, "the SDK gave no frame"
+        return out
 
     return process
 
