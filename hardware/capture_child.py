@@ -101,6 +101,7 @@ def stream(src: FrameSource, shm: SharedMemory, slot_bytes: int, conn: Connectio
     """Read `src` into free slots of `shm` and announce each frame, until ("stop",)."""
     free = list(range(SLOTS))
     last_status = src.status
+    told_too_big: tuple[int, ...] | None = None  # the shape last said to be too large
     staged = ChildStage(stage)  # the stage only while this core has room for it
     while True:
         while conn.poll(0 if free else CHILD_POLL_S):
@@ -122,12 +123,13 @@ def stream(src: FrameSource, shm: SharedMemory, slot_bytes: int, conn: Connectio
         if frame is None:
             continue
         depth = np.ascontiguousarray(frame.depth, dtype=np.uint16)
-        if depth.nbytes > slot_bytes:  # larger than any D4xx mode: say so (once), skip it
-            too_big = SourceStatus(SourceState.WAITING, f"frame {depth.shape} too large, skipped")
-            if too_big != last_status:
+        if depth.nbytes > slot_bytes:  # larger than any D4xx mode: say so (once a run of them), skip it
+            if told_too_big != depth.shape:
+                too_big = SourceStatus(SourceState.WAITING, f"frame {depth.shape} too large, skipped")
                 conn.send(("status", too_big))
-                last_status = too_big
+                told_too_big = depth.shape
             continue
+        told_too_big = None
         pre = staged.run(frame)
         slot = free.pop()
         view = np.ndarray(depth.shape, np.uint16, buffer=shm.buf, offset=slot * slot_bytes)

@@ -57,3 +57,21 @@ class Scripted(SourceBase):
 
 def open_scripted(**kwargs: object) -> Scripted:
     return Scripted(**kwargs)  # type: ignore[arg-type]
+
+
+def orphan_rings(before: set[str]) -> set[str]:
+    """Shared-memory rings made since `before` (a listing of /dev/shm) that no live process
+    holds open or maps: leaked ones. Rings of tests running beside this one are held by
+    their owners, so they do not count."""
+    import os
+
+    new = {n for n in set(os.listdir("/dev/shm")) - before if n.startswith("psm_")}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            held = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+            with open(f"/proc/{pid}/maps", encoding="ascii", errors="replace") as maps:
+                held |= {line.split()[-1] for line in maps if "/dev/shm/" in line}
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        new -= {n for n in new if f"/dev/shm/{n}" in held}
+    return new
